@@ -1,0 +1,133 @@
+"""The real engine for tests: a docker CLI wrapper, the locally built base image, cleanup by name prefix.
+
+Every name the tests create starts with PREFIX, so cleanup removes exactly what tests made.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+PREFIX = "tst-"
+BASE = "tst-base:1"
+
+
+class EngineMissing(RuntimeError):
+    pass
+
+
+def docker(*args: str, check: bool = True, input: bytes | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["docker", *args], input=input, capture_output=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
+    return proc
+
+
+def engine_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return docker("version", "--format", "{{.Server.Version}}", check=False, timeout=20).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def inspect(name: str) -> dict:
+    return json.loads(docker("inspect", name).stdout)[0]
+
+
+def wait_for(predicate, timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_state(name: str, *states: str, timeout: float = 60) -> dict:
+    holder = {}
+
+    def check():
+        holder["d"] = inspect(name)
+        st = holder["d"]["State"]
+        health = (st.get("Health") or {}).get("Status")
+        return st["Status"] in states or (health is not None and health in states)
+    wait_for(check, timeout, f"{name} to be {'/'.join(states)}")
+    return holder["d"]
+
+
+def busybox_path() -> str:
+    for p in ("/bin/busybox", "/usr/bin/busybox"):
+        if os.path.exists(p):
+            ldd = subprocess.run(["ldd", p], capture_output=True)
+            if b"not a dynamic" in ldd.stdout + ldd.stderr:
+                return p
+    raise EngineMissing("a static busybox is needed (apt-get install busybox-static)")
+
+
+def rootfs_tar(extra: dict[str, bytes] | None = None) -> bytes:
+    """A tar of a minimal rootfs: static busybox with its applet symlinks, plus `extra` files (mode 0755)."""
+    bb = busybox_path()
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        (root / "bin").mkdir()
+        (root / "tmp").mkdir()
+        (root / "etc").mkdir()
+        shutil.copy(bb, root / "bin/busybox")
+        applets = subprocess.run([bb, "--list"], capture_output=True, text=True).stdout.split()
+        for a in applets:
+            if a != "busybox":
+                (root / "bin" / a).symlink_to("busybox")
+        (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+        for rel, data in (extra or {}).items():
+            f = root / rel.lstrip("/")
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_bytes(data)
+            f.chmod(0o755)
+        return subprocess.run(["tar", "-C", d, "-c", "."], capture_output=True, check=True).stdout
+
+
+def ensure_base() -> str:
+    """The base image every test image builds on, imported from a static busybox (no registry needed)."""
+    if docker("image", "inspect", BASE, check=False).returncode != 0:
+        docker("import", "-c", "ENV PATH=/bin", "-c", 'CMD ["/bin/sh"]', "-", BASE, input=rootfs_tar())
+    return BASE
+
+
+def build(tag: str, dockerfile: str, files: dict[str, bytes] | None = None) -> str:
+    """Build with the classic builder (no buildx here)."""
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "Dockerfile").write_text(dockerfile)
+        for rel, data in (files or {}).items():
+            Path(d, rel).parent.mkdir(parents=True, exist_ok=True)
+            Path(d, rel).write_bytes(data)
+            Path(d, rel).chmod(0o755)
+        proc = subprocess.run(["docker", "build", "-q", "-t", tag, d], capture_output=True,
+                              env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"build {tag} failed: {proc.stderr.decode(errors='replace')}")
+    return tag
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def remove_all(prefix: str = PREFIX) -> None:
+    """Remove every container and image whose name starts with `prefix` (what the tests made)."""
+    ids = docker("ps", "-aq", "--filter", f"name=^/{prefix}", check=False).stdout.decode().split()
+    if ids:
+        docker("rm", "-f", *ids, check=False)
+    rows = docker("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.decode().split()
+    doomed = [r for r in rows if r.startswith(prefix) and r != BASE]
+    if doomed:
+        docker("rmi", "-f", *doomed, check=False)
+    docker("image", "prune", "-f", "--filter", "dangling=true", check=False)

@@ -1,0 +1,143 @@
+"""Command line: `troubleshoot scan`, `troubleshoot playbooks ...`. Never imports textual.
+
+Exit codes of `scan`: 0 no critical or warning finding, 1 at least one, 2 the daemon cannot be used.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_DAEMON, EXIT_USAGE = 0, 1, 2, 64
+
+
+def user_playbook_dir() -> Path:
+    from platformdirs import user_config_dir
+    return Path(user_config_dir("troubleshoot")) / "playbooks"
+
+
+def _catalog(args):
+    from .core.playbooks import load_catalog
+    return load_catalog(args.playbooks or (), user_dir=None if args.no_user_playbooks else user_playbook_dir())
+
+
+def _report_catalog_errors(catalog, err) -> None:
+    for e in catalog.errors:
+        err.print(f"playbook skipped: {e}", markup=False, highlight=False)
+
+
+def _consoles():
+    from rich.console import Console
+    return Console(), Console(stderr=True)
+
+
+def cmd_scan(args) -> int:
+    from .core.diagnose import diagnose
+    from .daemon import Daemon, DaemonError
+    out, err = _consoles()
+    catalog = _catalog(args)
+    _report_catalog_errors(catalog, err)
+    try:
+        daemon = Daemon(args.host).connect()
+        observations = daemon.observe(args.names, all=not args.running, tail=args.tail)
+        host = daemon.host()
+    except DaemonError as exc:
+        err.print(f"troubleshoot: {exc}", markup=False, highlight=False, style="bold red")
+        return EXIT_DAEMON
+    report = diagnose(observations, host, catalog)
+    if args.json:
+        from .report_json import report_json
+        sys.stdout.write(json.dumps(report_json(report), indent=2, default=str) + "\n")
+    else:
+        from .render import print_scan
+        print_scan(out, report, catalog, all_findings=args.all_findings)
+    return EXIT_FINDINGS if report.has_problems else EXIT_OK
+
+
+def cmd_playbooks(args) -> int:
+    from .core.playbooks import load_catalog, load_file, playbook_files
+    from .render import playbook_detail, playbook_table
+    out, err = _consoles()
+    if args.action == "validate":
+        target = Path(args.path)
+        if not target.exists():
+            err.print(f"troubleshoot: {target}: no such file or directory", markup=False)
+            return EXIT_USAGE
+        files = playbook_files(target) if target.is_dir() else [target]
+        ok = 0
+        problems = []
+        for f in files:
+            pb, errors = load_file(f)
+            problems += errors
+            ok += pb is not None
+        for e in problems:
+            out.print(str(e), markup=False, highlight=False)
+        out.print(f"{ok} valid, {len(files) - ok} invalid playbook file(s) in {target}", markup=False)
+        return EXIT_FINDINGS if problems else EXIT_OK
+    catalog = _catalog(args)
+    _report_catalog_errors(catalog, err)
+    if args.action == "show":
+        pb = catalog.get(args.id)
+        if pb is None:
+            err.print(f"troubleshoot: no playbook {args.id!r}; `troubleshoot playbooks list` shows them", markup=False)
+            return EXIT_USAGE
+        out.print(playbook_detail(pb))
+        return EXIT_OK
+    if args.json:
+        sys.stdout.write(json.dumps([{"id": p.id, "title": p.title, "severity": p.severity, "kind": p.kind,
+                                      "scope": p.scope, "path": p.path} for p in catalog], indent=2) + "\n")
+    else:
+        out.print(playbook_table(catalog))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-H", "--host", help="daemon to use (unix://, tcp://, ssh://user@host); default: DOCKER_HOST, "
+                                              "the docker context, then the local socket")
+    common.add_argument("--playbooks", action="append", type=Path, metavar="DIR",
+                        help="extra playbook directory; its playbooks add to or override shipped ones by id (repeatable)")
+    common.add_argument("--no-user-playbooks", action="store_true",
+                        help="ignore the user's playbook dir (~/.config/troubleshoot/playbooks)")
+    parser = argparse.ArgumentParser(prog="troubleshoot", parents=[common],
+                                     description="Diagnose broken Docker containers with incident playbooks.")
+    parser.add_argument("--version", action="version", version=f"troubleshoot {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    scan = sub.add_parser("scan", parents=[common], help="diagnose containers and print ranked findings")
+    scan.add_argument("names", nargs="*", help="only containers whose name contains one of these (or id prefix)")
+    scan.add_argument("--json", action="store_true", help="one JSON document on stdout (schema 1)")
+    scan.add_argument("--running", action="store_true", help="only running containers (default: all)")
+    scan.add_argument("--tail", type=int, default=200, help="log lines read per container that needs them")
+    scan.add_argument("--all-findings", action="store_true", help="also print info findings")
+    scan.set_defaults(func=cmd_scan)
+    pbs = sub.add_parser("playbooks", parents=[common], help="list, show or validate playbooks")
+    pbsub = pbs.add_subparsers(dest="action", required=True)
+    lst = pbsub.add_parser("list", parents=[common], help="every playbook loaded, with its file")
+    lst.add_argument("--json", action="store_true")
+    show = pbsub.add_parser("show", parents=[common], help="one playbook in full")
+    show.add_argument("id")
+    val = pbsub.add_parser("validate", parents=[common], help="check playbook files (a file or a directory)")
+    val.add_argument("path")
+    pbs.set_defaults(func=cmd_playbooks, json=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # The TUI is not built yet: the default action is the scan of every container.
+        args = parser.parse_args(["scan", *(argv if argv is not None else sys.argv[1:])])
+    if getattr(args, "tail", 1) < 1:
+        parser.error("--tail must be at least 1")
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

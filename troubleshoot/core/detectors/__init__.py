@@ -1,0 +1,2 @@
+"""One detector per concern (k8sgpt-style: one analyzer per file). Importing this package registers them all."""
+from . import arch, container_state, env, health, host, image_secrets, image_size, image_tag, library, logs, memory, ports  # noqa: F401

@@ -1,0 +1,21 @@
+"""Image architecture against the host's."""
+from ..facts import Host, Observation
+from ..signals import SignalSpec, detector
+
+
+@detector(
+    SignalSpec("image_architecture", "str", "Image.Architecture", "the architecture the image was built for"),
+    SignalSpec("host_architecture", "str", "host architecture", "the daemon host's architecture"),
+    SignalSpec("arch_mismatch", "bool", "image vs host architecture", "both are known and differ"),
+)
+def detect(obs: Observation, host: Host):
+    image_arch = obs.image.architecture if obs.image else ""
+    if image_arch and obs.image.variant:
+        shown = f"{image_arch}/{obs.image.variant}"
+    else:
+        shown = image_arch
+    return {
+        "image_architecture": shown,
+        "host_architecture": host.architecture,
+        "arch_mismatch": bool(image_arch and host.architecture and image_arch != host.architecture),
+    }

@@ -1,0 +1,21 @@
+"""Shared libraries the dynamic loader could not find."""
+import re
+
+from ..facts import Host, Observation
+from ..signals import SignalSpec, detector
+
+_MISSING_SO = re.compile(r"error while loading shared libraries: ([^\s:]+)")
+_MUSL = re.compile(r"Error loading shared library ([^\s:]+)")
+
+
+@detector(
+    SignalSpec("missing_library", "list", "missing shared library",
+               "the .so files named by 'error while loading shared libraries' (glibc) or musl's loader"),
+)
+def detect(obs: Observation, host: Host):
+    found: list[str] = []
+    for line in obs.logs:
+        for m in list(_MISSING_SO.finditer(line)) + list(_MUSL.finditer(line)):
+            if m.group(1) not in found:
+                found.append(m.group(1))
+    return {"missing_library": found}

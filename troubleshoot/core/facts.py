@@ -1,0 +1,321 @@
+"""Facts: frozen records built from the daemon's JSON (container inspect, image inspect + history, info).
+
+Pure: no docker, no textual. Every builder takes the plain JSON the Engine API returns (already cleaned of
+control sequences by the adapter) and never talks to anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386",
+                 "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
+
+
+def normalize_arch(arch: str | None) -> str:
+    """Docker image architectures and kernel machine names in one vocabulary (x86_64 -> amd64)."""
+    if not arch:
+        return ""
+    return _ARCH_ALIASES.get(arch.lower(), arch.lower())
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Docker timestamps (RFC 3339 with nanoseconds); the zero time 0001-01-01 means 'never'."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    text = value.rstrip("Z")
+    offset = "+00:00"
+    for sign in ("+", "-"):
+        idx = text.rfind(sign)
+        if idx > 10:  # an explicit offset after the date part
+            text, offset = text[:idx], text[idx:]
+            break
+    if "." in text:
+        head, frac = text.split(".", 1)
+        text = f"{head}.{frac[:6]}"
+    try:
+        return datetime.fromisoformat(text + offset).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def split_env(items: list[str] | None) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items or ():
+        key, _, value = item.partition("=")
+        out.append((key, value))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class HealthProbe:
+    exit_code: int
+    output: str
+    start: datetime | None
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str  # starting | healthy | unhealthy
+    failing_streak: int
+    probes: tuple[HealthProbe, ...]
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    container_port: str  # "80/tcp"
+    host_ip: str
+    host_port: str
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    name: str
+    state: str  # created | running | paused | restarting | removing | exited | dead
+    exit_code: int
+    oom_killed: bool
+    error: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_at: datetime | None
+    restart_count: int
+    restart_policy: str
+    health: Health | None
+    healthcheck: tuple[str, ...]  # Config.Healthcheck.Test, () when none
+    image_ref: str  # Config.Image: what the user asked for (a tag, a digest or an id)
+    image_id: str  # Image: the id the container actually runs
+    env: tuple[tuple[str, str], ...]
+    memory_limit: int  # bytes, 0 = unlimited
+    ports: tuple[PortBinding, ...]
+    labels: tuple[tuple[str, str], ...]
+    command: tuple[str, ...]
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def env_keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.env)
+
+    def label(self, key: str, default: str = "") -> str:
+        for k, v in self.labels:
+            if k == key:
+                return v
+        return default
+
+    @property
+    def seconds_ran(self) -> float | None:
+        """How long the last run lasted (running: until `now` is unknown, so None)."""
+        if self.started_at is None or self.finished_at is None or self.state == "running":
+            return None
+        return max(0.0, (self.finished_at - self.started_at).total_seconds())
+
+    @property
+    def has_healthcheck(self) -> bool:
+        return bool(self.healthcheck) and self.healthcheck[0] != "NONE"
+
+
+def container_from_inspect(data: Mapping[str, Any]) -> Container:
+    state = data.get("State") or {}
+    config = data.get("Config") or {}
+    host_config = data.get("HostConfig") or {}
+    health_json = state.get("Health")
+    health = None
+    if health_json:
+        health = Health(
+            status=health_json.get("Status") or "",
+            failing_streak=int(health_json.get("FailingStreak") or 0),
+            probes=tuple(HealthProbe(int(p.get("ExitCode") or 0), (p.get("Output") or "").strip(),
+                                     parse_time(p.get("Start"))) for p in health_json.get("Log") or ()),
+        )
+    healthcheck = tuple((config.get("Healthcheck") or {}).get("Test") or ())
+    ports = []
+    for cport, bindings in sorted((host_config.get("PortBindings") or {}).items()):
+        for b in bindings or ():
+            ports.append(PortBinding(cport, b.get("HostIp") or "", b.get("HostPort") or ""))
+    command = tuple([data.get("Path") or ""] + list(data.get("Args") or ())) if data.get("Path") else ()
+    return Container(
+        id=data.get("Id") or "",
+        name=(data.get("Name") or "").lstrip("/"),
+        state=state.get("Status") or "",
+        exit_code=int(state.get("ExitCode") or 0),
+        oom_killed=bool(state.get("OOMKilled")),
+        error=state.get("Error") or "",
+        started_at=parse_time(state.get("StartedAt")),
+        finished_at=parse_time(state.get("FinishedAt")),
+        created_at=parse_time(data.get("Created")),
+        restart_count=int(data.get("RestartCount") or 0),
+        restart_policy=((host_config.get("RestartPolicy") or {}).get("Name") or "no"),
+        health=health,
+        healthcheck=healthcheck,
+        image_ref=config.get("Image") or "",
+        image_id=data.get("Image") or "",
+        env=split_env(config.get("Env")),
+        memory_limit=int(host_config.get("Memory") or 0),
+        ports=tuple(ports),
+        labels=tuple(sorted((config.get("Labels") or {}).items())),
+        command=command,
+    )
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str
+    created_by: str
+    size: int
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class Image:
+    id: str
+    tags: tuple[str, ...]
+    digests: tuple[str, ...]
+    size: int
+    architecture: str
+    os: str
+    variant: str
+    created: datetime | None
+    healthcheck: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    cmd: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    history: tuple[Layer, ...] = field(default=())
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
+
+    def largest_layers(self, n: int = 3) -> tuple[Layer, ...]:
+        return tuple(sorted((l for l in self.history if l.size > 0), key=lambda l: -l.size)[:n])
+
+
+def image_from_inspect(data: Mapping[str, Any], history: list[Mapping[str, Any]] | None = None) -> Image:
+    config = data.get("Config") or {}
+    layers = []
+    for h in history or ():
+        created = h.get("Created")
+        layers.append(Layer(
+            id=h.get("Id") or "",
+            created_by=h.get("CreatedBy") or "",
+            size=int(h.get("Size") or 0),
+            created=datetime.fromtimestamp(created, timezone.utc) if isinstance(created, (int, float)) else None,
+        ))
+    return Image(
+        id=data.get("Id") or "",
+        tags=tuple(data.get("RepoTags") or ()),
+        digests=tuple(data.get("RepoDigests") or ()),
+        size=int(data.get("Size") or 0),
+        architecture=normalize_arch(data.get("Architecture")),
+        os=data.get("Os") or "",
+        variant=data.get("Variant") or "",
+        created=parse_time(data.get("Created")),
+        healthcheck=tuple((config.get("Healthcheck") or {}).get("Test") or ()),
+        env=split_env(config.get("Env")),
+        cmd=tuple(config.get("Cmd") or ()),
+        entrypoint=tuple(config.get("Entrypoint") or ()),
+        history=tuple(layers),
+    )
+
+
+@dataclass(frozen=True)
+class Host:
+    """The Docker host. Local daemons: psutil + /proc. Remote daemons: what `docker info` says (fewer fields)."""
+    name: str
+    local: bool
+    architecture: str
+    ncpu: int
+    kernel: str
+    os: str
+    server_version: str
+    api_version: str
+    docker_root: str
+    mem_total: int | None
+    mem_available: int | None
+    swap_total: int | None
+    swap_used: int | None
+    disk_total: int | None
+    disk_free: int | None
+    load1: float | None
+    oom_kills: int | None  # the kernel's oom_kill counter (/proc/vmstat), since boot
+
+    @property
+    def mem_available_percent(self) -> float | None:
+        if not self.mem_total or self.mem_available is None:
+            return None
+        return 100.0 * self.mem_available / self.mem_total
+
+    @property
+    def swap_used_percent(self) -> float | None:
+        if not self.swap_total or self.swap_used is None:
+            return None
+        return 100.0 * self.swap_used / self.swap_total
+
+    @property
+    def disk_free_percent(self) -> float | None:
+        if not self.disk_total or self.disk_free is None:
+            return None
+        return 100.0 * self.disk_free / self.disk_total
+
+    @property
+    def load_per_cpu(self) -> float | None:
+        if self.load1 is None or not self.ncpu:
+            return None
+        return self.load1 / self.ncpu
+
+
+def parse_vmstat_oom_kills(text: str) -> int | None:
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill":
+            try:
+                return int(value.strip())
+            except ValueError:
+                return None
+    return None
+
+
+def host_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None = None,
+                   local: Mapping[str, Any] | None = None) -> Host:
+    """`info` is GET /info; `local` holds psutil readings when the daemon runs on this machine:
+    mem_total, mem_available, swap_total, swap_used, disk_total, disk_free, load1, vmstat (text)."""
+    local = local or {}
+    version = version or {}
+    return Host(
+        name=info.get("Name") or "",
+        local=bool(local),
+        architecture=normalize_arch(info.get("Architecture")),
+        ncpu=int(info.get("NCPU") or 0),
+        kernel=info.get("KernelVersion") or "",
+        os=info.get("OperatingSystem") or "",
+        server_version=info.get("ServerVersion") or version.get("Version") or "",
+        api_version=version.get("ApiVersion") or "",
+        docker_root=info.get("DockerRootDir") or "",
+        mem_total=local.get("mem_total", info.get("MemTotal")),
+        mem_available=local.get("mem_available"),
+        swap_total=local.get("swap_total"),
+        swap_used=local.get("swap_used"),
+        disk_total=local.get("disk_total"),
+        disk_free=local.get("disk_free"),
+        load1=local.get("load1"),
+        oom_kills=parse_vmstat_oom_kills(local["vmstat"]) if local.get("vmstat") else None,
+    )
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything known about one container at scan time: the inspect, its image, bounded log tail,
+    and what its image reference (tag) points to now."""
+    container: Container
+    image: Image | None = None
+    logs: tuple[str, ...] = ()
+    tag_image: Image | None = None  # the image the container's tag points to *now* (None: not a tag / gone)
+
+
+def wants_logs(c: Container) -> bool:
+    """Whether a diagnosis needs this container's log tail: it is not simply up and fine."""
+    return (c.state != "running" or c.restart_count > 0
+            or (c.health is not None and c.health.status == "unhealthy"))

@@ -1,0 +1,391 @@
+"""Playbooks are data: one YAML file per incident, validated on load.
+
+Every problem is reported as `file:line: field: message`; a bad file never stops the others from loading.
+Directories are layered: shipped playbooks first, then the user's config dir, then each `--playbooks DIR`;
+a later playbook with the same id overrides an earlier one.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .match import Expr, MatchError, compile_expr
+from .signals import REGISTRY, _load_detectors
+
+SEVERITIES = ("critical", "warning", "info")
+KINDS = ("incident", "preventive")
+SCOPES = ("container", "host")
+PLACEHOLDERS = {
+    "container": "the container's name",
+    "container_id": "the container's full id",
+    "image": "the image reference the container was created from (Config.Image)",
+    "image_id": "the image id the container runs",
+    "missing_env": "the first variable named by the `missing_env` signal",
+    "library": "the first shared library named by the `missing_library` signal",
+    "docker_root": "the daemon's Docker root dir",
+    "host_port": "the first host port the container publishes",
+}
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_SHELL_TOKENS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "2>&1", "$(", "`"}
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    run: tuple[str, ...] = ()  # argv template; rendered per container, run without a shell
+    read_only: bool = True
+    interactive: bool = False
+    look_for: str = ""
+    dockerfile: str = ""  # a Dockerfile fragment (fix steps)
+    changes: bool = False  # running it changes the system: needs confirmation
+
+    @property
+    def run_text(self) -> str:
+        return shlex.join(self.run)
+
+    @property
+    def needs_input(self) -> bool:
+        """`<...>` marks a value the engineer must fill in: such a command is shown and copied, never run as is."""
+        return any("<" in token and ">" in token for token in self.run)
+
+
+@dataclass(frozen=True)
+class Playbook:
+    id: str
+    title: str
+    severity: str
+    symptom: str
+    root_cause: tuple[str, ...]
+    match: Expr
+    diagnose: tuple[Step, ...]
+    kind: str = "incident"
+    scope: str = "container"
+    priority: int = 50
+    fallback: bool = False
+    likely: Expr | None = None
+    evidence: tuple[str, ...] = ()
+    fix: tuple[Step, ...] = ()
+    verify: tuple[Step, ...] = ()
+    prevent: tuple[str, ...] = ()
+    lesson: str = ""
+    source: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class LoadError:
+    path: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class Catalog:
+    playbooks: dict[str, Playbook] = field(default_factory=dict)
+    errors: list[LoadError] = field(default_factory=list)
+    overridden: list[tuple[str, str, str]] = field(default_factory=list)  # (id, old path, new path)
+
+    def get(self, pid: str) -> Playbook | None:
+        return self.playbooks.get(pid)
+
+    def __iter__(self):
+        return iter(sorted(self.playbooks.values(), key=lambda p: p.id))
+
+    def __len__(self) -> int:
+        return len(self.playbooks)
+
+
+class _Invalid(Exception):
+    def __init__(self, field_path: str, message: str, line: int | None = None):
+        super().__init__(message)
+        self.field = field_path
+        self.message = message
+        self.line = line
+
+
+def _to_data(node: yaml.Node, path: str, lines: dict[str, int], constructor: yaml.constructor.SafeConstructor) -> Any:
+    """YAML node -> plain data, recording the line of every field path; rejects duplicate and non-string keys."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise _Invalid(path or "(top)", f"keys must be strings, got {key_node.value!r}",
+                               key_node.start_mark.line + 1)
+            sub = f"{path}.{key}" if path else key
+            if key in out:
+                raise _Invalid(sub, "duplicate key", key_node.start_mark.line + 1)
+            lines[sub] = key_node.start_mark.line + 1
+            out[key] = _to_data(value_node, sub, lines, constructor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, item in enumerate(node.value):
+            sub = f"{path}[{i}]"
+            lines[sub] = item.start_mark.line + 1
+            items.append(_to_data(item, sub, lines, constructor))
+        return items
+    return constructor.construct_object(node, deep=True)
+
+
+def _line_for(lines: dict[str, int], field_path: str) -> int:
+    probe = field_path
+    while probe:
+        if probe in lines:
+            return lines[probe]
+        cut = max(probe.rfind("."), probe.rfind("["))
+        probe = probe[:cut] if cut > 0 else ""
+    return lines.get("", 1)
+
+
+def _text(d: dict, key: str, path: str, required: bool = True, default: str = "") -> str:
+    if key not in d:
+        if required:
+            raise _Invalid(f"{path}{key}" if path else key, "is required")
+        return default
+    value = d[key]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or str(value).strip() == "":
+        raise _Invalid(f"{path}{key}", "expected a non-empty string")
+    return str(value).strip()
+
+
+def _choice(d: dict, key: str, choices: Iterable[str], default: str | None = None) -> str:
+    if key not in d:
+        if default is None:
+            raise _Invalid(key, f"is required (one of: {', '.join(choices)})")
+        return default
+    value = d[key]
+    if value not in choices:
+        raise _Invalid(key, f"{value!r} is not one of: {', '.join(choices)}")
+    return value
+
+
+def _bool(d: dict, key: str, path: str, default: bool) -> bool:
+    if key not in d:
+        return default
+    if not isinstance(d[key], bool):
+        raise _Invalid(f"{path}{key}", f"expected true or false, got {d[key]!r}")
+    return d[key]
+
+
+def _strings(d: dict, key: str) -> tuple[str, ...]:
+    value = d.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise _Invalid(key, "expected a list of strings")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise _Invalid(f"{key}[{i}]", "expected a non-empty string")
+    return tuple(v.strip() for v in value)
+
+
+def parse_command(text: str, field_path: str) -> tuple[str, ...]:
+    """A command template as an argument list. No shell runs it, so shell syntax is refused here."""
+    try:
+        argv = tuple(shlex.split(text))
+    except ValueError as exc:
+        raise _Invalid(field_path, f"cannot split command {text!r}: {exc}") from None
+    if not argv:
+        raise _Invalid(field_path, "empty command")
+    for token in argv:
+        if token in _SHELL_TOKENS or token.startswith("$(") or "`" in token:
+            raise _Invalid(field_path, f"commands run without a shell: {token!r} is shell syntax; split it into "
+                                       f"separate steps")
+        for name in _PLACEHOLDER.findall(token):
+            if name not in PLACEHOLDERS:
+                raise _Invalid(field_path, f"unknown placeholder {{{name}}}; known: "
+                                           f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+    return argv
+
+
+_STEP_KEYS = {"title", "run", "read_only", "interactive", "look_for", "dockerfile", "changes"}
+
+
+def _steps(d: dict, key: str, fix: bool) -> tuple[Step, ...]:
+    value = d.get(key, [])
+    if not isinstance(value, list):
+        raise _Invalid(key, "expected a list of steps")
+    steps = []
+    for i, raw in enumerate(value):
+        path = f"{key}[{i}]."
+        if isinstance(raw, str):  # shorthand: just the command
+            raw = {"title": raw, "run": raw}
+        if not isinstance(raw, dict):
+            raise _Invalid(f"{key}[{i}]", "expected a step: {title, run, read_only, look_for} or a command string")
+        unknown = sorted(set(raw) - _STEP_KEYS)
+        if unknown:
+            raise _Invalid(f"{path}{unknown[0]}", f"unknown field; a step takes: {', '.join(sorted(_STEP_KEYS))}")
+        if not fix and "dockerfile" in raw:
+            raise _Invalid(f"{path}dockerfile", "only fix steps carry a Dockerfile fragment")
+        if not fix and "changes" in raw:
+            raise _Invalid(f"{path}changes", "only fix steps change anything; use read_only: false here")
+        run = parse_command(_text(raw, "run", path), f"{path}run") if "run" in raw else ()
+        dockerfile = raw.get("dockerfile", "")
+        if dockerfile and not isinstance(dockerfile, str):
+            raise _Invalid(f"{path}dockerfile", "expected a Dockerfile fragment (a string)")
+        if fix and not run and not dockerfile:
+            raise _Invalid(f"{key}[{i}]", "a fix step needs `run` (a command) or `dockerfile` (a fragment)")
+        if fix and run and "changes" not in raw:
+            raise _Invalid(f"{path}changes", "a fix step with a command must say whether it changes anything "
+                                             "(changes: true|false)")
+        changes = _bool(raw, "changes", path, False)
+        read_only = _bool(raw, "read_only", path, not changes)
+        if changes and read_only:
+            raise _Invalid(f"{path}read_only", "a step that changes something cannot be read_only")
+        steps.append(Step(
+            title=_text(raw, "title", path),
+            run=run,
+            read_only=read_only,
+            interactive=_bool(raw, "interactive", path, False),
+            look_for=_text(raw, "look_for", path, required=False),
+            dockerfile=dockerfile.rstrip() + "\n" if dockerfile else "",
+            changes=changes,
+        ))
+    return tuple(steps)
+
+
+_TOP_KEYS = {"id", "title", "severity", "kind", "scope", "priority", "fallback", "symptom", "root_cause", "match",
+             "likely", "evidence", "diagnose", "fix", "verify", "prevent", "lesson", "source"}
+
+
+def _build(d: Any, path: str) -> Playbook:
+    if not isinstance(d, dict):
+        raise _Invalid("(top)", "a playbook file holds one mapping (id, title, severity, match, ...)")
+    unknown = sorted(set(d) - _TOP_KEYS)
+    if unknown:
+        raise _Invalid(unknown[0], f"unknown field; a playbook takes: {', '.join(sorted(_TOP_KEYS))}")
+    pid = _text(d, "id", "")
+    if not _ID.match(pid):
+        raise _Invalid("id", f"{pid!r}: ids are lower-case words joined by '-' (e.g. oom-killed)")
+    scope = _choice(d, "scope", SCOPES, "container")
+    priority = d.get("priority", 50)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 100:
+        raise _Invalid("priority", f"expected a whole number from 0 to 100, got {priority!r}")
+    if "match" not in d:
+        raise _Invalid("match", "is required")
+    try:
+        match = compile_expr(d["match"], "match", scope)
+        likely = compile_expr(d["likely"], "likely", scope) if "likely" in d else None
+    except MatchError as exc:
+        raise _Invalid(exc.field, exc.message) from None
+    evidence = _strings(d, "evidence")
+    for i, name in enumerate(evidence):
+        if name not in REGISTRY:
+            raise _Invalid(f"evidence[{i}]", f"unknown signal {name!r}")
+    root_cause = _strings(d, "root_cause")
+    if not root_cause:
+        raise _Invalid("root_cause", "is required")
+    diagnose = _steps(d, "diagnose", fix=False)
+    if not diagnose:
+        raise _Invalid("diagnose", "needs at least one step")
+    return Playbook(
+        id=pid,
+        title=_text(d, "title", ""),
+        severity=_choice(d, "severity", SEVERITIES),
+        kind=_choice(d, "kind", KINDS, "incident"),
+        scope=scope,
+        priority=priority,
+        fallback=_bool(d, "fallback", "", False),
+        symptom=_text(d, "symptom", ""),
+        root_cause=root_cause,
+        match=match,
+        likely=likely,
+        evidence=evidence,
+        diagnose=diagnose,
+        fix=_steps(d, "fix", fix=True),
+        verify=_steps(d, "verify", fix=False),
+        prevent=_strings(d, "prevent"),
+        lesson=_text(d, "lesson", "", required=False),
+        source=_text(d, "source", "", required=False),
+        path=path,
+    )
+
+
+def load_text(text: str, path: str = "<string>") -> tuple[Playbook | None, list[LoadError]]:
+    _load_detectors()
+    lines: dict[str, int] = {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [LoadError(path, line, "(yaml)", f"{exc.problem or exc.context or 'not valid YAML'}")]
+    except yaml.YAMLError as exc:
+        return None, [LoadError(path, 1, "(yaml)", str(exc).splitlines()[0] if str(exc) else "not valid YAML")]
+    if node is None:
+        return None, [LoadError(path, 1, "(top)", "empty file")]
+    try:
+        data = _to_data(node, "", lines, yaml.constructor.SafeConstructor())
+        return _build(data, path), []
+    except _Invalid as exc:
+        line = exc.line if exc.line is not None else _line_for(lines, exc.field)
+        return None, [LoadError(path, line, exc.field, exc.message)]
+    except yaml.YAMLError as exc:  # a scalar the constructor refuses (e.g. a bad timestamp)
+        mark = getattr(exc, "problem_mark", None)
+        return None, [LoadError(path, mark.line + 1 if mark else 1, "(yaml)", getattr(exc, "problem", None) or str(exc))]
+    except RecursionError:
+        return None, [LoadError(path, 1, "(yaml)", "nested too deeply")]
+
+
+def load_file(path: Path) -> tuple[Playbook | None, list[LoadError]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [LoadError(str(path), 1, "(file)", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+    except OSError as exc:
+        return None, [LoadError(str(path), 1, "(file)", exc.strerror or str(exc))]
+    return load_text(text, str(path))
+
+
+def playbook_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def shipped_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "_shipped_playbooks"
+    return packaged if packaged.is_dir() else here.parent / "playbooks"
+
+
+def load_catalog(extra_dirs: Iterable[Path] = (), user_dir: Path | None = None,
+                 include_shipped: bool = True) -> Catalog:
+    """Shipped playbooks, then the user's dir, then each extra dir: a later file with the same id overrides."""
+    catalog = Catalog()
+    layers: list[Path] = []
+    if include_shipped:
+        layers.append(shipped_dir())
+    if user_dir is not None and user_dir.is_dir():
+        layers.append(user_dir)
+    for d in extra_dirs:
+        d = Path(d)
+        if not d.is_dir():
+            catalog.errors.append(LoadError(str(d), 0, "(dir)", "no such directory"))
+            continue
+        layers.append(d)
+    for directory in layers:
+        seen_here: dict[str, str] = {}
+        for f in playbook_files(directory):
+            pb, errors = load_file(f)
+            catalog.errors.extend(errors)
+            if pb is None:
+                continue
+            if pb.id in seen_here:
+                catalog.errors.append(LoadError(str(f), 1, "id", f"{pb.id!r} is also defined in {seen_here[pb.id]}"))
+                continue
+            seen_here[pb.id] = str(f)
+            if pb.id in catalog.playbooks:
+                catalog.overridden.append((pb.id, catalog.playbooks[pb.id].path, str(f)))
+            catalog.playbooks[pb.id] = pb
+    return catalog

@@ -1,0 +1,141 @@
+"""Rich output for the CLI. Untrusted text is always passed as `Text`, never parsed as markup."""
+from __future__ import annotations
+
+import shlex
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .core.commands import UnsafeValue, placeholder_values, render
+from .core.diagnose import Finding, Report
+from .core.playbooks import Catalog, Playbook, Step
+from .core.signals import human_seconds
+
+SEVERITY_STYLE = {"critical": "bold white on red", "warning": "black on yellow", "info": "white on blue"}
+SEVERITY_SHORT = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}
+STATE_STYLE = {"running": "green", "exited": "red", "restarting": "yellow", "created": "magenta", "dead": "red"}
+
+
+def badge(severity: str, short: bool = False) -> Text:
+    label = SEVERITY_SHORT.get(severity, severity) if short else severity.upper()
+    return Text(f" {label} ", style=SEVERITY_STYLE.get(severity, ""))
+
+
+def scan_table(report: Report) -> Table:
+    table = Table(title="Containers, worst first", expand=False, show_lines=False)
+    table.add_column("CONTAINER", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("STATE", no_wrap=True, overflow="ellipsis")
+    table.add_column("RESTARTS", justify="right")
+    table.add_column("IMAGE", no_wrap=True, overflow="ellipsis", max_width=30)
+    table.add_column("TOP FINDING", no_wrap=True)
+    for obs in report.observations:
+        c = obs.container
+        top = report.top(c.id)
+        state = c.state
+        if c.state in ("exited", "restarting", "created", "dead") and (c.exit_code or c.state == "exited"):
+            state += f" ({c.exit_code})"
+        if c.health and c.state == "running":
+            state += f" {c.health.status}"
+        if c.seconds_ran is not None and c.state == "exited":
+            state += f" after {human_seconds(c.seconds_ran)}"
+        finding = (badge(top.severity, short=True) + Text(" " + top.playbook_id)) if top else Text("ok", style="green")
+        table.add_row(
+            Text(c.name, style="bold"),
+            Text(state, style=STATE_STYLE.get(c.state, "")),
+            Text(str(c.restart_count) if c.restart_count else ""),
+            Text(c.image_ref),
+            finding,
+        )
+    return table
+
+
+def finding_block(f: Finding, pb: Playbook | None, report: Report) -> Panel:
+    parts: list = []
+    head = Text()
+    head.append_text(badge(f.severity))
+    head.append(f" {f.title}", style="bold")
+    head.append(f"  [{f.playbook_id}{', likely' if f.confidence == 'likely' else ''}]", style="dim")
+    parts.append(head)
+    for line in f.evidence:
+        parts.append(Text("  • ") + Text(line))
+    if pb is not None and pb.diagnose:
+        obs = next((o for o in report.observations if o.container.id == f.container_id), None)
+        cmd = _first_command(pb.diagnose, obs, report)
+        if cmd:
+            parts.append(Text("  next: ", style="dim") + Text(cmd, style="cyan"))
+    title = Text(f.container or "host")
+    return Panel(Group(*parts), title=title, title_align="left", expand=True)
+
+
+def _first_command(steps: tuple[Step, ...], obs, report: Report) -> str | None:
+    values = placeholder_values(obs, report.host)
+    for step in steps:
+        if step.run and not step.interactive:
+            try:
+                return shlex.join(render(step, values))
+            except UnsafeValue:
+                continue
+    return None
+
+
+def print_scan(console: Console, report: Report, catalog: Catalog, all_findings: bool = False) -> None:
+    h = report.host
+    host_line = Text(f"daemon {h.name} · Docker {h.server_version} · {h.architecture} · {h.ncpu} CPU", style="dim")
+    console.print(host_line)
+    if not report.observations:
+        console.print(Text("No containers matched.", style="yellow"))
+    else:
+        console.print(scan_table(report))
+    shown = report.findings if all_findings else [f for f in report.findings if f.severity != "info"]
+    for f in shown:
+        console.print(finding_block(f, catalog.get(f.playbook_id), report))
+    crit = sum(f.severity == "critical" for f in report.findings)
+    warn = sum(f.severity == "warning" for f in report.findings)
+    console.print(Text(f"{len(report.observations)} containers, {crit} critical, {warn} warning findings.",
+                       style="bold red" if crit else ("yellow" if warn else "green")))
+
+
+def playbook_table(catalog: Catalog) -> Table:
+    table = Table(title=f"{len(catalog)} playbooks")
+    for col in ("ID", "SEVERITY", "KIND", "SCOPE", "TITLE", "FILE"):
+        table.add_column(col, overflow="fold")
+    overridden = {pid for pid, _old, _new in catalog.overridden}
+    for pb in catalog:
+        table.add_row(Text(pb.id, style="bold"), badge(pb.severity), Text(pb.kind), Text(pb.scope), Text(pb.title),
+                      Text(pb.path + (" (override)" if pb.id in overridden else ""), style="dim"))
+    return table
+
+
+def _steps(title: str, steps: tuple[Step, ...]) -> list:
+    out: list = [Text(title, style="bold underline")]
+    for i, s in enumerate(steps, 1):
+        mark = "changes" if s.changes else ("interactive" if s.interactive else "read-only")
+        out.append(Text(f"{i}. ") + Text(s.title) + Text(f"  ({mark})", style="dim"))
+        if s.run:
+            out.append(Text("   $ ", style="dim") + Text(s.run_text, style="cyan"))
+        if s.dockerfile:
+            out.append(Text("   " + s.dockerfile.rstrip().replace("\n", "\n   "), style="green"))
+        if s.look_for:
+            out.append(Text("   look for: ", style="dim") + Text(s.look_for))
+    return out
+
+
+def playbook_detail(pb: Playbook) -> Panel:
+    parts: list = [badge(pb.severity) + Text(f" {pb.title}", style="bold"),
+                   Text(f"{pb.kind}, {pb.scope}, priority {pb.priority}. {pb.source}", style="dim"),
+                   Text("Symptom: ", style="bold") + Text(pb.symptom),
+                   Text("Root cause:", style="bold")]
+    parts += [Text(f"  - {rc}") for rc in pb.root_cause]
+    parts += _steps("Diagnose", pb.diagnose)
+    if pb.fix:
+        parts += _steps("Fix", pb.fix)
+    if pb.verify:
+        parts += _steps("Verify", pb.verify)
+    if pb.prevent:
+        parts.append(Text("Prevent", style="bold underline"))
+        parts += [Text(f"  - {p}") for p in pb.prevent]
+    if pb.lesson:
+        parts.append(Text("Lesson: ", style="bold") + Text(pb.lesson, style="italic"))
+    return Panel(Group(*parts), title=Text(pb.id), subtitle=Text(pb.path, style="dim"), title_align="left")

@@ -1,0 +1,46 @@
+"""The `scan --json` document (schema 1). Plain data from a Report; secrets are already masked by the detectors."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from .core.diagnose import Report
+from .core.facts import Observation
+
+SCHEMA = 1
+
+
+def _iso(dt) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def container_json(obs: Observation, report: Report) -> dict[str, Any]:
+    c = obs.container
+    top = report.top(c.id)
+    return {
+        "id": c.id,
+        "name": c.name,
+        "state": c.state,
+        "exit_code": c.exit_code,
+        "oom_killed": c.oom_killed,
+        "health": c.health.status if c.health else None,
+        "restart_count": c.restart_count,
+        "started_at": _iso(c.started_at),
+        "finished_at": _iso(c.finished_at),
+        "image": c.image_ref,
+        "image_id": c.image_id,
+        "memory_limit": c.memory_limit,
+        "env_keys": list(c.env_keys),
+        "top_finding": top.playbook_id if top else None,
+        "severity": top.severity if top else None,
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    host = asdict(report.host)
+    return {
+        "schema": SCHEMA,
+        "host": host,
+        "containers": [container_json(o, report) for o in report.observations],
+        "findings": [f.to_json() for f in report.findings],
+    }
