@@ -25,9 +25,14 @@ def _catalog(args):
     return load_catalog(args.playbooks or (), user_dir=None if args.no_user_playbooks else user_playbook_dir())
 
 
-def _report_catalog_errors(catalog, err) -> None:
+def _report_catalog_errors(catalog) -> None:
     for e in catalog.errors:
-        err.print(f"playbook skipped: {e}", markup=False, highlight=False)
+        sys.stderr.write(f"playbook skipped: {e}\n")
+
+
+def _error(message: str) -> None:
+    """One plain line on stderr: never wrapped, never markup."""
+    sys.stderr.write(f"troubleshoot: {' '.join(message.split())}\n")
 
 
 def _consoles():
@@ -38,15 +43,14 @@ def _consoles():
 def cmd_scan(args) -> int:
     from .core.diagnose import diagnose
     from .daemon import Daemon, DaemonError
-    out, err = _consoles()
     catalog = _catalog(args)
-    _report_catalog_errors(catalog, err)
+    _report_catalog_errors(catalog)
     try:
         daemon = Daemon(args.host).connect()
         observations = daemon.observe(args.names, all=not args.running, tail=args.tail)
         host = daemon.host()
     except DaemonError as exc:
-        err.print(f"troubleshoot: {exc}", markup=False, highlight=False, style="bold red")
+        _error(str(exc))
         return EXIT_DAEMON
     report = diagnose(observations, host, catalog)
     if args.json:
@@ -54,7 +58,7 @@ def cmd_scan(args) -> int:
         sys.stdout.write(json.dumps(report_json(report), indent=2, default=str) + "\n")
     else:
         from .render import print_scan
-        print_scan(out, report, catalog, all_findings=args.all_findings)
+        print_scan(_consoles()[0], report, catalog, all_findings=args.all_findings)
     return EXIT_FINDINGS if report.has_problems else EXIT_OK
 
 
@@ -65,7 +69,7 @@ def cmd_playbooks(args) -> int:
     if args.action == "validate":
         target = Path(args.path)
         if not target.exists():
-            err.print(f"troubleshoot: {target}: no such file or directory", markup=False)
+            _error(f"{target}: no such file or directory")
             return EXIT_USAGE
         files = playbook_files(target) if target.is_dir() else [target]
         ok = 0
@@ -75,15 +79,15 @@ def cmd_playbooks(args) -> int:
             problems += errors
             ok += pb is not None
         for e in problems:
-            out.print(str(e), markup=False, highlight=False)
-        out.print(f"{ok} valid, {len(files) - ok} invalid playbook file(s) in {target}", markup=False)
+            print(e)
+        print(f"{ok} valid, {len(files) - ok} invalid playbook file(s) in {target}")
         return EXIT_FINDINGS if problems else EXIT_OK
     catalog = _catalog(args)
-    _report_catalog_errors(catalog, err)
+    _report_catalog_errors(catalog)
     if args.action == "show":
         pb = catalog.get(args.id)
         if pb is None:
-            err.print(f"troubleshoot: no playbook {args.id!r}; `troubleshoot playbooks list` shows them", markup=False)
+            _error(f"no playbook {args.id!r}; `troubleshoot playbooks list` shows them")
             return EXIT_USAGE
         out.print(playbook_detail(pb))
         return EXIT_OK
@@ -95,15 +99,24 @@ def cmd_playbooks(args) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_options(sub: bool) -> argparse.ArgumentParser:
+    """Options accepted before or after the subcommand. The subcommand's copies default to SUPPRESS so they do not
+    reset what was given before it (`troubleshoot --playbooks D scan`)."""
+    d = (lambda v: argparse.SUPPRESS) if sub else (lambda v: v)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-H", "--host", help="daemon to use (unix://, tcp://, ssh://user@host); default: DOCKER_HOST, "
-                                              "the docker context, then the local socket")
-    common.add_argument("--playbooks", action="append", type=Path, metavar="DIR",
+    common.add_argument("-H", "--host", default=d(None),
+                        help="daemon to use (unix://, tcp://, ssh://user@host); default: DOCKER_HOST, "
+                             "the docker context, then the local socket")
+    common.add_argument("--playbooks", action="append", type=Path, metavar="DIR", default=d(None),
                         help="extra playbook directory; its playbooks add to or override shipped ones by id (repeatable)")
-    common.add_argument("--no-user-playbooks", action="store_true",
+    common.add_argument("--no-user-playbooks", action="store_true", default=d(False),
                         help="ignore the user's playbook dir (~/.config/troubleshoot/playbooks)")
-    parser = argparse.ArgumentParser(prog="troubleshoot", parents=[common],
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _global_options(sub=True)
+    parser = argparse.ArgumentParser(prog="troubleshoot", parents=[_global_options(sub=False)],
                                      description="Diagnose broken Docker containers with incident playbooks.")
     parser.add_argument("--version", action="version", version=f"troubleshoot {__version__}")
     sub = parser.add_subparsers(dest="command")

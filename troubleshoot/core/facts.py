@@ -313,9 +313,13 @@ class Observation:
     image: Image | None = None
     logs: tuple[str, ...] = ()
     tag_image: Image | None = None  # the image the container's tag points to *now* (None: not a tag / gone)
+    logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
 
 
 def wants_logs(c: Container) -> bool:
-    """Whether a diagnosis needs this container's log tail: it is not simply up and fine."""
+    """Whether a diagnosis needs this container's log tail: it is not simply up and fine (and it ever started:
+    a container that never started has no log; why it did not start is in State.Error)."""
+    if c.started_at is None and c.state == "created":
+        return False
     return (c.state != "running" or c.restart_count > 0
             or (c.health is not None and c.health.status == "unhealthy"))

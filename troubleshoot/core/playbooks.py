@@ -32,6 +32,7 @@ PLACEHOLDERS = {
 }
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster, same nodes and marks
 _SHELL_TOKENS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "2>&1", "$(", "`"}
 
 
@@ -269,6 +270,9 @@ def _build(d: Any, path: str) -> Playbook:
     pid = _text(d, "id", "")
     if not _ID.match(pid):
         raise _Invalid("id", f"{pid!r}: ids are lower-case words joined by '-' (e.g. oom-killed)")
+    title = _text(d, "title", "")
+    severity = _choice(d, "severity", SEVERITIES)
+    kind = _choice(d, "kind", KINDS, "incident")
     scope = _choice(d, "scope", SCOPES, "container")
     priority = d.get("priority", 50)
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 100:
@@ -292,9 +296,9 @@ def _build(d: Any, path: str) -> Playbook:
         raise _Invalid("diagnose", "needs at least one step")
     return Playbook(
         id=pid,
-        title=_text(d, "title", ""),
-        severity=_choice(d, "severity", SEVERITIES),
-        kind=_choice(d, "kind", KINDS, "incident"),
+        title=title,
+        severity=severity,
+        kind=kind,
         scope=scope,
         priority=priority,
         fallback=_bool(d, "fallback", "", False),
@@ -317,7 +321,7 @@ def load_text(text: str, path: str = "<string>") -> tuple[Playbook | None, list[
     _load_detectors()
     lines: dict[str, int] = {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -353,6 +357,13 @@ def playbook_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def shipped_dir() -> Path:
     here = Path(__file__).resolve().parent.parent
     packaged = here / "_shipped_playbooks"
@@ -366,17 +377,22 @@ def load_catalog(extra_dirs: Iterable[Path] = (), user_dir: Path | None = None,
     layers: list[Path] = []
     if include_shipped:
         layers.append(shipped_dir())
-    if user_dir is not None and user_dir.is_dir():
+    if user_dir is not None and _is_dir(user_dir):
         layers.append(user_dir)
     for d in extra_dirs:
         d = Path(d)
-        if not d.is_dir():
+        if not _is_dir(d):
             catalog.errors.append(LoadError(str(d), 0, "(dir)", "no such directory"))
             continue
         layers.append(d)
     for directory in layers:
         seen_here: dict[str, str] = {}
-        for f in playbook_files(directory):
+        try:
+            files = playbook_files(directory)
+        except OSError as exc:
+            catalog.errors.append(LoadError(str(directory), 0, "(dir)", exc.strerror or str(exc)))
+            continue
+        for f in files:
             pb, errors = load_file(f)
             catalog.errors.extend(errors)
             if pb is None:

@@ -1,7 +1,8 @@
 """Raw records: the daemon's JSON for one container (inspect, image, history, logs, what its tag points to now)
 and for the host. This is what the adapter reads, what fixtures and snapshots store, and what facts are built from.
 
-    {"inspect": {...}, "image": {...} | null, "history": [...], "logs": ["..."], "tag_image": {...} | null}
+    {"inspect": {...}, "image": {...} | null, "history": [...], "logs": ["..."], "logs_error": "why no logs" | "",
+     "tag_image": {...} | null}
     host: {"info": {...}, "version": {...}, "local": {...} | null}
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ def observation_from_record(rec: Mapping[str, Any]) -> Observation:
         container=container_from_inspect(rec["inspect"]),
         image=image_from_inspect(image, rec.get("history") or []) if image else None,
         logs=tuple(rec.get("logs") or ()),
+        logs_error=rec.get("logs_error") or "",
         tag_image=image_from_inspect(tag_image) if tag_image else None,
     )
 

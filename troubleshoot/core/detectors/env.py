@@ -8,8 +8,11 @@ from ..signals import SignalSpec, detector
 _COMPLAINT = re.compile(
     r"(not set|is unset|unset|missing|undefined|not defined|required|is empty|must be set|not provided|"
     r"not found in env|KeyError|no value|environment variable)", re.I)
-# ...and the variable names in it: UPPER_CASE with an underscore or 4+ capitals, as written in code.
-_VAR = re.compile(r"(?:process\.env\.|os\.environ\[['\"]|getenv\(['\"]|\$\{?)?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,}[0-9]*)\b")
+# ...and the variable names in it: UPPER_SNAKE_CASE (DB_HOST), or any capitalised name read through an explicit
+# environment access (process.env.PORT, os.environ['SECRET'], getenv("TOKEN"), ${HOST}, "env var PORT").
+_VAR = re.compile(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b"
+                  r"|(?:process\.env\.|KeyError: ['\"]|os\.environ\[['\"]|os\.getenv\(['\"]|getenv\(['\"]|\$\{|"
+                  r"(?:env(?:ironment)? var(?:iable)?) ['\"]?)([A-Z][A-Z0-9_]*)")
 _NOT_VARS = {"ERROR", "FATAL", "WARN", "WARNING", "INFO", "DEBUG", "TRACE", "PANIC", "NULL", "NONE", "TRUE",
              "FALSE", "HTTP", "HTTPS", "JSON", "YAML", "UTF8", "ECONNREFUSED", "ENOENT", "EACCES", "KEYERROR",
              "CRITICAL", "ENOTFOUND", "ETIMEDOUT", "EADDRINUSE", "TODO"}
@@ -32,7 +35,7 @@ def detect(obs: Observation, host: Host):
     for line in obs.logs:
         if _COMPLAINT.search(line):
             for m in _VAR.finditer(line):
-                name = m.group(1)
+                name = m.group(1) or m.group(2)
                 if name not in keys and name not in _NOT_VARS and name not in missing:
                     missing.append(name)
         if _LOCALHOST_REFUSED.search(line):

@@ -10,4 +10,4 @@ from ..signals import SignalSpec, detector
 )
 def detect(obs: Observation, host: Host):
     lines = [mask_text(line) for line in obs.logs]
-    return {"logs": lines, "logs_tail": lines[-8:]}
+    return {"logs": lines, "logs_tail": lines[-8:] or ([f"({obs.logs_error})"] if obs.logs_error else [])}

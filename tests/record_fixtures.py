@@ -1,0 +1,38 @@
+"""Record the raw daemon JSON of every scenario (and the control) into tests/fixtures/, for the unit tests.
+
+    .venv/bin/python -m tests.record_fixtures            # needs the engine (make engine)
+
+Each fixture is {"playbook": ID, "record": <adapter record>, "host": <host record>}: exactly what the adapter reads
+from the engine, so unit tests build facts the same way a live scan does.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.engine import docker, remove_all
+from tests.scenarios import SCENARIOS, create
+from troubleshoot.daemon import Daemon
+
+OUT = Path(__file__).resolve().parent / "fixtures"
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    remove_all()
+    daemon = Daemon().connect()
+    host = daemon.host_record()
+    host["local"] = {k: v for k, v in (host["local"] or {}).items() if k != "vmstat"}  # keep fixtures small
+    for playbook in [*sorted(SCENARIOS), "control"]:
+        name = create(playbook)
+        records = [r for r in daemon.observe_records([name]) if r["inspect"]["Name"] == f"/{name}"]
+        path = OUT / f"{playbook}.json"
+        path.write_text(json.dumps({"playbook": playbook, "record": records[0], "host": host}, indent=1,
+                                   sort_keys=True) + "\n")
+        print(f"recorded {path.name}")
+        docker("rm", "-f", name, f"{name}-holder", check=False)
+    remove_all()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from troubleshoot.core.playbooks import load_catalog
+from troubleshoot.core.records import host_from_record, observation_from_record
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def observe(doc: dict, mutate=None):
+    """Facts from a recorded fixture; `mutate(record)` may edit a deep copy of the raw JSON first."""
+    record = copy.deepcopy(doc["record"])
+    if mutate:
+        mutate(record)
+    return observation_from_record(record), host_from_record(doc["host"])
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    c = load_catalog()
+    assert not c.errors, [str(e) for e in c.errors]
+    return c
