@@ -114,12 +114,25 @@ def _global_options(sub: bool) -> argparse.ArgumentParser:
     return common
 
 
+def cmd_tui(args) -> int:
+    catalog = _catalog(args)
+    _report_catalog_errors(catalog)
+    from .tui.factory import make_app  # the only place the CLI imports textual
+    make_app(catalog, host=args.host, read_only=args.read_only).run()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _global_options(sub=True)
     parser = argparse.ArgumentParser(prog="troubleshoot", parents=[_global_options(sub=False)],
                                      description="Diagnose broken Docker containers with incident playbooks.")
     parser.add_argument("--version", action="version", version=f"troubleshoot {__version__}")
+    parser.add_argument("--read-only", action="store_true", help="the app never runs a step that changes anything")
     sub = parser.add_subparsers(dest="command")
+    tui = sub.add_parser("tui", parents=[common], help="the interactive board (the default with no subcommand)")
+    tui.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                     help="never run a step that changes anything (fix steps are shown, not run)")
+    tui.set_defaults(func=cmd_tui)
     scan = sub.add_parser("scan", parents=[common], help="diagnose containers and print ranked findings")
     scan.add_argument("names", nargs="*", help="only containers whose name contains one of these (or id prefix)")
     scan.add_argument("--json", action="store_true", help="one JSON document on stdout (schema 1)")
@@ -143,8 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        # The TUI is not built yet: the default action is the scan of every container.
-        args = parser.parse_args(["scan", *(argv if argv is not None else sys.argv[1:])])
+        args.func = cmd_tui
     if getattr(args, "tail", 1) < 1:
         parser.error("--tail must be at least 1")
     try:

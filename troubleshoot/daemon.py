@@ -187,6 +187,17 @@ class _ResponseAdapter:
     def read(self, n: int = -1) -> bytes:
         return self._raw.read(None if n < 0 else n, decode_content=True) or b""
 
+    def read1(self, n: int = -1) -> bytes:
+        return self.read(n)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: list[str]
+    exit_code: int
+    lines: tuple[str, ...]  # cleaned, each cut, at most the last N
+    timed_out: bool
+
 
 class Daemon:
     """A connection to one daemon. Methods return cleaned JSON or facts; errors become DaemonError."""
@@ -329,6 +340,83 @@ class Daemon:
             self.close()
             raise DaemonError(explain(exc, self.endpoint)) from None
 
+    # -- events ----------------------------------------------------------------------------------------------
+    def events(self, since: float, until: float | None = None, stop=None) -> Iterator[dict]:
+        """Container events (cleaned JSON) from `since`. With `until` the daemon ends the stream there (ssh://
+        cannot close a stream from our side, so it is read in short windows); without, it runs until `stop` is set
+        or `close_events()` is called. Uses its own connection: the main one stays free for inspects."""
+        params: dict[str, Any] = {"since": f"{since:.3f}", "filters": json.dumps({"type": ["container"]})}
+        if until is not None:
+            params["until"] = f"{until:.3f}"
+        side = Daemon.__new__(Daemon)
+        side.endpoint, side.timeout, side._prefix = self.endpoint, None if until is None else self.timeout, self._prefix
+        side._transport = None
+        try:
+            side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), None) if self.endpoint.is_local
+                               else _DockerPyTransport(side._docker_py_client()))
+            self._events_side = side
+            res = side._open("/events", params)
+            buf = b""
+            while True:
+                chunk = res.read1(4096)  # what has arrived: read(n) would wait for n bytes
+                if not chunk:
+                    return
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        try:
+                            yield loads_clean(line)
+                        except ValueError:
+                            continue
+                if stop is not None and stop.is_set():
+                    return
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            if stop is not None and stop.is_set():
+                return
+            raise DaemonError(explain(exc, self.endpoint)) from None
+        finally:
+            side.close()
+
+    def close_events(self) -> None:
+        side = getattr(self, "_events_side", None)
+        if side is not None and isinstance(side._transport, _UnixTransport) and side._transport._conn is not None:
+            try:
+                side._transport._conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    # -- commands from playbooks -------------------------------------------------------------------------------
+    def run_command(self, argv: list[str], timeout: float = 30, max_lines: int = 400,
+                    max_line: int = MAX_LINE) -> "CommandResult":
+        """Run one rendered playbook command (an argument list: no shell) against this daemon and return its output
+        cleaned and bounded (the last `max_lines` lines). `docker` commands get DOCKER_HOST set to this endpoint."""
+        env = dict(os.environ)
+        if argv and argv[0] == "docker":
+            env["DOCKER_HOST"] = self.endpoint.url if "://" in self.endpoint.url else f"unix://{self.endpoint.url}"
+            env.pop("DOCKER_CONTEXT", None)
+        try:
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=env)
+        except OSError as exc:
+            return CommandResult(argv, 127, (clean_text(f"cannot run {argv[0]}: {exc.strerror or exc}"),), False)
+        lines: list[str] = []
+        timed_out = False
+        try:
+            import threading
+            timer = threading.Timer(timeout, proc.kill)
+            timer.start()
+            lines = list(bounded_lines(iter(lambda: proc.stdout.read(65536), b""), max_lines, max_line))
+            timer.cancel()
+            timed_out = not timer.is_alive() and proc.poll() is None
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code == -9:
+            timed_out = True
+            lines.append(f"(stopped after {timeout:.0f}s)")
+        return CommandResult(argv, code, tuple(lines), timed_out)
+
     # -- records and facts ------------------------------------------------------------------------------------
     def host_record(self) -> dict[str, Any]:
         info = self.info()
@@ -338,15 +426,18 @@ class Daemon:
     def host(self) -> Host:
         return host_from_record(self.host_record())
 
-    def observe_records(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL) -> list[dict]:
+    def observe_records(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
+                        ids: Iterable[str] | None = None) -> list[dict]:
         """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
         logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
-        mid-scan are skipped."""
-        names = [n for n in names if n]
-        rows = self.list_containers(all=all)
-        if names:
-            rows = [r for r in rows if _row_matches(r, names)]
-        inspected = [d for d in (self.inspect_container(r["Id"]) for r in rows) if d is not None]
+        mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made."""
+        if ids is None:
+            names = [n for n in names if n]
+            rows = self.list_containers(all=all)
+            if names:
+                rows = [r for r in rows if _row_matches(r, names)]
+            ids = [r["Id"] for r in rows]
+        inspected = [d for d in (self.inspect_container(i) for i in ids) if d is not None]
         if not inspected:
             return []
         tags = self._tag_index()

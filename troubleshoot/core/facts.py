@@ -91,6 +91,7 @@ class Container:
     ports: tuple[PortBinding, ...]
     labels: tuple[tuple[str, str], ...]
     command: tuple[str, ...]
+    tty: bool = False  # Config.Tty: its log stream is raw, not multiplexed
 
     @property
     def short_id(self) -> str:
@@ -158,6 +159,7 @@ def container_from_inspect(data: Mapping[str, Any]) -> Container:
         ports=tuple(ports),
         labels=tuple(sorted((config.get("Labels") or {}).items())),
         command=command,
+        tty=bool(config.get("Tty")),
     )
 
 

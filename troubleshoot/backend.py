@@ -1,0 +1,174 @@
+"""What the TUI runs on. The App takes a back end as an argument (harlequin-style): a live daemon, or recorded
+records (snapshot tests; later `--from FILE`). Blocking: the TUI calls these from thread workers only.
+No textual here."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterator
+
+from .core.facts import Host, Observation
+from .core.playbooks import Catalog
+from .core.records import host_from_record, observation_from_record
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the sparse container list: enough to paint the board before any inspect."""
+    id: str
+    name: str
+    state: str
+    status: str
+    image: str
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    exit_code: int
+    lines: tuple[str, ...]
+    timed_out: bool = False
+
+
+class BackendError(Exception):
+    """The back end cannot answer now (daemon gone...); one line."""
+
+
+class Backend:
+    label = ""
+    live = False
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def connect(self) -> None: ...
+
+    def rows(self, all: bool = True) -> list[Row]:
+        raise NotImplementedError
+
+    def observe(self, ids: list[str]) -> list[Observation]:
+        raise NotImplementedError
+
+    def host(self) -> Host:
+        raise NotImplementedError
+
+    def events(self, stop: threading.Event) -> Iterator[dict]:
+        return iter(())
+
+    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
+        raise BackendError("this back end runs no commands (recorded data)")
+
+    def logs(self, cid: str, tail: int = 500, tty: bool = False) -> tuple[str, ...]:
+        return ()
+
+    def history(self, image_id: str) -> list[dict]:
+        return []
+
+    def close(self) -> None: ...
+
+
+def _rows_from_list(items: list[dict]) -> list[Row]:
+    return [Row(r.get("Id", ""), ((r.get("Names") or ["/?"])[0]).lstrip("/"), r.get("State", ""), r.get("Status", ""),
+                r.get("Image", "")) for r in items]
+
+
+class LiveBackend(Backend):
+    live = True
+
+    def __init__(self, catalog: Catalog, host: str | None = None):
+        super().__init__(catalog)
+        from .daemon import Daemon
+        self.daemon = Daemon(host)
+        self.label = self.daemon.endpoint.url
+        self._stopping = threading.Event()
+
+    def _guard(self, fn, *args, **kwargs):
+        from .daemon import DaemonError
+        try:
+            return fn(*args, **kwargs)
+        except DaemonError as exc:
+            self.daemon.close()
+            raise BackendError(str(exc)) from None
+
+    def connect(self) -> None:
+        self._guard(self.daemon.connect)
+
+    def rows(self, all: bool = True) -> list[Row]:
+        return _rows_from_list(self._guard(self.daemon.list_containers, all))
+
+    def observe(self, ids: list[str]) -> list[Observation]:
+        return [observation_from_record(r) for r in self._guard(self.daemon.observe_records, ids=ids)]
+
+    def host(self) -> Host:
+        return self._guard(self.daemon.host)
+
+    def events(self, stop: threading.Event) -> Iterator[dict]:
+        """Live container events. Over ssh:// the stream cannot be closed from here, so it is read in 2 s windows."""
+        since = time.time()
+        if self.daemon.endpoint.is_ssh or not self.daemon.endpoint.is_local:
+            while not stop.is_set():
+                until = time.time() + 2
+                for event in self._guard(lambda: list(self.daemon.events(since, until))):
+                    yield event
+                since = until
+            return
+        yield from self._guard(lambda: (e for e in self.daemon.events(since, stop=stop)))
+
+    def stop_events(self) -> None:
+        self.daemon.close_events()
+
+    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
+        r = self.daemon.run_command(argv, timeout)
+        return StepOutput(r.exit_code, r.lines, r.timed_out)
+
+    def logs(self, cid: str, tail: int = 500, tty: bool = False) -> tuple[str, ...]:
+        lines, why = self._guard(self.daemon.read_logs, cid, tail, tty=tty)
+        return lines or ((f"({why})",) if why else ())
+
+    def history(self, image_id: str) -> list[dict]:
+        return self._guard(self.daemon.history, image_id)
+
+    def close(self) -> None:
+        self.daemon.close()
+
+
+class RecordedBackend(Backend):
+    """Records captured earlier: no daemon, read-only, and a fixed `now` so that screens are reproducible."""
+
+    def __init__(self, catalog: Catalog, records: list[dict], host_record: dict, now: datetime, label: str = "recorded"):
+        super().__init__(catalog)
+        self.records = {r["inspect"]["Id"]: r for r in records}
+        self.host_record = host_record
+        self._now = now
+        self.label = label
+
+    def now(self) -> datetime:
+        return self._now
+
+    def rows(self, all: bool = True) -> list[Row]:
+        out = []
+        for r in self.records.values():
+            d = r["inspect"]
+            state = (d.get("State") or {}).get("Status", "")
+            if all or state == "running":
+                out.append(Row(d["Id"], d.get("Name", "").lstrip("/"), state, state, (d.get("Config") or {}).get("Image", "")))
+        return out
+
+    def observe(self, ids: list[str]) -> list[Observation]:
+        return [observation_from_record(self.records[i]) for i in ids if i in self.records]
+
+    def host(self) -> Host:
+        return host_from_record(self.host_record)
+
+    def logs(self, cid: str, tail: int = 500, tty: bool = False) -> tuple[str, ...]:
+        return tuple((self.records.get(cid) or {}).get("logs") or ())[-tail:]
+
+    def history(self, image_id: str) -> list[dict]:
+        for r in self.records.values():
+            if (r.get("image") or {}).get("Id") == image_id:
+                return r.get("history") or []
+        return []

@@ -1,0 +1,302 @@
+"""The App: state (rows, observations, findings, host) fed by thread workers through messages.
+
+It takes its back end as an argument (live daemon or recorded data), so tests and snapshots build it the way the
+CLI does (`make_app`). Blocking calls never run on the UI thread; every worker has exit_on_error=False, so one
+daemon error cannot end the app.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from functools import partial
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.worker import get_current_worker
+
+from ..backend import Backend, BackendError, Row
+from ..core.diagnose import Finding, diagnose_container, diagnose_host
+from ..core.facts import Host, Observation
+from .messages import ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded, StateChanged
+from .screens.board import BoardScreen
+from .screens.help import HelpScreen
+
+BATCH = 25  # inspects per message while the first screen fills in
+EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
+                 "rename", "update", "health_status"}
+
+
+class ContainerCommands(Provider):
+    """Command palette: jump to any container's walkthrough, or run an app action."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        matcher = self.matcher(query)
+        for cid, row in app.rows.items():
+            found = app.findings.get(cid) or []
+            label = f"walkthrough: {row.name}" + (f" ({found[0].playbook_id})" if found else "")
+            score = matcher.match(label)
+            if score > 0 and found:
+                yield Hit(score, matcher.highlight(label), partial(app.open_walkthrough, cid), help=row.image)
+        for label, action in (("refresh everything", app.action_refresh), ("help: keys", app.action_help)):
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), action)
+
+
+class TroubleshootApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "troubleshoot"
+    COMMANDS = App.COMMANDS | {ContainerCommands}
+    BINDINGS = [Binding("ctrl+r", "refresh", "Refresh", show=False)]
+
+    def __init__(self, backend: Backend, read_only: bool = False, live_events: bool = True) -> None:
+        super().__init__()
+        self.backend = backend
+        self.read_only = read_only
+        self.live_events = live_events and backend.live
+        self.rows: dict[str, Row] = {}
+        self.observations: dict[str, Observation] = {}
+        self.findings: dict[str, list[Finding]] = {}
+        self.host: Host | None = None
+        self.host_findings: list[Finding] = []
+        self.banner = ""
+        self._stop = threading.Event()
+        self._follow: str | None = None
+        self.timeline_hook = None  # issue 4's incident record plugs in here
+
+    @property
+    def catalog(self):
+        return self.backend.catalog
+
+    def on_mount(self) -> None:
+        self.push_screen(BoardScreen())
+        self.load_all()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+        stop = getattr(self.backend, "stop_events", None)
+        if stop:
+            stop()
+
+    # -- workers (threads) -----------------------------------------------------------------------------------
+    def _worker(self, fn, group: str = "default", exclusive: bool = False):
+        return self.run_worker(fn, thread=True, exit_on_error=False, group=group, exclusive=exclusive)
+
+    def load_all(self) -> None:
+        self._worker(self._load_all, group="load", exclusive=True)
+
+    def _load_all(self) -> None:
+        """Paint the sparse list at once, then fill in inspects in batches."""
+        try:
+            self.backend.connect()
+            rows = self.backend.rows(all=True)
+            self.post_message(RowsLoaded(rows))
+            self.post_message(HostLoaded(self.backend.host()))
+            for i in range(0, len(rows), BATCH):
+                if get_current_worker().is_cancelled:
+                    return
+                ids = [r.id for r in rows[i:i + BATCH]]
+                self.post_message(Observed(self.backend.observe(ids), ids))
+        except BackendError as exc:
+            self.post_message(DaemonLost(str(exc)))
+            return
+        if self.live_events:
+            self._worker(self._follow_events, group="events", exclusive=True)
+
+    def _follow_events(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for event in self.backend.events(self._stop):
+                    cid = event.get("id") or (event.get("Actor") or {}).get("ID")
+                    action = (event.get("Action") or event.get("status") or "").split(":")[0]
+                    if cid and action in EVENT_ACTIONS:
+                        self.post_message(ContainerEvent(cid, action))
+                    if self._stop.is_set():
+                        return
+                if self._stop.is_set():
+                    return
+            except BackendError as exc:
+                if self._stop.is_set():
+                    return
+                self.post_message(DaemonLost(str(exc)))
+            self._wait_for_daemon()
+
+    def _wait_for_daemon(self) -> None:
+        """Retry every 2 s until the daemon answers again; then reload everything."""
+        while not self._stop.wait(2):
+            try:
+                self.backend.connect()
+                rows = self.backend.rows(all=True)
+            except BackendError as exc:
+                self.post_message(DaemonLost(str(exc)))
+                continue
+            self.post_message(DaemonBack())
+            self.post_message(RowsLoaded(rows))
+            ids = [r.id for r in rows]
+            try:
+                for i in range(0, len(ids), BATCH):
+                    self.post_message(Observed(self.backend.observe(ids[i:i + BATCH]), ids[i:i + BATCH]))
+                self.post_message(HostLoaded(self.backend.host()))
+            except BackendError as exc:
+                self.post_message(DaemonLost(str(exc)))
+                continue
+            return
+
+    def recheck(self, cid: str) -> None:
+        self._worker(partial(self._observe_one, cid), group=f"inspect-{cid}")
+
+    def _observe_one(self, cid: str) -> None:
+        try:
+            self.post_message(Observed(self.backend.observe([cid]), [cid]))
+        except BackendError as exc:
+            self.post_message(DaemonLost(str(exc)))
+
+    def load_logs(self, cid: str, search: str = "") -> None:
+        obs = self.observations.get(cid)
+        tty = obs.container.tty if obs is not None else False  # how the log stream is framed
+        self._worker(partial(self._logs, cid, tty), group="logs", exclusive=True)
+
+    def _logs(self, cid: str, tty: bool) -> None:
+        try:
+            lines = self.backend.logs(cid, 500, tty=tty)
+        except BackendError as exc:
+            lines = (f"(logs unavailable: {exc})",)
+        self.call_from_thread(self._show_logs, cid, lines)
+
+    def _show_logs(self, cid: str, lines: tuple[str, ...]) -> None:
+        board = self._board()
+        if board is not None:
+            board.show_logs(cid, lines)
+
+    def set_follow(self, cid: str | None) -> None:
+        self._follow = cid
+        if cid:
+            self._worker(partial(self._follow_logs, cid), group="follow", exclusive=True)
+
+    def _follow_logs(self, cid: str) -> None:
+        obs = self.observations.get(cid)
+        tty = obs.container.tty if obs is not None else False
+        while self._follow == cid and not self._stop.wait(1.0):
+            self._logs(cid, tty)
+
+    def run_step(self, screen, item, argv: list[str]) -> None:
+        self._worker(partial(self._run_step, screen, item, argv), group="steps")
+
+    def _run_step(self, screen, item, argv: list[str]) -> None:
+        try:
+            out = self.backend.run(argv)
+            code, lines = out.exit_code, out.lines
+        except BackendError as exc:
+            code, lines = 1, (str(exc),)
+        self.call_from_thread(screen.step_finished, item, code, lines)
+        self.call_from_thread(self.journal_step, screen, item, "ran", code, lines)
+
+    def run_interactive(self, argv: list[str]) -> None:
+        """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it."""
+        import subprocess
+        with self.suspend():
+            print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
+            env = None
+            if argv and argv[0] == "docker" and self.backend.live:
+                import os
+                env = {**os.environ, "DOCKER_HOST": self.backend.label}
+            try:
+                subprocess.run(argv, env=env)
+            except OSError as exc:
+                print(f"cannot run {argv[0]}: {exc}")
+                time.sleep(2)
+
+    def journal_step(self, screen, item, what: str, code: int | None = None, lines: tuple[str, ...] = ()) -> None:
+        if self.timeline_hook is not None:
+            self.timeline_hook(screen, item, what, code, lines)
+
+    # -- messages --------------------------------------------------------------------------------------------
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self.rows = {r.id: r for r in message.rows}
+        for gone in set(self.observations) - set(self.rows):
+            self.observations.pop(gone, None)
+            self.findings.pop(gone, None)
+        self._changed()
+
+    def on_observed(self, message: Observed) -> None:
+        seen = set()
+        for obs in message.observations:
+            cid = obs.container.id
+            seen.add(cid)
+            self.observations[cid] = obs
+            row = self.rows.get(cid)
+            c = obs.container
+            self.rows[cid] = Row(cid, c.name, c.state, row.status if row else c.state, c.image_ref)
+            if self.host is not None:
+                self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
+        for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile
+            self.rows.pop(cid, None)
+            self.observations.pop(cid, None)
+            self.findings.pop(cid, None)
+        self._changed(set(message.ids))
+
+    def on_host_loaded(self, message: HostLoaded) -> None:
+        self.host = message.host
+        self.host_findings = diagnose_host(self.host, self.catalog)
+        for cid, obs in self.observations.items():
+            self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
+        self._changed()
+
+    def on_container_event(self, message: ContainerEvent) -> None:
+        """Re-inspect what an event names: event attributes can be forged with labels, the inspect cannot."""
+        if message.action == "destroy":
+            self.rows.pop(message.cid, None)
+            self.observations.pop(message.cid, None)
+            self.findings.pop(message.cid, None)
+            self._changed({message.cid})
+            return
+        self.recheck(message.cid)
+
+    def on_daemon_lost(self, message: DaemonLost) -> None:
+        self.banner = f"⚠ daemon unreachable: {message.reason} — retrying every 2 s"
+        self._changed()
+        if not self.live_events and self.backend.live:
+            return
+        if not any(w.group == "events" and w.is_running for w in self.workers):
+            self._worker(self._reconnect_then_follow, group="events", exclusive=True)
+
+    def _reconnect_then_follow(self) -> None:
+        self._wait_for_daemon()
+        if not self._stop.is_set() and self.live_events:
+            self._follow_events()
+
+    def on_daemon_back(self, message: DaemonBack) -> None:
+        self.banner = ""
+        self.notify("daemon is back")
+        self._changed()
+
+    def _changed(self, ids: set[str] | None = None) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(StateChanged(ids))
+
+    def _board(self) -> BoardScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen):
+                return screen
+        return None
+
+    # -- actions ---------------------------------------------------------------------------------------------
+    def open_walkthrough(self, cid: str | None) -> None:
+        from .screens.walkthrough import WalkthroughScreen
+        if not cid or cid not in self.observations:
+            self.notify("not inspected yet", severity="warning")
+            return
+        found = self.findings.get(cid) or []
+        if not found:
+            self.notify(f"{self.rows[cid].name}: nothing found to walk through")
+            return
+        pb = self.catalog.get(found[0].playbook_id)
+        self.push_screen(WalkthroughScreen(cid, found[0], pb))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_refresh(self) -> None:
+        self.load_all()

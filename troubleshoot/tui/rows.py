@@ -1,0 +1,95 @@
+"""Board rows: order (worst first) and cells. Pure (rich Text only, no textual), so it is tested in milliseconds."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from ..backend import Row
+from ..core.detectors.image_tag import parse_ref
+from ..core.diagnose import TRAINING_LABEL, Finding
+from ..core.facts import Observation
+
+SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "white on blue"}
+SEVERITY_SHORT = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}
+STATE_STYLE = {"running": "green", "exited": "red", "restarting": "yellow", "created": "magenta", "dead": "red",
+               "paused": "cyan"}
+# State, health and exit code share one cell ("exited 137", "unhealthy", "restarting 2") so that the top finding
+# fits in 80 columns; the image comes last: it is what gets cut first.
+COLUMNS = (("name", "CONTAINER"), ("state", "STATE"), ("restarts", "RST"), ("uptime", "AGE"),
+           ("finding", "TOP FINDING"), ("image", "IMAGE"))
+HEALTH_STYLE = {"unhealthy": "bold red", "healthy": "green", "starting": "yellow"}
+
+
+def badge(severity: str) -> Text:
+    return Text(f" {SEVERITY_SHORT.get(severity, severity)} ", style=SEVERITY_STYLE.get(severity, ""))
+
+
+def order(rows: dict[str, Row], findings: dict[str, list[Finding]], observed: set[str]) -> list[str]:
+    """Worst first: by the top finding's rank, then containers without findings, then those not inspected yet."""
+    def key(cid: str):
+        found = findings.get(cid) or []
+        if found:
+            return (0, found[0].rank_key(), rows[cid].name)
+        return (1 if cid in observed else 2, (), rows[cid].name)
+    return sorted(rows, key=key)
+
+
+def short_age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(max(seconds, 0))}s"
+
+
+def uptime(obs: Observation | None, row: Row, now: datetime) -> str:
+    """Running: how long it has been up. Stopped: how long ago it stopped."""
+    if obs is None:
+        return ""
+    c = obs.container
+    if c.state == "running" and c.started_at:
+        return short_age((now - c.started_at).total_seconds())
+    if c.finished_at:
+        return short_age((now - c.finished_at).total_seconds()) + " ago"
+    return ""
+
+
+def state_cell(obs: Observation) -> Text:
+    c = obs.container
+    if c.state == "running" and c.health is not None:
+        return Text(c.health.status, style=HEALTH_STYLE.get(c.health.status, "green"))
+    if c.state in ("exited", "restarting", "dead") or (c.state == "created" and c.exit_code):
+        return Text(f"{c.state} {c.exit_code}", style=STATE_STYLE.get(c.state, ""))
+    return Text(c.state, style=STATE_STYLE.get(c.state, ""))
+
+
+def cells(row: Row, obs: Observation | None, found: list[Finding], now: datetime) -> tuple[Text, ...]:
+    name = Text(row.name, style="bold")
+    if obs is not None and obs.container.label(TRAINING_LABEL):
+        name.append(" [lab]", style="italic cyan")  # appended as text, never parsed as markup
+    if obs is None:  # from the sparse list, before its inspect arrives
+        return (name, Text(row.state, style=STATE_STYLE.get(row.state, "")), Text(""), Text("…", style="dim"),
+                Text("…", style="dim"), Text(row.image))
+    c = obs.container
+    image = Text(c.image_ref or c.image_id[:19])
+    ref = parse_ref(c.image_ref)
+    if obs.tag_image is not None and ref.tag and obs.tag_image.id != c.image_id:
+        image.append(" ⚠moved", style="bold yellow")
+    top = found[0] if found else None
+    finding = (badge(top.severity) + Text(" " + top.playbook_id)) if top else Text("ok", style="green")
+    return (
+        name,
+        state_cell(obs),
+        Text(str(c.restart_count) if c.restart_count else "", style="yellow" if c.restart_count else ""),
+        Text(uptime(obs, row, now)),
+        finding,
+        image,
+    )
+
+
+def matches_filter(text: str, row: Row, found: list[Finding]) -> bool:
+    if not text:
+        return True
+    needle = text.lower()
+    hay = " ".join([row.name, row.image, row.state] + [f.playbook_id for f in found]).lower()
+    return all(part in hay for part in needle.split())

@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+import re
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Log, Static, TabbedContent, TabPane
+
+from ...core.secrets import is_secret_name, mask, token_shape
+from ...core.signals import human_bytes
+from ..messages import StateChanged
+from ..widgets.container_table import ContainerTable
+from ..widgets.findings_view import FindingsView
+from ..widgets.host_strip import HostStrip
+
+
+class BoardScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("a", "toggle_all", "All/running"),
+        Binding("v", "recheck", "Re-check"),
+        Binding("f", "follow", "Follow logs", show=False),
+        Binding("s", "search_logs", "Search logs", show=False),
+        Binding("x", "reveal", "Reveal secrets", show=False),
+        Binding("1", "tab('tab-findings')", "Findings", show=False),
+        Binding("2", "tab('tab-logs')", "Logs", show=False),
+        Binding("3", "tab('tab-inspect')", "Inspect", show=False),
+        Binding("4", "tab('tab-image')", "Image", show=False),
+        Binding("escape", "clear_filter", "Clear", show=False),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text_filter = ""
+        self.running_only = False
+        self.follow = False
+        self.revealed: set[str] = set()
+        self.log_search = ""
+
+    def compose(self) -> ComposeResult:
+        yield HostStrip(id="host")
+        yield Static(id="banner")
+        yield Input(placeholder="filter: name, image, state or finding (enter to keep, esc to clear)", id="filter")
+        yield ContainerTable(id="board")
+        with TabbedContent(id="tabs"):
+            with TabPane("Findings", id="tab-findings"):
+                with VerticalScroll():
+                    yield FindingsView(id="findings")
+            with TabPane("Logs", id="tab-logs"):
+                yield Input(placeholder="search the logs (enter)", id="log-search")
+                yield Log(id="logs", max_lines=2000, highlight=False)
+            with TabPane("Inspect", id="tab-inspect"):
+                with VerticalScroll():
+                    yield Static(id="inspect")
+            with TabPane("Image", id="tab-image"):
+                yield DataTable(id="history", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one("#log-search").display = False
+        self.query_one("#banner").display = False
+        history = self.query_one("#history", DataTable)
+        history.add_column("SIZE", key="size")
+        history.add_column("CREATED BY", key="by")
+        self.query_one(ContainerTable).focus()
+        self.repaint()
+
+    # -- painting ---------------------------------------------------------------------------------------------
+    def on_state_changed(self, message: StateChanged) -> None:
+        self.repaint()
+
+    def repaint(self) -> None:
+        app = self.app
+        self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label)
+        banner = self.query_one("#banner", Static)
+        banner.display = bool(app.banner)
+        banner.update(Text(app.banner or ""))
+        self.query_one(ContainerTable).show(app.rows, app.observations, app.findings, app.backend.now(),
+                                            self.text_filter, self.running_only)
+        self.show_selected()
+
+    @property
+    def selected(self) -> str | None:
+        return self.query_one(ContainerTable).selected_id
+
+    def show_selected(self) -> None:
+        cid = self.selected
+        app = self.app
+        obs = app.observations.get(cid) if cid else None
+        self.query_one(FindingsView).show(obs, app.findings.get(cid, []) if cid else [])
+        self.query_one("#inspect", Static).update(self._inspect_text(obs))
+        active = self.query_one(TabbedContent).active
+        if active == "tab-logs":
+            self.load_logs()
+        elif active == "tab-image":
+            self.load_history()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "board":
+            self.show_selected()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "board":
+            self.app.open_walkthrough(self.selected)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.show_selected()
+
+    # -- tabs -------------------------------------------------------------------------------------------------
+    def _inspect_text(self, obs):
+        if obs is None:
+            return Text("")
+        c = obs.container
+        t = Table(show_header=False, box=None, padding=(0, 1))
+        t.add_column(style="bold", no_wrap=True)
+        t.add_column()
+        rows = [("Id", c.id), ("Image", f"{c.image_ref} → {c.image_id.removeprefix('sha256:')[:12]}"),
+                ("Command", " ".join(c.command)), ("State", f"{c.state} exit={c.exit_code} oom={c.oom_killed}"),
+                ("Error", c.error), ("Restart", f"{c.restart_policy} ×{c.restart_count}"),
+                ("Memory", human_bytes(c.memory_limit) if c.memory_limit else "no limit"),
+                ("Healthcheck", " ".join(c.healthcheck) or "none"),
+                ("Ports", ", ".join(f"{p.host_ip or '0.0.0.0'}:{p.host_port}->{p.container_port}" for p in c.ports))]
+        for k, v in rows:
+            if v:
+                t.add_row(Text(k), Text(v))
+        for k, v in c.labels:
+            t.add_row(Text("label"), Text(f"{k}={v}"))
+        hidden = 0
+        for k, v in c.env:
+            secret = is_secret_name(k) or bool(token_shape(v))
+            if secret and c.id not in self.revealed:
+                hidden += 1
+                v = mask(v)
+            t.add_row(Text("env"), Text(f"{k}={v}", style="bold red" if secret else ""))
+        note = Text(f"{hidden} secret value(s) masked: x to reveal", style="dim italic") if hidden else Text("")
+        return Group(t, note)
+
+    def load_logs(self) -> None:
+        cid = self.selected
+        if cid:
+            self.app.load_logs(cid, self.log_search)
+
+    def show_logs(self, cid: str, lines: tuple[str, ...]) -> None:
+        if cid != self.selected:
+            return
+        log = self.query_one("#logs", Log)
+        log.clear()
+        if self.log_search:
+            try:
+                pattern = re.compile(self.log_search, re.I)
+                lines = tuple(l for l in lines if pattern.search(l))
+            except re.error:
+                lines = tuple(l for l in lines if self.log_search.lower() in l.lower())
+            log.write_line(f"-- {len(lines)} line(s) matching {self.log_search!r} (s to change, empty to clear) --")
+        log.write_lines(lines)
+
+    def load_history(self) -> None:
+        cid = self.selected
+        obs = self.app.observations.get(cid) if cid else None
+        table = self.query_one("#history", DataTable)
+        table.clear()
+        if obs is None or obs.image is None:
+            return
+        for layer in obs.image.history:
+            by = layer.created_by.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
+            table.add_row(Text(human_bytes(layer.size) if layer.size else "0"), Text(by[:200]))
+
+    # -- actions ----------------------------------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.text_filter = ""
+        self.query_one(ContainerTable).focus()
+        self.repaint()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.text_filter = event.value
+            self.query_one(ContainerTable).show(self.app.rows, self.app.observations, self.app.findings,
+                                                self.app.backend.now(), self.text_filter, self.running_only)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.input.display = bool(event.value)
+            self.query_one(ContainerTable).focus()
+        elif event.input.id == "log-search":
+            self.log_search = event.value.strip()
+            event.input.display = False
+            self.query_one("#logs", Log).focus()
+            self.load_logs()
+
+    def action_toggle_all(self) -> None:
+        self.running_only = not self.running_only
+        self.notify("showing running containers only" if self.running_only else "showing all containers")
+        self.repaint()
+
+    def action_recheck(self) -> None:
+        if self.selected:
+            self.app.recheck(self.selected)
+
+    def action_follow(self) -> None:
+        self.follow = not self.follow
+        self.action_tab("tab-logs")
+        self.app.set_follow(self.selected if self.follow else None)
+        self.notify("following logs" if self.follow else "stopped following")
+
+    def action_search_logs(self) -> None:
+        self.action_tab("tab-logs")
+        box = self.query_one("#log-search", Input)
+        box.display = True
+        box.value = self.log_search
+        box.focus()
+
+    def action_reveal(self) -> None:
+        cid = self.selected
+        if not cid:
+            return
+        if cid in self.revealed:
+            self.revealed.discard(cid)
+            self.show_selected()
+            return
+        from .confirm import ConfirmScreen
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.revealed.add(cid)
+                self.action_tab("tab-inspect")
+            self.show_selected()
+        name = self.app.rows[cid].name if cid in self.app.rows else cid[:12]
+        self.app.push_screen(ConfirmScreen(f"Reveal secret values of {name}?", f"show env of {name} unmasked",
+                                           "Secret values will be visible on this screen (and to anyone watching it)."),
+                             done)

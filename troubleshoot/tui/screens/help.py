@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = [
+    ("Board", ""),
+    ("↑ ↓", "select a container"), ("enter", "open the walkthrough of its top finding"), ("/", "filter by text"),
+    ("a", "all containers / running only"), ("tab", "move between the board and the tabs"),
+    ("1 2 3 4", "tabs: findings, logs, inspect, image"), ("v", "re-check the selected container"),
+    ("f", "logs: follow on/off"), ("s", "logs: search (show matching lines)"), ("x", "inspect: reveal secret values"),
+    ("ctrl+p", "command palette"), ("q", "quit"),
+    ("Walkthrough", ""),
+    ("↑ ↓", "select a step"), ("r", "run the step (read-only: at once; interactive: in the terminal; "
+                                     "fix: after confirmation)"),
+    ("c", "copy the step's command (terminal clipboard, works over SSH)"), ("v", "re-check the container"),
+    ("escape", "back to the board"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
+
+    def compose(self) -> ComposeResult:
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for key, what in KEYS:
+            if not what:
+                table.add_row(Text(key, style="bold underline"), "")
+            else:
+                table.add_row(key, what)
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("troubleshoot — keys", style="bold"))
+            yield Static(table)
+            yield Static(Text("Read-only steps run at once; a step that changes anything always asks first, and "
+                              "never runs with --read-only.", style="italic"))

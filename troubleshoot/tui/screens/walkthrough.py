@@ -1,0 +1,180 @@
+"""The playbook walkthrough: symptom, root cause, evidence, then the steps as a checklist that runs for real."""
+from __future__ import annotations
+
+import re
+import shlex
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, ListView, Static
+
+from ...core.commands import UnsafeValue, placeholder_values, render
+from ...core.diagnose import Finding
+from ...core.match import All, AnyOf, Condition, Not
+from ...core.playbooks import Playbook
+from ...core.signals import container_signals
+from ..messages import StateChanged
+from ..rows import badge
+from ..widgets.step_item import StepItem
+
+_TROUBLE = r"error|fail|fatal|panic|refused|denied|killed|oomkilled=true|not found|no such|unhealthy|exit(ed)? [1-9]"
+
+
+def highlight_pattern(pb: Playbook) -> re.Pattern[str]:
+    """Output lines that matter: what the playbook's own `matches` conditions look for, and common trouble words."""
+    found: list[str] = []
+
+    def walk(expr) -> None:
+        if isinstance(expr, Condition) and expr.op == "matches":
+            found.append(expr.value)
+        elif isinstance(expr, (All, AnyOf)):
+            for item in expr.items:
+                walk(item)
+        elif isinstance(expr, Not):
+            pass  # what must NOT be there does not matter in output
+    walk(pb.match)
+    if pb.likely is not None:
+        walk(pb.likely)
+    return re.compile("|".join(f"(?:{p})" for p in [*found, _TROUBLE]), re.I)
+
+
+class WalkthroughScreen(Screen):
+    BINDINGS = [
+        Binding("r", "run_step", "Run step"),
+        Binding("c", "copy", "Copy command"),
+        Binding("v", "recheck", "Re-check"),
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("question_mark", "app.help", "Help"),
+    ]
+
+    def __init__(self, cid: str, finding: Finding, playbook: Playbook) -> None:
+        super().__init__()
+        self.cid = cid
+        self.finding = finding
+        self.playbook = playbook
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        obs = app.observations[self.cid]
+        pb = self.playbook
+        values = placeholder_values(obs, app.host, container_signals(obs, app.host)) if app.host else {}
+        head = badge(pb.severity) + Text(f" {pb.title}", style="bold")
+        head.append(f"  {obs.container.name} · {pb.id}", style="dim")
+        intro: list = [head, Text("Evidence:", style="bold")]
+        intro += [Text("  • ") + Text(e) for e in self.finding.evidence]
+        intro += [Text("Symptom: ", style="bold") + Text(pb.symptom), Text("Root cause:", style="bold")]
+        intro += [Text(f"  - {rc}") for rc in pb.root_cause]
+        yield Static(Group(*intro), id="wt-intro")
+        yield Static(id="wt-status")
+        pattern = highlight_pattern(pb)
+        items = []
+        number = 0
+        for section, steps in (("diagnose", pb.diagnose), ("fix", pb.fix), ("verify", pb.verify)):
+            for step in steps:
+                number += 1
+                command, why = None, ""
+                if step.run:
+                    try:
+                        command = shlex.join(render(step, values))
+                    except UnsafeValue as exc:
+                        why = f"cannot fill this command: {exc}"
+                    if step.needs_input:
+                        why = "fill in the <...> values yourself: copy it (c), it is never run as is"
+                    elif step.changes and app.read_only:
+                        why = "--read-only: shown, not runnable"
+                    elif not app.backend.live:
+                        why = "recorded data: no daemon to run it on"
+                items.append(StepItem(step, section, number, command, why, pattern))
+        with VerticalScroll(id="wt-body"):
+            yield ListView(*items, id="steps")
+            tail: list = []
+            if pb.prevent:
+                tail.append(Text("Prevent", style="bold underline"))
+                tail += [Text(f"  - {p}") for p in pb.prevent]
+            if pb.lesson:
+                tail.append(Text("Lesson: ", style="bold") + Text(pb.lesson, style="italic"))
+            yield Static(Group(*tail), id="wt-lesson")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#steps", ListView).focus()
+
+    def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+        if event.item is not None:
+            self.query_one("#wt-body", VerticalScroll).scroll_to_widget(event.item, animate=False)
+
+    @property
+    def current(self) -> StepItem | None:
+        view = self.query_one("#steps", ListView)
+        item = view.highlighted_child
+        return item if isinstance(item, StepItem) else None
+
+    def action_copy(self) -> None:
+        item = self.current
+        if item is None:
+            return
+        text = item.command or item.step.run_text or item.step.dockerfile
+        if not text:
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied: {text[:60]}")
+
+    def action_run_step(self) -> None:
+        item = self.current
+        app = self.app
+        if item is None or not item.step.run:
+            self.notify("this step has no command to run", severity="warning")
+            return
+        if item.why_not or item.command is None:
+            self.notify(item.why_not or "this command cannot be rendered", severity="warning")
+            return
+        argv = shlex.split(item.command)
+        if item.step.changes:
+            if app.read_only:
+                self.notify("--read-only: fixes are not run", severity="error")
+                return
+            from .confirm import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    app.journal_step(self, item, "fix confirmed")
+                    self._run(item, argv)
+                else:
+                    self.notify("not run")
+            app.push_screen(ConfirmScreen(f"Run this fix on {app.rows[self.cid].name}?", item.command), answered)
+            return
+        self._run(item, argv)
+
+    def _run(self, item: StepItem, argv: list[str]) -> None:
+        if item.step.interactive:
+            self.app.run_interactive(argv)
+            item.set_output(0, ("(ran in the terminal)",))
+            return
+        item.set_running()
+        self.app.run_step(self, item, argv)
+
+    def step_finished(self, item: StepItem, exit_code: int, lines: tuple[str, ...]) -> None:
+        item.set_output(exit_code, lines)
+
+    def action_recheck(self) -> None:
+        self.app.recheck(self.cid)
+        self.query_one("#wt-status", Static).update(Text("re-checking…", style="italic"))
+
+    def on_state_changed(self, message: StateChanged) -> None:
+        if message.ids is not None and self.cid not in message.ids:
+            return
+        found = self.app.findings.get(self.cid)
+        status = self.query_one("#wt-status", Static)
+        if self.cid not in self.app.rows:
+            status.update(Text("the container is gone", style="bold yellow"))
+        elif found is None:
+            return
+        elif any(f.playbook_id == self.playbook.id for f in found):
+            status.update(Text(f"re-checked: {self.playbook.id} is still present", style="bold red"))
+        else:
+            rest = ", ".join(f.playbook_id for f in found) or "nothing"
+            status.update(Text(f"re-checked: {self.playbook.id} is gone (now: {rest})", style="bold green"))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...core.diagnose import Finding
+from ...core.facts import Host
+from ...core.signals import human_bytes
+
+
+class HostStrip(Static):
+    """One line: memory, swap, disk of the Docker root, load, kernel OOM kills. Red under pressure."""
+
+    def show(self, host: Host | None, findings: list[Finding], label: str) -> None:
+        if host is None:
+            self.update(Text(f"connecting to {label} …", style="dim"))
+            return
+        parts = [f"{host.name or label}"]
+        if host.mem_available is not None and host.mem_total:
+            parts.append(f"mem {human_bytes(host.mem_available)} free ({host.mem_available_percent:.0f}%)")
+        elif host.mem_total:
+            parts.append(f"mem {human_bytes(host.mem_total)} total")
+        if host.swap_total:
+            parts.append(f"swap {host.swap_used_percent:.0f}% used")
+        if host.disk_free_percent is not None:
+            parts.append(f"disk {host.disk_free_percent:.0f}% free")
+        if host.load1 is not None:
+            parts.append(f"load {host.load1:.2f}/{host.ncpu}cpu")
+        if host.oom_kills is not None:
+            parts.append(f"OOM kills {host.oom_kills}")
+        text = Text(" · ".join(parts))
+        for f in findings:
+            text.append(f"  ⚠ {f.title}", style="bold")
+        self.update(text)
+        self.set_class(bool(findings), "-pressure")
