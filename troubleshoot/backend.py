@@ -56,7 +56,7 @@ class Backend:
     def host(self) -> Host:
         raise NotImplementedError
 
-    def events(self, stop: threading.Event) -> Iterator[dict]:
+    def events(self, stop: threading.Event, since: float | None = None) -> Iterator[dict]:
         return iter(())
 
     def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
@@ -106,17 +106,21 @@ class LiveBackend(Backend):
     def host(self) -> Host:
         return self._guard(self.daemon.host)
 
-    def events(self, stop: threading.Event) -> Iterator[dict]:
-        """Live container events. Over ssh:// the stream cannot be closed from here, so it is read in 2 s windows."""
-        since = time.time()
-        if self.daemon.endpoint.is_ssh or not self.daemon.endpoint.is_local:
-            while not stop.is_set():
-                until = time.time() + 2
-                for event in self._guard(lambda: list(self.daemon.events(since, until))):
-                    yield event
-                since = until
-            return
-        yield from self._guard(lambda: (e for e in self.daemon.events(since, stop=stop)))
+    def events(self, stop: threading.Event, since: float | None = None) -> Iterator[dict]:
+        """Live container events from `since`. Over ssh:// the stream cannot be closed from here, so it is read in
+        2 s windows. A daemon error while reading becomes BackendError (the app shows it and reconnects)."""
+        from .daemon import DaemonError
+        since = time.time() if since is None else since
+        try:
+            if self.daemon.endpoint.is_ssh or not self.daemon.endpoint.is_local:
+                while not stop.is_set():
+                    until = time.time() + 2
+                    yield from list(self.daemon.events(since, until))
+                    since = until
+                return
+            yield from self.daemon.events(since, stop=stop)
+        except DaemonError as exc:
+            raise BackendError(str(exc)) from None
 
     def stop_events(self) -> None:
         self.daemon.close_events()

@@ -15,6 +15,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
@@ -126,24 +127,34 @@ def explain(exc: BaseException, endpoint: Endpoint) -> str:
 
 
 class _UnixTransport:
-    """The Engine API over a unix socket: one keep-alive HTTP/1.1 connection, no third-party client. The scan makes
+    """The Engine API over a unix socket: keep-alive HTTP/1.1 connections, no third-party client. The scan makes
     hundreds of small requests; this is several times cheaper per request than requests + docker-py (which also
-    opens a new connection for each), and it spares the ~140 ms import of docker-py and paramiko."""
+    opens a new connection for each), and it spares the ~140 ms import of docker-py and paramiko.
+    http.client connections are not thread-safe: each thread (the TUI's workers) gets its own."""
 
-    def __init__(self, path: str, timeout: float):
+    def __init__(self, path: str, timeout: float | None):
         self.path = path
         self.timeout = timeout
-        self._conn: http.client.HTTPConnection | None = None
+        self._local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:
-        if self._conn is None:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
             conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(self.timeout)
-            sock.connect(self.path)
+            try:
+                sock.connect(self.path)
+            except OSError:
+                sock.close()
+                raise
             conn.sock = sock
-            self._conn = conn
-        return self._conn
+            self._local.conn = conn
+        return conn
+
+    @property
+    def current(self) -> http.client.HTTPConnection | None:
+        return getattr(self._local, "conn", None)
 
     def request(self, path: str) -> http.client.HTTPResponse:
         for attempt in (0, 1):
@@ -158,9 +169,10 @@ class _UnixTransport:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
 
 class _DockerPyTransport:
@@ -354,8 +366,9 @@ class Daemon:
         try:
             side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), None) if self.endpoint.is_local
                                else _DockerPyTransport(side._docker_py_client()))
-            self._events_side = side
             res = side._open("/events", params)
+            conn = side._transport.current if isinstance(side._transport, _UnixTransport) else None
+            self._events_sock = conn.sock if conn is not None else None  # close_events() shuts it from any thread
             buf = b""
             while True:
                 chunk = res.read1(4096)  # what has arrived: read(n) would wait for n bytes
@@ -379,10 +392,10 @@ class Daemon:
             side.close()
 
     def close_events(self) -> None:
-        side = getattr(self, "_events_side", None)
-        if side is not None and isinstance(side._transport, _UnixTransport) and side._transport._conn is not None:
+        sock = getattr(self, "_events_sock", None)
+        if sock is not None:
             try:
-                side._transport._conn.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
 
@@ -403,7 +416,6 @@ class Daemon:
         lines: list[str] = []
         timed_out = False
         try:
-            import threading
             timer = threading.Timer(timeout, proc.kill)
             timer.start()
             lines = list(bounded_lines(iter(lambda: proc.stdout.read(65536), b""), max_lines, max_line))

@@ -97,3 +97,29 @@ def test_unreachable_daemon_raises_one_line(tmp_path):
     with pytest.raises(DaemonError) as exc:
         Daemon(f"unix://{tmp_path}/none.sock").connect()
     assert "\n" not in str(exc.value) and "does not exist" in str(exc.value)
+
+
+def test_one_daemon_used_from_many_threads(engine):
+    """The TUI's workers share one Daemon: http.client connections are not thread-safe, so each thread has its own."""
+    from concurrent.futures import ThreadPoolExecutor
+    ensure_base()
+    names = [f"tst-thread-{i}" for i in range(6)]
+    for n in names:
+        docker("rm", "-f", n, check=False)
+        docker("run", "-d", "--name", n, BASE, "sh", "-c", f"echo {n}; exit 1")
+    try:
+        daemon = Daemon().connect()
+        ids = [docker("inspect", "-f", "{{.Id}}", n).stdout.decode().strip() for n in names]
+
+        def work(cid):
+            out = []
+            for _ in range(20):
+                out.append(daemon.inspect_container(cid)["Id"])
+                out.append(daemon.logs_tail(cid, 5))
+            return out
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(work, ids))
+        for cid, name, out in zip(ids, names, results):
+            assert out[0] == cid and out[1] == (name,)
+    finally:
+        docker("rm", "-f", *names, check=False)

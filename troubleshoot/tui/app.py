@@ -91,8 +91,11 @@ class TroubleshootApp(App):
         """Paint the sparse list at once, then fill in inspects in batches."""
         try:
             self.backend.connect()
+            since = time.time()  # events from before the list are covered by the list itself
             rows = self.backend.rows(all=True)
             self.post_message(RowsLoaded(rows))
+            if self.live_events:  # open the stream now: a container dying during a slow first load is not missed
+                self._worker(partial(self._follow_events, since), group="events", exclusive=True)
             self.post_message(HostLoaded(self.backend.host()))
             for i in range(0, len(rows), BATCH):
                 if get_current_worker().is_cancelled:
@@ -101,14 +104,11 @@ class TroubleshootApp(App):
                 self.post_message(Observed(self.backend.observe(ids), ids))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
-            return
-        if self.live_events:
-            self._worker(self._follow_events, group="events", exclusive=True)
 
-    def _follow_events(self) -> None:
+    def _follow_events(self, since: float | None = None) -> None:
         while not self._stop.is_set():
             try:
-                for event in self.backend.events(self._stop):
+                for event in self.backend.events(self._stop, since):
                     cid = event.get("id") or (event.get("Actor") or {}).get("ID")
                     action = (event.get("Action") or event.get("status") or "").split(":")[0]
                     if cid and action in EVENT_ACTIONS:
@@ -121,6 +121,7 @@ class TroubleshootApp(App):
                 if self._stop.is_set():
                     return
                 self.post_message(DaemonLost(str(exc)))
+            since = time.time()
             self._wait_for_daemon()
 
     def _wait_for_daemon(self) -> None:

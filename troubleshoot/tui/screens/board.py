@@ -21,7 +21,9 @@ from ..widgets.host_strip import HostStrip
 
 class BoardScreen(Screen):
     BINDINGS = [
-        Binding("slash", "filter", "Filter"),
+        # priority: runs in the app's loop before the next key is forwarded, so keys typed in the same burst as
+        # '/' (a paste, or SSH latency) land in the filter box instead of the table
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("a", "toggle_all", "All/running"),
         Binding("v", "recheck", "Re-check"),
         Binding("f", "follow", "Follow logs", show=False),
@@ -178,16 +180,19 @@ class BoardScreen(Screen):
         self.query_one(TabbedContent).active = tab
 
     def action_filter(self) -> None:
+        if isinstance(self.focused, Input):  # typing a '/' into the filter or the log search
+            self.focused.insert_text_at_cursor("/")
+            return
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # at once, not deferred like focus(): keys typed right after '/' must land here
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
         self.text_filter = ""
-        self.query_one(ContainerTable).focus()
+        self.set_focus(self.query_one(ContainerTable))
         self.repaint()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -199,11 +204,11 @@ class BoardScreen(Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             event.input.display = bool(event.value)
-            self.query_one(ContainerTable).focus()
+            self.set_focus(self.query_one(ContainerTable))
         elif event.input.id == "log-search":
             self.log_search = event.value.strip()
             event.input.display = False
-            self.query_one("#logs", Log).focus()
+            self.set_focus(self.query_one("#logs", Log))
             self.load_logs()
 
     def action_toggle_all(self) -> None:
@@ -226,7 +231,7 @@ class BoardScreen(Screen):
         box = self.query_one("#log-search", Input)
         box.display = True
         box.value = self.log_search
-        box.focus()
+        self.set_focus(box)
 
     def action_reveal(self) -> None:
         cid = self.selected

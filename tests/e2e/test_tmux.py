@@ -1,0 +1,82 @@
+"""End to end: the real `troubleshoot` binary in a real terminal (tmux), driven by keys, read with capture-pane."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.engine import docker
+from tests.scenarios import create
+
+pytestmark = pytest.mark.engine
+SESSION = "tst-e2e"
+BIN = Path(sys.executable).with_name("troubleshoot")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-p", "-t", SESSION)
+
+
+def wait_screen(text, timeout: float = 20) -> str:
+    """Wait until `text` is on screen (or `text(screen)` is true)."""
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = screen()
+        if (text(shown) if callable(text) else text in shown):
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+
+
+def board_rows(shown: str) -> list[str]:
+    """Lines of the board: a container name at column 1, then its state."""
+    return [l for l in shown.splitlines()
+            if re.match(r"^ \S+\s+(exited|running|created|restarting|healthy|unhealthy|starting|paused|dead)\b", l)]
+
+
+@pytest.fixture
+def terminal(engine):
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is missing (make test installs it)")
+        pytest.skip("tmux is not installed")
+    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    yield
+    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+
+
+def test_navigate_to_a_broken_container_and_run_a_step(terminal):
+    name = create("oom-killed")
+    try:
+        tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color",
+             f"{BIN} --no-user-playbooks")
+        wait_screen(name)
+        # '/', the name and Enter in one burst, as a fast typist or a paste: none may be lost on the way
+        tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
+        shown = wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name] and "exited 137" in s)
+        assert "CRIT  oom-killed" in shown  # filtered to that one container, inspected
+        tmux("send-keys", "-t", SESSION, "Enter")
+        wait_screen("Confirm the OOM kill and the limit")
+        tmux("send-keys", "-t", SESSION, "r")
+        shown = wait_screen("OOMKilled=true ExitCode=137")
+        assert "[x] 1. Confirm the OOM kill" in shown
+        tmux("send-keys", "-t", SESSION, "Escape")
+        wait_screen("TOP FINDING")
+        tmux("send-keys", "-t", SESSION, "q")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and subprocess.run(["tmux", "has-session", "-t", SESSION],
+                                                              capture_output=True).returncode == 0:
+            time.sleep(0.2)
+        assert subprocess.run(["tmux", "has-session", "-t", SESSION], capture_output=True).returncode != 0, \
+            "q did not quit the app"
+    finally:
+        docker("rm", "-f", name, check=False)
