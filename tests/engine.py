@@ -131,3 +131,36 @@ def remove_all(prefix: str = PREFIX) -> None:
     if doomed:
         docker("rmi", "-f", *doomed, check=False)
     docker("image", "prune", "-f", "--filter", "dangling=true", check=False)
+
+
+class SecondDaemon:
+    """A second dockerd on its own socket, data root and exec root (no bridge, no iptables), in its own network
+    namespace, that a test can stop and start again under a running app. The namespace matters: a dockerd started
+    with --bridge none in the host namespace deletes the host's docker0, breaking the main daemon's containers."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.sock = self.root / "docker.sock"
+        self.url = f"unix://{self.sock}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> "SecondDaemon":
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = open(self.root / "dockerd.log", "ab")
+        self.proc = subprocess.Popen(
+            ["unshare", "--net", "--", "dockerd", "--host", self.url, "--data-root", str(self.root / "data"), "--exec-root",
+             str(self.root / "exec"), "--pidfile", str(self.root / "docker.pid"), "--bridge", "none",
+             "--iptables=false", "--ip-masq=false"], stdout=log, stderr=log)
+        wait_for(lambda: subprocess.run(["docker", "-H", self.url, "version"], capture_output=True).returncode == 0,
+                 timeout, "the second dockerd to answer")
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
