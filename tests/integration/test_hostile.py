@@ -1,0 +1,111 @@
+"""Hostile strings from containers never reach the terminal (issue 6, first part).
+
+A container controls its labels, env, logs and health-probe output. Here they carry escape sequences that set the
+terminal title (OSC 0), write the clipboard (OSC 52), make hidden links (OSC 8), ask the terminal to answer as if
+typed (CSI 6n, 21t), clear the screen and move the cursor, 8-bit C1 codes, a bidi override, and Textual markup
+(`[/]`, `[@click=app.quit]`). The scan output and the real TUI's raw terminal bytes (under a pty) must contain none
+of those sequences, and nothing may crash. Textual itself emits none of the markers checked (checked on a clean run).
+"""
+import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import time
+import fcntl
+import termios
+from pathlib import Path
+
+import pytest
+
+from tests.engine import BASE, docker, ensure_base, wait_state
+
+pytestmark = pytest.mark.engine
+BIN = Path(sys.executable).with_name("troubleshoot")
+
+HOSTILE = ("\x1b]0;PWNED-TITLE\x07 \x1b]52;c;UFdORUQtQ0xJUA==\x07 \x1b]8;;http://evil.example/\x07click\x1b]8;;\x07 "
+           "\x1b[6n \x1b[21t \x1b[2J\x1b[1;1H \x9b31mC1 \x9d0;C1-TITLE\x9c \u202eDESREVER [/] [@click=app.quit] "
+           "[bold]not-markup[/bold]")
+# printf %b in the container turns these escapes into the raw bytes above
+HOSTILE_PRINTF = (r"\033]0;PWNED-TITLE\007 \033]52;c;UFdORUQtQ0xJUA==\007 \033]8;;http://evil.example/\007click"
+                  r"\033]8;;\007 \033[6n \033[21t \033[2J\033[1;1H \0302\0233" + r"1mC1 [/] [@click=app.quit]")
+# Sequences, not words: the container's command is shown as text and literally contains `\033]0;PWNED-TITLE`.
+MARKERS = [b"\x1b]0;", b"\x1b]52", b"\x1b]8;", b"\x1b[6n", b"\x1b[21t", b"\xc2\x9b", b"\xc2\x9d", b"\x9b31m",
+           "\u202e".encode(), b"\x1b]0;PWNED", b"\x07click"]
+
+
+def leaked(data: bytes) -> list[bytes]:
+    return [m for m in MARKERS if m in data]
+
+
+@pytest.fixture(scope="module")
+def hostile(engine):
+    ensure_base()
+    names = ["tst-hostile-crash", "tst-hostile-probe"]
+    docker("rm", "-f", *names, check=False)
+    docker("run", "-d", "--name", names[0], "--label", f"evil={HOSTILE}", "-e", f"HOSTILE={HOSTILE}",
+           "-e", f"API_TOKEN={HOSTILE}", BASE, "sh", "-c",
+           f"printf '%b\\n' '{HOSTILE_PRINTF}'; printf '%b\\n' 'Error: DB_HOST is not set {HOSTILE_PRINTF}' >&2; exit 3")
+    docker("run", "-d", "--name", names[1], "--memory=64m", "--label", f"evil={HOSTILE}",
+           "--health-cmd", f"printf '%b' '{HOSTILE_PRINTF}'; exit 1", "--health-interval", "1s",
+           "--health-retries", "1", BASE, "sleep", "600")
+    wait_state(names[0], "exited")
+    wait_state(names[1], "unhealthy")
+    raw_logs = subprocess.run(["docker", "logs", names[0]], capture_output=True).stdout
+    assert b"\x1b]0;PWNED-TITLE" in raw_logs  # the container really emits the raw sequences
+    yield names
+    docker("rm", "-f", *names, check=False)
+
+
+def test_scan_output_carries_no_sequence(hostile):
+    for args in (["scan", *hostile], ["scan", "--json", *hostile]):
+        proc = subprocess.run([str(BIN), "--no-user-playbooks", *args], capture_output=True, timeout=60)
+        assert proc.returncode == 1, proc.stderr
+        assert b"Traceback" not in proc.stderr
+        assert leaked(proc.stdout) == [] and leaked(proc.stderr) == []
+        assert b"\x1b" not in proc.stdout  # nothing at all: output to a pipe carries no colour either
+    doc = json.loads(subprocess.run([str(BIN), "--no-user-playbooks", "scan", "--json", *hostile],
+                                    capture_output=True).stdout)
+    found = {f["container"]: f["playbook"] for f in doc["findings"] if f["container"] in hostile}
+    assert found == {"tst-hostile-crash": "missing-env", "tst-hostile-probe": "unhealthy"} or \
+        set(found) == set(hostile)
+    assert "[@click=app.quit]" in json.dumps(doc)  # markup-looking text stays text
+
+
+def _read(fd: int, seconds: float) -> bytes:
+    out = b""
+    end = time.time() + seconds
+    while time.time() < end:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
+
+def test_tui_raw_terminal_bytes_carry_no_sequence(hostile):
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real binary on a real pseudo-terminal
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(str(BIN), [str(BIN), "--no-user-playbooks"])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    out = _read(fd, 5)
+    for name in hostile:  # each hostile container: its findings, logs, inspect and image tabs, its walkthrough
+        for keys in (b"\x1b", f"/{name}\r".encode(), b"1", b"2", b"3", b"4", b"1", b"\r", b"r"):
+            os.write(fd, keys)
+            out += _read(fd, 0.8)
+        os.write(fd, b"\x1b")  # back to the board
+        out += _read(fd, 0.8)
+    os.write(fd, b"\x1b")
+    out += _read(fd, 0.5)
+    os.write(fd, b"q")
+    out += _read(fd, 2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the app did not quit cleanly: {status}"
+    assert b"Traceback" not in out
+    assert b"tst-hostile-crash" in out and b"tst-hostile-probe" in out  # it did show them
+    assert leaked(out) == []
