@@ -84,7 +84,6 @@ class LiveBackend(Backend):
         from .daemon import Daemon
         self.daemon = Daemon(host)
         self.label = self.daemon.endpoint.url
-        self._stopping = threading.Event()
 
     def _guard(self, fn, *args, **kwargs):
         from .daemon import DaemonError

@@ -54,15 +54,20 @@ def terminal(engine):
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
 
 
+def launch_filtered_to(name: str, state_text: str) -> str:
+    """Start the real binary, type '/name<enter>' in one burst (as a paste or SSH latency delivers it: no key may be
+    lost), and wait until the board shows only that container, inspected."""
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color",
+         f"{BIN} --no-user-playbooks")
+    wait_screen(name)
+    tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
+    return wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name] and state_text in s)
+
+
 def test_navigate_to_a_broken_container_and_run_a_step(terminal):
     name = create("oom-killed")
     try:
-        tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color",
-             f"{BIN} --no-user-playbooks")
-        wait_screen(name)
-        # '/', the name and Enter in one burst, as a fast typist or a paste: none may be lost on the way
-        tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
-        shown = wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name] and "exited 137" in s)
+        shown = launch_filtered_to(name, "exited 137")
         assert "CRIT  oom-killed" in shown  # filtered to that one container, inspected
         tmux("send-keys", "-t", SESSION, "Enter")
         wait_screen("Confirm the OOM kill and the limit")
@@ -89,11 +94,7 @@ def test_navigate_to_a_broken_container_and_run_a_step(terminal):
 def test_interactive_step_gets_the_terminal_and_the_app_comes_back(terminal):
     name = create("unhealthy")
     try:
-        tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color",
-             f"{BIN} --no-user-playbooks")
-        wait_screen(name)
-        tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
-        wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name] and "CRIT  unhealthy" in s)
+        launch_filtered_to(name, "CRIT  unhealthy")
         tmux("send-keys", "-t", SESSION, "Enter")
         wait_screen("Read the last probe results")
         for _ in range(2):
