@@ -13,9 +13,11 @@ from .core.diagnose import Finding, Report
 from .core.playbooks import Catalog, Playbook, Step
 from .core.signals import human_seconds
 
-SEVERITY_STYLE = {"critical": "bold white on red", "warning": "black on yellow", "info": "white on blue"}
+# One place for severity and state looks: the CLI and the app both use these.
+SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "white on blue"}
 SEVERITY_SHORT = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}
-STATE_STYLE = {"running": "green", "exited": "red", "restarting": "yellow", "created": "magenta", "dead": "red"}
+STATE_STYLE = {"running": "green", "exited": "red", "restarting": "yellow", "created": "magenta", "dead": "red",
+               "paused": "cyan"}
 
 
 def badge(severity: str, short: bool = False) -> Text:

@@ -9,11 +9,9 @@ from ..backend import Row
 from ..core.detectors.image_tag import parse_ref
 from ..core.diagnose import TRAINING_LABEL, Finding
 from ..core.facts import Observation
+from ..render import STATE_STYLE
+from ..render import badge as render_badge
 
-SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "white on blue"}
-SEVERITY_SHORT = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}
-STATE_STYLE = {"running": "green", "exited": "red", "restarting": "yellow", "created": "magenta", "dead": "red",
-               "paused": "cyan"}
 # State, health and exit code share one cell ("exited 137", "unhealthy", "restarting 2") so that the top finding
 # fits in 80 columns; the image comes last: it is what gets cut first.
 COLUMNS = (("name", "CONTAINER"), ("state", "STATE"), ("restarts", "RST"), ("uptime", "AGE"),
@@ -22,7 +20,8 @@ HEALTH_STYLE = {"unhealthy": "bold red", "healthy": "green", "starting": "yellow
 
 
 def badge(severity: str) -> Text:
-    return Text(f" {SEVERITY_SHORT.get(severity, severity)} ", style=SEVERITY_STYLE.get(severity, ""))
+    """The short badge (CRIT/WARN/INFO) the app shows everywhere."""
+    return render_badge(severity, short=True)
 
 
 def order(rows: dict[str, Row], findings: dict[str, list[Finding]], observed: set[str]) -> list[str]:
