@@ -25,5 +25,6 @@ def engine():
 
 @pytest.fixture(autouse=True)
 def _isolated_user_config(tmp_path_factory, monkeypatch):
-    """Tests never read the developer's own ~/.config/troubleshoot."""
+    """Tests never read the developer's own ~/.config/troubleshoot, nor write into their incident records."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))

@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterator
 
 from .core.facts import Host, Observation
@@ -175,3 +176,27 @@ class RecordedBackend(Backend):
             if (r.get("image") or {}).get("Id") == image_id:
                 return r.get("history") or []
         return []
+
+
+DEMO_SNAPSHOT = Path(__file__).resolve().parent / "data" / "demo-snapshot.json"
+
+
+def read_snapshot(path: str | Path) -> dict:
+    """A snapshot file, cleaned like the daemon's answers (it is untrusted input too) and checked; SnapshotError
+    (one line naming the file) when it cannot be used."""
+    from .clean import loads_clean
+    from .core.snapshot import SnapshotError, parse
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse(data, str(path), loads=loads_clean)
+
+
+def snapshot_backend(catalog: Catalog, path: str | Path, label: str | None = None) -> RecordedBackend:
+    from .core.snapshot import taken_at
+    doc = read_snapshot(path)
+    when = taken_at(doc)
+    label = label or f"snapshot {Path(path).name}, taken {when:%Y-%m-%d %H:%M} UTC from {doc.get('source', '?')}"
+    return RecordedBackend(catalog, doc["containers"], doc["host"], when, label)

@@ -40,15 +40,39 @@ def _consoles():
     return Console(), Console(stderr=True)
 
 
+def _snapshot_path(args) -> Path | None:
+    if getattr(args, "demo", False):
+        from .backend import DEMO_SNAPSHOT
+        return DEMO_SNAPSHOT
+    return getattr(args, "source", None)
+
+
+def _recorded(args, catalog):
+    """(observations, host) from a snapshot file, filtered like a live scan; SnapshotError if it cannot be read."""
+    from .backend import snapshot_backend
+    backend = snapshot_backend(catalog, _snapshot_path(args))
+    names = [n for n in getattr(args, "names", ()) if n]
+    rows = [r for r in backend.rows(all=not getattr(args, "running", False))
+            if not names or any(n in r.name or r.id.startswith(n) for n in names)]
+    return backend.observe([r.id for r in rows]), backend.host()
+
+
 def cmd_scan(args) -> int:
     from .core.diagnose import diagnose
+    from .core.snapshot import SnapshotError
     from .daemon import Daemon, DaemonError
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     try:
-        daemon = Daemon(args.host).connect()
-        observations = daemon.observe(args.names, all=not args.running, tail=args.tail)
-        host = daemon.host()
+        if _snapshot_path(args) is not None:
+            observations, host = _recorded(args, catalog)
+        else:
+            daemon = Daemon(args.host).connect()
+            observations = daemon.observe(args.names, all=not args.running, tail=args.tail)
+            host = daemon.host()
+    except SnapshotError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
     except DaemonError as exc:
         _error(str(exc))
         return EXIT_DAEMON
@@ -99,6 +123,70 @@ def cmd_playbooks(args) -> int:
     return EXIT_OK
 
 
+def cmd_snapshot(args) -> int:
+    """Everything the diagnosis needs in one JSON file, secrets masked; written whole or not at all."""
+    from . import __version__
+    from .core.snapshot import build
+    from .daemon import Daemon, DaemonError
+    try:
+        daemon = Daemon(args.host).connect()
+        records = daemon.observe_records(args.names, all=not args.running, tail=args.tail)
+        host = daemon.host_record()
+    except DaemonError as exc:
+        _error(str(exc))
+        return EXIT_DAEMON
+    doc = build(records, host, daemon.endpoint.url, f"troubleshoot {__version__}")
+    text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+    if str(args.output) == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.output)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        _error(f"{target}: cannot write: {exc.strerror or exc}")
+        return EXIT_USAGE
+    sys.stderr.write(f"wrote {target}: {len(records)} container(s), {len(text) // 1024} KB, secrets masked\n")
+    return EXIT_OK
+
+
+def cmd_lab(args) -> int:
+    from . import lab as labmod
+    from .daemon import Daemon, DaemonError
+    if args.action == "list":
+        from .render import lab_table
+        _consoles()[0].print(lab_table(labmod.SCENARIOS, labmod.NOT_IN_LAB))
+        return EXIT_OK
+    try:
+        daemon = Daemon(args.host).connect()
+        state = labmod.load_state()
+        if args.action == "down":
+            containers, images, kept = labmod.down(daemon, state.get("pulled", []))
+            labmod.save_state({})
+            print(f"removed {len(containers)} container(s) and {len(images)} image(s) made by the lab")
+            for k in kept:
+                _error(f"not removed: {k}")
+            return EXIT_FINDINGS if kept else EXIT_OK
+        lab = labmod.Lab(daemon, say=lambda text: print(text, flush=True))
+        try:
+            made = labmod.up(lab, args.scenarios, args.base_image,
+                             progress=lambda sid, secs: print(f"  {lab.name(sid):28} {sid:20} ready in {secs:4.1f}s",
+                                                              flush=True))
+        finally:
+            labmod.save_state({"pulled": sorted(set(state.get("pulled", []) + lab.pulled))})
+    except labmod.LabError as exc:
+        _error(str(exc))
+        return EXIT_FINDINGS
+    except DaemonError as exc:
+        _error(str(exc))
+        return EXIT_DAEMON
+    print(f"{len(made)} broken container(s) ready on {daemon.endpoint.url}, labelled troubleshoot.lab. "
+          f"Open `troubleshoot` to work them; `troubleshoot lab down` removes them all.")
+    return EXIT_OK
+
+
 def _global_options(sub: bool) -> argparse.ArgumentParser:
     """Options accepted before or after the subcommand. The subcommand's copies default to SUPPRESS so they do not
     reset what was given before it (`troubleshoot --playbooks D scan`)."""
@@ -109,6 +197,10 @@ def _global_options(sub: bool) -> argparse.ArgumentParser:
                              "the docker context, then the local socket")
     common.add_argument("--playbooks", action="append", type=Path, metavar="DIR", default=d(None),
                         help="extra playbook directory; its playbooks add to or override shipped ones by id (repeatable)")
+    common.add_argument("--from", dest="source", type=Path, metavar="FILE", default=d(None),
+                        help="read a snapshot file instead of a daemon (no daemon needed; read-only)")
+    common.add_argument("--demo", action="store_true", default=d(False),
+                        help="the shipped demo snapshot: recorded incidents, no daemon needed")
     common.add_argument("--no-user-playbooks", action="store_true", default=d(False),
                         help="ignore the user's playbook dir (~/.config/troubleshoot/playbooks)")
     return common
@@ -117,9 +209,23 @@ def _global_options(sub: bool) -> argparse.ArgumentParser:
 def cmd_tui(args) -> int:
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
-    from .tui.factory import make_app  # the only place the CLI imports textual
-    make_app(catalog, host=args.host, read_only=args.read_only).run()
-    return EXIT_OK
+    from .core.snapshot import SnapshotError
+    path = _snapshot_path(args)
+    backend = None
+    while True:
+        if path is not None:
+            from .backend import snapshot_backend
+            try:
+                backend = snapshot_backend(catalog, path)
+            except SnapshotError as exc:
+                _error(str(exc))
+                return EXIT_USAGE
+        from .tui.factory import make_app  # the only place the CLI imports textual
+        result = make_app(catalog, host=args.host, read_only=args.read_only or path is not None, backend=backend).run()
+        if result != "demo":  # the app offers the demo when no daemon answers
+            return EXIT_OK
+        from .backend import DEMO_SNAPSHOT
+        path = DEMO_SNAPSHOT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--tail", type=int, default=200, help="log lines read per container that needs them")
     scan.add_argument("--all-findings", action="store_true", help="also print info findings")
     scan.set_defaults(func=cmd_scan)
+    snap = sub.add_parser("snapshot", parents=[common], help="write what a diagnosis needs to one JSON file")
+    snap.add_argument("names", nargs="*", help="only containers whose name contains one of these (or id prefix)")
+    snap.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it (- for stdout)")
+    snap.add_argument("--running", action="store_true", help="only running containers (default: all)")
+    snap.add_argument("--tail", type=int, default=200, help="log lines kept per container that needs them")
+    snap.set_defaults(func=cmd_snapshot)
     pbs = sub.add_parser("playbooks", parents=[common], help="list, show or validate playbooks")
     pbsub = pbs.add_subparsers(dest="action", required=True)
     lst = pbsub.add_parser("list", parents=[common], help="every playbook loaded, with its file")
@@ -149,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     val = pbsub.add_parser("validate", parents=[common], help="check playbook files (a file or a directory)")
     val.add_argument("path")
     pbs.set_defaults(func=cmd_playbooks, json=False)
+    lab = sub.add_parser("lab", parents=[common], help="training lab: real broken containers to practise on")
+    labsub = lab.add_subparsers(dest="action", required=True)
+    labsub.add_parser("list", parents=[common], help="the scenarios, one per playbook")
+    lab_up = labsub.add_parser("up", parents=[common], help="create scenarios on the daemon (all, or those named)")
+    lab_up.add_argument("scenarios", nargs="*", metavar="SCENARIO")
+    lab_up.add_argument("--base-image", metavar="IMG", help="image to build on (default busybox:latest; without a "
+                        "registry, one is built from this host's static busybox)")
+    labsub.add_parser("down", parents=[common], help="remove everything the lab made")
+    lab.set_defaults(func=cmd_lab)
     return parser
 
 

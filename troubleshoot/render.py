@@ -141,3 +141,15 @@ def playbook_detail(pb: Playbook) -> Panel:
     if pb.lesson:
         parts.append(Text("Lesson: ", style="bold") + Text(pb.lesson, style="italic"))
     return Panel(Group(*parts), title=Text(pb.id), subtitle=Text(pb.path, style="dim"), title_align="left")
+
+
+def lab_table(scenarios, not_in_lab) -> Table:
+    table = Table(title="training lab: one real broken container per playbook", title_justify="left")
+    table.add_column("SCENARIO (playbook)", style="bold")
+    table.add_column("CONTAINER")
+    table.add_column("WHAT BREAKS")
+    for sid, sc in scenarios.items():
+        table.add_row(sid, f"lab-{sid}", sc.what)
+    for sid, why in not_in_lab.items():
+        table.add_row(Text(sid, style="dim"), Text("-", style="dim"), Text(f"not in the lab: {why}", style="dim"))
+    return table

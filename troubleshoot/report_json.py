@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .core.diagnose import Report
+from .core.diagnose import TRAINING_LABEL, Report
 from .core.facts import Observation
 
 SCHEMA = 1
@@ -33,6 +33,7 @@ def container_json(obs: Observation, report: Report) -> dict[str, Any]:
         "env_keys": list(c.env_keys),
         "top_finding": top.playbook_id if top else None,
         "severity": top.severity if top else None,
+        "training": bool(c.label(TRAINING_LABEL)),  # made by `troubleshoot lab up`
     }
 
 

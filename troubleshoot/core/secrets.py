@@ -42,10 +42,20 @@ def token_shape(value: str) -> str | None:
     return None
 
 
+MASKED = re.compile(r"^.{0,2}\*\*\*\*\(\d+ chars\)$")
+
+
+def is_masked(value: str) -> bool:
+    """A value that `mask` already hid (a snapshot's): masking it again changes nothing."""
+    return bool(MASKED.match(value))
+
+
 def mask(value: str) -> str:
-    """Never shows more than 2 characters of a secret; keeps its length visible for recognition."""
+    """Never shows more than 2 characters of a secret; keeps its length visible for recognition. Idempotent."""
     if not value:
         return ""
+    if is_masked(value):
+        return value
     shown = value[:2] if len(value) >= 8 else ""
     return f"{shown}****({len(value)} chars)"
 

@@ -1,6 +1,6 @@
 """Credentials baked into the image: secret-looking ENV, and secret files named in its history. Values masked."""
 from ..facts import Host, Observation
-from ..secrets import is_secret_name, mask, mask_text, secret_paths, token_shape
+from ..secrets import is_masked, is_secret_name, mask, mask_text, secret_paths, token_shape
 from ..signals import SignalSpec, detector
 
 
@@ -17,7 +17,7 @@ def detect(obs: Observation, host: Host):
     env = []
     for key, value in image.env:
         kind = token_shape(value)
-        if value and (is_secret_name(key) or kind):
+        if value and (is_secret_name(key) or kind or is_masked(value)):  # masked: a snapshot's
             env.append(f"{key}={mask(value)}" + (f" ({kind})" if kind else ""))
     files = []
     for layer in image.history:

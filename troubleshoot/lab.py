@@ -1,0 +1,471 @@
+"""The training lab: one real broken container per shipped container playbook, on the local daemon, so that a new
+on-call engineer practises each walkthrough on a real failure.
+
+Everything the lab makes carries the label `troubleshoot.lab=<scenario>` and is made through the adapter (no docker
+CLI): `down` removes exactly what carries the label, and the images `up` pulled itself (kept in a small state
+file). The base image: `--base-image`, else busybox:latest (pulled if missing); when no registry answers, the base
+is imported from this host's static busybox, and the lab says so. The test suite builds its incidents from these
+same recipes (tests/scenarios.py), so the lab is exercised by every integration test.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import socket
+import struct
+import subprocess
+import tarfile
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .core.diagnose import IGNORE_LABEL, TRAINING_LABEL
+from .daemon import ApiError, Daemon, DaemonError
+
+DEFAULT_BASE = "busybox:latest"
+BUILT_BASE = "troubleshoot-lab/base:1"
+SECOND = 1_000_000_000  # the Engine API counts health intervals in nanoseconds
+MB = 1024 * 1024
+
+
+class LabError(Exception):
+    """One line: what the lab could not do, and why (the daemon's own words)."""
+
+
+@dataclass
+class Lab:
+    """Where lab objects go. The defaults are the user's lab; the tests use their own prefixes and base."""
+    daemon: Daemon
+    base: str = ""  # resolved by ensure_base()
+    container_prefix: str = "lab-"
+    image_prefix: str = "troubleshoot-lab/"
+    say: Callable[[str], None] = print
+    pulled: list[str] = field(default_factory=list)
+
+    def name(self, scenario: str) -> str:
+        return f"{self.container_prefix}{scenario}"
+
+    def image(self, name: str) -> str:
+        return f"{self.image_prefix}{name}"
+
+    # -- making things ---------------------------------------------------------------------------------------
+    def run(self, name: str, scenario: str, cmd: list[str] | None, *, image: str | None = None,
+            env: tuple[str, ...] = (), memory: int = 0, restart: str = "", health: tuple[str, int] | None = None,
+            port: int | None = None, labels: dict[str, str] | None = None, good: bool = False) -> tuple[str, str]:
+        """Create and start one container (replacing an earlier one of the same name that the lab made).
+        `good`: a healthcheck and a memory limit, so that only the scenario's own trouble shows.
+        Returns (id, the daemon's reason if it refused to start it)."""
+        if good:
+            memory, health = memory or 64 * MB, health or ("true", 1)
+        old = self.daemon.inspect_container(name)
+        if old is not None:
+            if TRAINING_LABEL not in ((old.get("Config") or {}).get("Labels") or {}):
+                raise LabError(f"a container named {name} exists and is not a lab container; remove or rename it")
+            self.daemon.remove_container(old["Id"])
+        host_config: dict = {}
+        if memory:
+            host_config.update(Memory=memory, MemorySwap=memory)
+        if restart:
+            host_config["RestartPolicy"] = {"Name": restart}
+        config: dict = {"Image": image or self.base, "Env": list(env),
+                        "Labels": {TRAINING_LABEL: scenario, **(labels or {})}, "HostConfig": host_config}
+        if cmd is not None:
+            config["Cmd"] = cmd
+        if health:
+            config["Healthcheck"] = {"Test": ["CMD-SHELL", health[0]], "Interval": SECOND, "Retries": health[1]}
+        if port:
+            config["ExposedPorts"] = {"80/tcp": {}}
+            host_config["PortBindings"] = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+        try:
+            cid = self.daemon.create_container(name, config)
+        except ApiError as exc:
+            raise LabError(f"cannot create {name}: {exc}") from None
+        return cid, self.daemon.start_container(cid)
+
+    def build(self, tag: str, scenario: str, dockerfile: str, files: dict[str, bytes] | None = None) -> str:
+        """Build `tag` FROM the base with the classic builder; the image is labelled as the lab's."""
+        context = _tar({"Dockerfile": dockerfile.replace("{base}", self.base).encode(), **(files or {})})
+        try:
+            self.daemon.build_image(tag, context, {TRAINING_LABEL: scenario})
+        except ApiError as exc:
+            raise LabError(f"cannot build {tag}: {exc}") from None
+        return tag
+
+    def wait(self, cid: str, predicate: Callable[[dict], bool], what: str, timeout: float = 60) -> dict:
+        data = self.daemon.wait_until(predicate, timeout, cid)
+        if data is None or not predicate(data):
+            raise LabError(f"timed out after {timeout:.0f}s waiting for {what}")
+        return data
+
+    def wait_state(self, cid: str, *states: str, timeout: float = 60) -> dict:
+        def ok(d: dict) -> bool:
+            st = d.get("State") or {}
+            return st.get("Status") in states or (st.get("Health") or {}).get("Status") in states
+        return self.wait(cid, ok, f"{cid[:12]} to be {'/'.join(states)}", timeout)
+
+    # -- the base image --------------------------------------------------------------------------------------
+    def ensure_base(self, wanted: str | None = None) -> str:
+        """`wanted` (--base-image) or busybox:latest, pulled when missing; with no registry, imported from the
+        host's static busybox. Says which."""
+        candidates = [wanted] if wanted else [DEFAULT_BASE, BUILT_BASE]
+        for ref in candidates:
+            if self.daemon.inspect_image(ref) is not None:
+                self.base = ref
+                return ref
+        ref = wanted or DEFAULT_BASE
+        try:
+            self.daemon.pull_image(ref)
+            self.pulled.append(ref)
+            self.say(f"pulled {ref}")
+            self.base = ref
+            return ref
+        except ApiError as exc:
+            if wanted:
+                raise LabError(f"base image {wanted} is not on this daemon and cannot be pulled: {exc}") from None
+            why = str(exc)
+        bb = static_busybox()
+        if bb is None:
+            raise LabError(f"cannot pull {DEFAULT_BASE} ({why}) and this host has no static busybox to build a base "
+                           "from: install busybox-static, or give --base-image an image the daemon has")
+        repo, tag = BUILT_BASE.rsplit(":", 1)
+        try:
+            self.daemon.import_image(repo, tag, busybox_rootfs(bb), ["ENV PATH=/bin", 'CMD ["/bin/sh"]',
+                                                                     f"LABEL {TRAINING_LABEL}=base"])
+        except ApiError as exc:
+            raise LabError(f"cannot import the base image: {exc}") from None
+        self.say(f"no registry reachable ({why[:120]}); built the base image {BUILT_BASE} from this host's static "
+                 f"busybox ({bb})")
+        self.base = BUILT_BASE
+        return BUILT_BASE
+
+
+# -- scenarios: one per container playbook --------------------------------------------------------------------
+def _exited(d: dict) -> bool:
+    return (d.get("State") or {}).get("Status") == "exited"
+
+
+def exits_immediately(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "exits-immediately", ["sh", "-c", "echo started worker in background"])
+    lab.wait(cid, _exited, f"{name} to exit")
+
+
+def oom_killed(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "oom-killed", ["sh", "-c", "echo loading cache; dd if=/dev/zero of=/dev/null bs=120M count=1"],
+                     memory=24 * MB)
+    lab.wait(cid, _exited, f"{name} to be killed")
+
+
+def missing_env(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "missing-env", ["sh", "-c", 'echo "connecting to database at ${DB_HOST:-localhost}:5432"; '
+                                           'echo "Error: DB_HOST is not set. Database connection failed" >&2; exit 1'],
+                     env=("APP_PORT=3000",))
+    lab.wait(cid, _exited, f"{name} to exit")
+
+
+def unhealthy(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "unhealthy", ["sleep", "86400"], memory=64 * MB,
+                     health=("echo GET /health: connection refused; exit 1", 2))
+    lab.wait_state(cid, "unhealthy")
+
+
+def no_healthcheck(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "no-healthcheck", ["sleep", "86400"], memory=64 * MB)
+    lab.wait_state(cid, "running")
+
+
+def no_memory_limit(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "no-memory-limit", ["sleep", "86400"], health=("true", 1))
+    lab.wait_state(cid, "healthy")
+
+
+def restart_loop(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "restart-loop", ["sh", "-c", "echo 'panic: worker pool exhausted'; exit 2"],
+                     restart="always", good=True)
+    lab.wait(cid, lambda d: d.get("RestartCount", 0) >= 3, f"{name} to restart 3 times")
+
+
+def arch_mismatch(lab: Lab, name: str) -> None:
+    """An image whose config says another architecture and whose command is a binary for it: exec format error."""
+    arch = lab.daemon.info().get("Architecture") or platform.machine()
+    other, elf = ("amd64", x86_64_elf()) if arch in ("aarch64", "arm64") else ("arm64", aarch64_elf())
+    tag = lab.image(f"{other}-only:1")
+    archive = image_archive(tag, {"app/server": elf}, {"Env": ["PATH=/bin"], "Cmd": ["/app/server"],
+                                                       "Labels": {TRAINING_LABEL: "arch-mismatch"}},
+                            architecture=other, created_by=f"COPY server /app/server  # a {other} binary")
+    try:
+        lab.daemon.load_image(archive)
+    except ApiError as exc:
+        raise LabError(f"cannot load {tag}: {exc}") from None
+    cid, _ = lab.run(name, "arch-mismatch", None, image=tag)
+    lab.wait(cid, _exited, f"{name} to fail")
+
+
+def missing_library(lab: Lab, name: str) -> None:
+    """A dynamically linked program of this host, copied with its loader but without the libraries it needs (the
+    classic: a binary built on Debian copied into a minimal image). The loader says which library is missing."""
+    binary, interp = host_dynamic_binary()
+    tag = lab.build(lab.image("missing-lib:1"), "missing-library",
+                    f"FROM {{base}}\nCOPY ld.so {interp}\nCOPY server /app/server\nCMD [\"/app/server\"]\n",
+                    {"server": binary, "ld.so": _read_resolved(interp)})
+    cid, _ = lab.run(name, "missing-library", None, image=tag)
+    lab.wait(cid, _exited, f"{name} to fail")
+
+
+def command_not_found(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "command-not-found", ["node", "server.js"])  # the daemon refuses: not in $PATH
+    lab.wait(cid, lambda d: (d.get("State") or {}).get("ExitCode") in (126, 127), f"{name} to fail")
+
+
+def port_conflict(lab: Lab, name: str) -> None:
+    port = free_port()
+    holder, _ = lab.run(f"{name}-holder", "port-conflict", ["sleep", "86400"], port=port, good=True)
+    lab.wait_state(holder, "healthy", "running")
+    cid, _ = lab.run(name, "port-conflict", ["sleep", "86400"], port=port, good=True)
+    lab.wait(cid, lambda d: "allocated" in (d.get("State") or {}).get("Error", ""), f"{name} to fail on its port")
+
+
+def mutable_tag(lab: Lab, name: str) -> None:
+    tag = lab.build(lab.image("mutable:latest"), "mutable-tag", "FROM {base}\n")
+    cid, _ = lab.run(name, "mutable-tag", ["sleep", "86400"], image=tag.removesuffix(":latest"), good=True)
+    lab.wait_state(cid, "healthy")
+
+
+def image_drift(lab: Lab, name: str) -> None:
+    """The seed RCA: order-service runs from `:latest`; then `latest` is built again for testing, so the tag names
+    other code than what runs. (mutable-tag is silenced so that the drift is the only finding.)"""
+    tag = lab.image("order-service:latest")
+    lab.build(tag, "image-drift", "FROM {base}\nLABEL version=2.8.4\nCMD [\"sleep\", \"86400\"]\n")
+    cid, _ = lab.run(name, "image-drift", None, image=tag, good=True, labels={IGNORE_LABEL: "mutable-tag"})
+    lab.wait_state(cid, "healthy")
+    lab.build(tag, "image-drift", "FROM {base}\nLABEL version=testing-build\nCMD [\"sleep\", \"86400\"]\n")
+
+
+def secrets_in_image(lab: Lab, name: str) -> None:
+    tag = lab.build(lab.image("secrets:1"), "secrets-in-image",
+                    "FROM {base}\nENV API_TOKEN=tok_live_7f3a9c2b1e API_HOST=api.internal\nCOPY .env /app/.env\n"
+                    "CMD [\"sleep\", \"86400\"]\n", {".env": b"DB_PASSWORD=hunter2-prod\n"})
+    cid, _ = lab.run(name, "secrets-in-image", None, image=tag, good=True)
+    lab.wait_state(cid, "healthy")
+
+
+def image_too_large(lab: Lab, name: str) -> None:
+    tag = lab.image("large:1")
+    if lab.daemon.inspect_image(tag) is None:
+        lab.build(tag, "image-too-large", "FROM {base}\nRUN mkdir -p /opt && dd if=/dev/zero of=/opt/toolchain.bin "
+                                          "bs=1M count=1100\nCMD [\"sleep\", \"86400\"]\n")
+    cid, _ = lab.run(name, "image-too-large", None, image=tag, good=True)
+    lab.wait_state(cid, "healthy")
+
+
+def crashed(lab: Lab, name: str) -> None:
+    cid, _ = lab.run(name, "crashed", ["sh", "-c", "echo 'unexpected reply from ledger service' >&2; exit 3"])
+    lab.wait(cid, _exited, f"{name} to exit")
+
+
+def control(lab: Lab, name: str) -> None:
+    """Healthy: healthcheck, memory limit, pinned tag, running. (Tests use it; not a lab scenario.)"""
+    cid, _ = lab.run(name, "control", ["sleep", "86400"], good=True)
+    lab.wait_state(cid, "healthy")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str  # the playbook it reproduces
+    make: Callable[[Lab, str], None]
+    what: str
+
+
+SCENARIOS: dict[str, Scenario] = {s.id: s for s in (
+    Scenario("exits-immediately", exits_immediately, "a worker that starts in the background and exits 0 at once"),
+    Scenario("oom-killed", oom_killed, "24 MB limit, allocates 120 MB: killed by the kernel"),
+    Scenario("missing-env", missing_env, "DB_HOST not set: connects to localhost and exits 1"),
+    Scenario("unhealthy", unhealthy, "runs, but its health probe fails"),
+    Scenario("no-healthcheck", no_healthcheck, "runs with no HEALTHCHECK"),
+    Scenario("no-memory-limit", no_memory_limit, "runs with no memory limit"),
+    Scenario("restart-loop", restart_loop, "--restart=always and a panic at start"),
+    Scenario("arch-mismatch", arch_mismatch, "an image built for another CPU: exec format error"),
+    Scenario("missing-library", missing_library, "a host binary copied without its shared libraries"),
+    Scenario("command-not-found", command_not_found, "CMD is `node`, which the image does not have"),
+    Scenario("port-conflict", port_conflict, "two containers on one host port (a holder and the victim)"),
+    Scenario("mutable-tag", mutable_tag, "runs from an image tagged only `latest`"),
+    Scenario("image-drift", image_drift, "order-service:latest rebuilt under the running container (the seed RCA)"),
+    Scenario("secrets-in-image", secrets_in_image, "an API token in ENV and a .env file copied in"),
+    Scenario("image-too-large", image_too_large, "a 1.1 GB layer (writes 1.1 GB on this host)"),
+    Scenario("crashed", crashed, "exits 3 for a reason no specific playbook knows"),
+)}
+NOT_IN_LAB = {"host-memory-pressure": "would starve this host's memory", "host-disk-pressure": "would fill this host's disk"}
+
+
+def up(lab: Lab, ids: list[str] | None = None, base_image: str | None = None,
+       progress: Callable[[str, float], None] | None = None) -> list[str]:
+    """Create the scenarios (all when `ids` is empty); returns the containers made."""
+    unknown = [i for i in ids or () if i not in SCENARIOS]
+    if unknown:
+        raise LabError(f"no lab scenario {', '.join(unknown)}; `troubleshoot lab list` shows them")
+    lab.ensure_base(base_image)
+    made = []
+    for sid in ids or list(SCENARIOS):
+        start = time.monotonic()
+        SCENARIOS[sid].make(lab, lab.name(sid))
+        made.append(lab.name(sid))
+        if progress:
+            progress(sid, time.monotonic() - start)
+    return made
+
+
+def down(daemon: Daemon, pulled: list[str] = ()) -> tuple[list[str], list[str], list[str]]:
+    """Remove every container, then every image, that carries the lab label, then what `up` pulled (if nothing
+    else uses it). Returns (containers removed, images removed, what could not be removed and why)."""
+    containers, images, kept = [], [], []
+    for row in daemon.list_containers(all=True, label=TRAINING_LABEL):
+        try:
+            if daemon.remove_container(row["Id"]):
+                containers.append(((row.get("Names") or ["/?"])[0]).lstrip("/"))
+        except ApiError as exc:
+            kept.append(f"container {row['Id'][:12]}: {exc}")
+    rows = daemon.list_images(label=TRAINING_LABEL)
+    in_use = {r.get("Image") for r in daemon.list_containers(all=True)}
+    # images built on the base go before it (the daemon refuses to remove a parent with children)
+    for ref, row in [(r["Id"], r) for r in sorted(rows, key=lambda r: (r.get("Labels") or {}).get(TRAINING_LABEL) == "base")] + \
+            [(p, None) for p in pulled if p not in in_use]:
+        name = ", ".join(t for t in (row or {}).get("RepoTags") or () if t != "<none>:<none>") or (ref[7:19] if row else ref)
+        try:
+            if daemon.remove_image(ref):
+                images.append(name)
+        except ApiError as exc:
+            kept.append(f"image {name}: {exc}")
+    return containers, images, kept
+
+
+# -- files and images made here -------------------------------------------------------------------------------
+def _tar(files: dict[str, bytes], symlinks: dict[str, str] | None = None, dirs: tuple[str, ...] = ()) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for d in dirs:
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755
+            tar.addfile(info)
+        for path, data in files.items():
+            info = tarfile.TarInfo(path)
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+        for path, target in (symlinks or {}).items():
+            info = tarfile.TarInfo(path)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return buf.getvalue()
+
+
+def elf_interpreter(data: bytes) -> str | None:
+    """The PT_INTERP of a 64-bit little-endian ELF (its dynamic loader), or None for a static one (or not ELF)."""
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        p_type, _flags, p_offset, _va, _pa, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if p_type == 3:
+            return data[p_offset:p_offset + p_filesz].rstrip(b"\0").decode()
+    return None
+
+
+def static_busybox() -> str | None:
+    for path in ("/bin/busybox", "/usr/bin/busybox", shutil.which("busybox") or ""):
+        if path and os.path.isfile(path):
+            with open(path, "rb") as f:
+                head = f.read(1 << 16)
+            if head[:4] == b"\x7fELF" and elf_interpreter(head) is None:
+                return path
+    return None
+
+
+def busybox_rootfs(busybox: str) -> bytes:
+    """A root filesystem: the static busybox, a symlink per applet, /tmp and /etc/passwd."""
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    with open(busybox, "rb") as f:
+        files = {"bin/busybox": f.read(), "etc/passwd": b"root:x:0:0:root:/root:/bin/sh\n"}
+    return _tar(files, {f"bin/{a}": "busybox" for a in applets if a != "busybox"}, dirs=("bin", "etc", "tmp"))
+
+
+def host_dynamic_binary() -> tuple[bytes, str]:
+    for path in ("/bin/true", "/usr/bin/true", "/bin/ls", "/usr/bin/env"):
+        if os.path.isfile(path):
+            data = _read_resolved(path)
+            interp = elf_interpreter(data)
+            if interp and os.path.exists(interp):
+                return data, interp
+    raise LabError("no dynamically linked program found on this host to build the missing-library scenario")
+
+
+def _read_resolved(path: str) -> bytes:
+    with open(os.path.realpath(path), "rb") as f:
+        return f.read()
+
+
+def aarch64_elf() -> bytes:
+    """A minimal, valid AArch64 ELF executable (exit(0))."""
+    return _tiny_elf(183, struct.pack("<III", 0xD2800000, 0xD2800BA8, 0xD4000001))  # mov x0,#0; mov x8,#93; svc #0
+
+
+def x86_64_elf() -> bytes:
+    """A minimal, valid x86-64 ELF executable (exit(0))."""
+    return _tiny_elf(62, bytes.fromhex("b83c00000031ff0f05"))  # mov eax,60; xor edi,edi; syscall
+
+
+def _tiny_elf(machine: int, code: bytes) -> bytes:
+    header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    header += struct.pack("<HHIQQQIHHHHHH", 2, machine, 1, 0x400078, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    size = 0x78 + len(code)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, 0x400000, 0x400000, size, size, 0x1000)
+    return header + phdr + code
+
+
+def image_archive(tag: str, files: dict[str, bytes], config: dict, architecture: str, created_by: str) -> bytes:
+    """A one-layer image archive as `docker save` writes it, for `load_image`: lets the lab make an image whose
+    config names another architecture (`import --platform` is not kept by every daemon)."""
+    layer = _tar(files)
+    diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    image_config = {"architecture": architecture, "os": "linux", "created": now, "config": config,
+                    "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+                    "history": [{"created": now, "created_by": created_by}]}
+    if architecture == "arm64":
+        image_config["variant"] = "v8"
+    blob = json.dumps(image_config).encode()
+    config_name = hashlib.sha256(blob).hexdigest() + ".json"
+    layer_name = diff_id[7:] + "/layer.tar"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": [tag], "Layers": [layer_name]}]).encode()
+    return _tar({"manifest.json": manifest, config_name: blob, layer_name: layer})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def state_file() -> str:
+    from platformdirs import user_data_dir
+    return os.path.join(user_data_dir("troubleshoot"), "lab.json")
+
+
+def load_state() -> dict:
+    try:
+        with open(state_file(), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def save_state(state: dict) -> None:
+    path = state_file()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(state, f)
+
+
+__all__ = ["Lab", "LabError", "SCENARIOS", "NOT_IN_LAB", "up", "down", "DaemonError"]
