@@ -57,25 +57,41 @@ def _recorded(args, catalog):
     return backend.observe([r.id for r in rows]), backend.host()
 
 
-def cmd_scan(args) -> int:
-    from .core.diagnose import diagnose
+class _Failed(Exception):
+    """Already said on stderr; carries the exit code."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+
+def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200):
+    """(observations, host, source) from the snapshot given (--from/--demo) or the daemon. A failure is said in one
+    line and raised as _Failed with its exit code (usage for a bad snapshot, daemon for a daemon)."""
     from .core.snapshot import SnapshotError
     from .daemon import Daemon, DaemonError
+    try:
+        if _snapshot_path(args) is not None:
+            args.names, args.running = names, running
+            observations, host = _recorded(args, catalog)
+            return observations, host, str(_snapshot_path(args))
+        daemon = Daemon(args.host).connect()
+        return daemon.observe(names, all=not running, tail=tail), daemon.host(), daemon.endpoint.url
+    except SnapshotError as exc:
+        _error(str(exc))
+        raise _Failed(EXIT_USAGE) from None
+    except DaemonError as exc:
+        _error(str(exc))
+        raise _Failed(EXIT_DAEMON) from None
+
+
+def cmd_scan(args) -> int:
+    from .core.diagnose import diagnose
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     try:
-        if _snapshot_path(args) is not None:
-            observations, host = _recorded(args, catalog)
-        else:
-            daemon = Daemon(args.host).connect()
-            observations = daemon.observe(args.names, all=not args.running, tail=args.tail)
-            host = daemon.host()
-    except SnapshotError as exc:
-        _error(str(exc))
-        return EXIT_USAGE
-    except DaemonError as exc:
-        _error(str(exc))
-        return EXIT_DAEMON
+        observations, host, _source = _observe(args, catalog, args.names, args.running, args.tail)
+    except _Failed as failed:
+        return failed.code
     report = diagnose(observations, host, catalog)
     if args.json:
         from .report_json import report_json
@@ -120,6 +136,49 @@ def cmd_playbooks(args) -> int:
                                       "scope": p.scope, "path": p.path} for p in catalog], indent=2) + "\n")
     else:
         out.print(playbook_table(catalog))
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    """The RCA of a container's latest incident record; with none, one written from a scan of it now."""
+    from datetime import datetime, timezone
+
+    from .core.diagnose import diagnose
+    from .core.incident import Incident, opened_event, render_rca
+    from .incidents import latest_for
+    catalog = _catalog(args)
+    _report_catalog_errors(catalog)
+    log = latest_for(args.container)
+    if log is not None:
+        incident = log.read()
+        origin = f"incident record {log.path}"
+    else:
+        try:
+            observations, host, source = _observe(args, catalog, [args.container])
+        except _Failed as failed:
+            return failed.code
+        exact = [o for o in observations if o.container.name == args.container or o.container.id.startswith(args.container)]
+        if len(exact) != 1:
+            _error(f"no incident record and {'no' if not exact else len(exact)} container(s) named {args.container!r}; "
+                   "give a container's exact name or id")
+            return EXIT_USAGE
+        report = diagnose(exact, host, catalog)
+        found = report.for_container(exact[0].container.id)
+        if not found:
+            _error(f"{args.container}: no incident record and nothing found wrong with it now: no RCA to write")
+            return EXIT_OK
+        incident = Incident([opened_event(exact[0], found[0], found, datetime.now(timezone.utc), source)])
+        origin = "a scan just now (no incident record: open it in the app to record steps and notes)"
+    text = render_rca(incident, catalog)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _error(f"{args.output}: cannot write: {exc.strerror or exc}")
+            return EXIT_USAGE
+    sys.stderr.write(f"RCA from {origin}\n")
     return EXIT_OK
 
 
@@ -246,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--tail", type=int, default=200, help="log lines read per container that needs them")
     scan.add_argument("--all-findings", action="store_true", help="also print info findings")
     scan.set_defaults(func=cmd_scan)
+    rep = sub.add_parser("report", parents=[common], help="the RCA (Markdown) of a container's incident")
+    rep.add_argument("container", help="exact container name or id")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write it there (default: stdout)")
+    rep.set_defaults(func=cmd_report)
     snap = sub.add_parser("snapshot", parents=[common], help="write what a diagnosis needs to one JSON file")
     snap.add_argument("names", nargs="*", help="only containers whose name contains one of these (or id prefix)")
     snap.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it (- for stdout)")

@@ -1,4 +1,5 @@
 """End to end: the real `troubleshoot` binary in a real terminal (tmux), driven by keys, read with capture-pane."""
+import json
 import os
 import re
 import shutil
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.engine import docker
-from tests.scenarios import create
+from tests.engine import PREFIX
+from tests.scenarios import create, make_lab
 
 pytestmark = pytest.mark.engine
 SESSION = "tst-e2e"
@@ -54,10 +56,11 @@ def terminal(engine):
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
 
 
-def launch_filtered_to(name: str, state_text: str) -> str:
+def launch_filtered_to(name: str, state_text: str, env: dict[str, str] | None = None) -> str:
     """Start the real binary, type '/name<enter>' in one burst (as a paste or SSH latency delivers it: no key may be
     lost), and wait until the board shows only that container, inspected."""
-    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color",
+    extra = [a for k, v in (env or {}).items() for a in ("-e", f"{k}={v}")]
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color", *extra,
          f"{BIN} --no-user-playbooks")
     wait_screen(name)
     tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
@@ -108,5 +111,61 @@ def test_interactive_step_gets_the_terminal_and_the_app_comes_back(terminal):
         tmux("send-keys", "-t", SESSION, "-l", "exit\r")
         shown = wait_screen("[x] 3. Run the probe by hand from inside")
         assert "(ran in the terminal)" in shown
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_incident_record_survives_a_killed_app_and_its_rca_has_evidence_and_no_secret(terminal, tmp_path):
+    """A real OOM kill of a container that carries a password and prints it. The engineer opens it, runs two steps
+    and types a note (pasting the password); then the app is killed -9. The record on disk has it all, masked, and
+    `troubleshoot report` writes the RCA from it."""
+    secret = "hunter2-oom-rca-55"
+    token = "ghp_" + "Z" * 36
+    lab = make_lab()
+    name = f"{PREFIX}oom-rca"
+    cid, _ = lab.run(name, "oom-killed", ["sh", "-c", f"echo connecting with password $DB_PASSWORD; echo auth {token}; "
+                                                      "echo loading cache; dd if=/dev/zero of=/dev/null bs=120M count=1"],
+                     env=(f"DB_PASSWORD={secret}",), memory=24 * 1024 * 1024)
+    lab.wait_state(cid, "exited")
+    data = tmp_path / "data"
+    try:
+        launch_filtered_to(name, "exited 137", env={"XDG_DATA_HOME": str(data)})
+        tmux("send-keys", "-t", SESSION, "Enter")
+        wait_screen("Confirm the OOM kill and the limit")
+        tmux("send-keys", "-t", SESSION, "r")
+        wait_screen("[x] 1. Confirm the OOM kill")  # (the evidence above already says ExitCode=137)
+        tmux("send-keys", "-t", SESSION, "Down")
+        wait_screen(lambda s: "2. Read the last lines" in s)
+        tmux("send-keys", "-t", SESSION, "r")
+        shown = wait_screen("│ connecting with password")  # the step's output, not the evidence line
+        assert secret not in shown and token not in shown, "a container's own secret reached the screen"
+        tmux("send-keys", "-t", SESSION, "n")
+        wait_screen("Note for the incident")
+        tmux("send-keys", "-t", SESSION, "-l", f"paged 03:10, the password {secret} is in its env\r")
+        wait_screen("note saved")
+        pid = tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip()
+        subprocess.run(["pkill", "-9", "-P", pid], check=False)  # the app, not tmux: as if the terminal died
+        subprocess.run(["kill", "-9", pid], check=False)
+        records = list((data / "troubleshoot" / "incidents").glob("*.jsonl"))
+        assert len(records) == 1
+        text = records[0].read_text()
+        events = [json.loads(line) for line in text.splitlines()]
+        assert [e["kind"] for e in events] == ["opened", "step", "step", "note"]
+        assert secret not in text and token not in text
+        assert "connecting with password" in text and "ExitCode=137 Memory=" in text  # both steps' output
+
+        env = {**os.environ, "XDG_DATA_HOME": str(data)}
+        rca = subprocess.run([str(BIN), "report", name], capture_output=True, text=True, env=env, timeout=60)
+        assert rca.returncode == 0, rca.stderr
+        doc = rca.stdout
+        for section in ("## Incident", "**Time:**", "**Service:**", "**Impact:**", "## Step-by-step troubleshooting",
+                        "## Root Cause Analysis (RCA)", "**Final RCA:**", "## Fix Applied", "## Preventive Actions",
+                        "## Lesson"):
+            assert section in doc
+        assert "exited with code 137 (OOMKilled" in doc
+        assert "State.OOMKilled=true" in doc or "State.ExitCode=137" in doc  # the evidence
+        assert "$ docker logs --tail 100 " + name in doc and "loading cache" in doc
+        assert "paged 03:10" in doc
+        assert secret not in doc and token not in doc
     finally:
         docker("rm", "-f", name, check=False)

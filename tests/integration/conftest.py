@@ -1,8 +1,19 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
+
+
+async def until(pilot, predicate, timeout: float = 20, what: str = "condition"):
+    """Let a pilot-driven app run until `predicate()` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def run_cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine import BASE, SecondDaemon, docker, ensure_base
-from tests.integration.test_tui import until
+from tests.integration.conftest import until
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
 

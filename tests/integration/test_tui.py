@@ -1,9 +1,9 @@
 """The app driven with Textual's pilot against real containers on the engine (built by the CLI's own factory)."""
 import asyncio
-import time
 
 import pytest
 
+from tests.integration.conftest import until
 from tests.engine import BASE, docker, ensure_base, wait_state
 from tests.scenarios import create
 from troubleshoot.core.playbooks import load_catalog
@@ -15,15 +15,6 @@ from troubleshoot.tui.widgets.container_table import ContainerTable
 from troubleshoot.tui.widgets.step_item import StepItem
 
 pytestmark = pytest.mark.engine
-
-
-async def until(pilot, predicate, timeout: float = 20, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def cid_of(app, name: str) -> str | None:

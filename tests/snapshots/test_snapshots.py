@@ -20,7 +20,7 @@ def recorded_app():
     docs = [json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json"))]
     catalog = load_catalog(include_shipped=True)
     backend = RecordedBackend(catalog, [d["record"] for d in docs], docs[0]["host"], NOW, label="recorded")
-    return make_app(catalog, backend=backend)
+    return make_app(catalog, backend=backend, clock=lambda: NOW)
 
 
 async def loaded(pilot):
@@ -39,7 +39,8 @@ def test_board(snap_compare, size):
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_walkthrough(snap_compare, size):
+def test_walkthrough(snap_compare, size, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # a fresh incident record, whatever ran before
     async def open_oom(pilot):
         await loaded(pilot)
         await pilot.press("slash", *"tst-oom", "enter", "enter")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 # Env/ARG names that carry credentials. Matched on word parts so DB_PASSWORD and apiKey hit, PASSWORD_FILE does
 # not (it names a path, which is how secrets should be injected).
@@ -88,3 +89,18 @@ def secret_paths(text: str) -> list[str]:
         if token and SECRET_FILE.search(token):
             found.append(token)
     return found
+
+
+def secret_values(env: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """The values of secret-looking env entries (by name or token shape), longest first: a container's own
+    secrets, to be hidden wherever they show up (a log line that prints the password, a step's output)."""
+    found = {v for k, v in env if len(v) >= 4 and not is_masked(v) and (is_secret_name(k) or token_shape(v))}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def mask_known(text: str, values: Iterable[str]) -> str:
+    """`mask_text`, and every occurrence of the given secret values masked too."""
+    for value in values:
+        if value in text:
+            text = text.replace(value, mask(value))
+    return mask_text(text)

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .facts import parse_time
-from .secrets import mask_env_value, mask_text
+from .facts import split_env
+from .secrets import mask_env_value, mask_known, secret_values
 
 FORMAT = "troubleshoot-snapshot"
 VERSION = 1
@@ -36,12 +37,13 @@ def _mask_env_list(items: Any) -> Any:
     return out
 
 
-def mask_strings(node: Any) -> Any:
-    """Every string of a JSON tree through `mask_text`; `Env` lists and `Labels` maps by key as well."""
+def mask_strings(node: Any, known: tuple[str, ...] = ()) -> Any:
+    """Every string of a JSON tree through `mask_known` (token shapes, KEY=secret, the `known` secret values);
+    `Env` lists and `Labels` maps by key as well."""
     if isinstance(node, str):
-        return mask_text(node)
+        return mask_known(node, known)
     if isinstance(node, list):
-        return [mask_strings(x) for x in node]
+        return [mask_strings(x, known) for x in node]
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
@@ -50,13 +52,18 @@ def mask_strings(node: Any) -> Any:
             elif key == "Labels" and isinstance(value, dict):
                 out[key] = {k: mask_env_value(k, v) if isinstance(v, str) else v for k, v in value.items()}
             else:
-                out[key] = mask_strings(value)
+                out[key] = mask_strings(value, known)
         return out
     return node
 
 
 def mask_record(record: dict[str, Any]) -> dict[str, Any]:
-    return mask_strings(record)
+    """A container record with its secrets hidden everywhere: its own secret env values wherever they appear."""
+    env = []
+    for part in (record.get("inspect"), record.get("image")):
+        if isinstance(part, dict):
+            env += split_env(((part.get("Config") or {}).get("Env")) or [])
+    return mask_strings(record, secret_values(env))
 
 
 def build(records: list[dict[str, Any]], host_record: dict[str, Any], source: str, tool: str,

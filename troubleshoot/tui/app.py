@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 from functools import partial
 
 from textual.app import App
@@ -51,9 +52,10 @@ class TroubleshootApp(App):
     COMMANDS = App.COMMANDS | {ContainerCommands}
     BINDINGS = [Binding("ctrl+r", "refresh", "Refresh", show=False)]
 
-    def __init__(self, backend: Backend, read_only: bool = False, live_events: bool = True) -> None:
+    def __init__(self, backend: Backend, read_only: bool = False, live_events: bool = True, clock=None) -> None:
         super().__init__()
         self.backend = backend
+        self.clock = clock or (lambda: datetime.now(timezone.utc))  # incident record times (fixed in snapshot tests)
         self.read_only = read_only
         self.live_events = live_events and backend.live
         self.rows: dict[str, Row] = {}
@@ -64,7 +66,8 @@ class TroubleshootApp(App):
         self.banner = ""
         self._stop = threading.Event()
         self._follow: str | None = None
-        self.timeline_hook = None  # issue 4's incident record plugs in here
+        self._offered_demo = False
+        self._loaded_once = False  # a daemon answered once: losing it later is a banner, not the demo offer
 
     @property
     def catalog(self):
@@ -192,7 +195,6 @@ class TroubleshootApp(App):
         except BackendError as exc:
             code, lines = 1, (str(exc),)
         self.call_from_thread(screen.step_finished, item, code, lines)
-        self.call_from_thread(self.journal_step, screen, item, "ran", code, lines)
 
     def run_interactive(self, argv: list[str]) -> None:
         """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it."""
@@ -209,12 +211,9 @@ class TroubleshootApp(App):
                 print(f"cannot run {argv[0]}: {exc}")
                 time.sleep(2)
 
-    def journal_step(self, screen, item, what: str, code: int | None = None, lines: tuple[str, ...] = ()) -> None:
-        if self.timeline_hook is not None:
-            self.timeline_hook(screen, item, what, code, lines)
-
     # -- messages --------------------------------------------------------------------------------------------
     def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self._loaded_once = True
         self.rows = {r.id: r for r in message.rows}
         for gone in set(self.observations) - set(self.rows):
             self.observations.pop(gone, None)
@@ -258,6 +257,7 @@ class TroubleshootApp(App):
     def on_daemon_lost(self, message: DaemonLost) -> None:
         self.banner = f"⚠ daemon unreachable: {message.reason} — retrying every 2 s"
         self._changed()
+        self._offer_demo(message.reason)
         if not self.live_events and self.backend.live:
             return
         if not any(w.group == "events" and w.is_running for w in self.workers):
@@ -268,7 +268,25 @@ class TroubleshootApp(App):
         if not self._stop.is_set() and self.live_events:
             self._follow_events()
 
+    def _offer_demo(self, reason: str) -> None:
+        """No daemon at start (nothing ever loaded): say why and offer the shipped demo instead of an empty board."""
+        from .screens.no_daemon import NoDaemonScreen
+        if not self.backend.live or self._loaded_once or self._offered_demo:
+            for screen in self.screen_stack:
+                if isinstance(screen, NoDaemonScreen):
+                    screen.update_reason(reason)
+            return
+        self._offered_demo = True
+
+        def chosen(what: str | None) -> None:
+            if what in ("demo", "quit"):
+                self.exit("demo" if what == "demo" else None)
+        self.push_screen(NoDaemonScreen(reason), chosen)
+
     def on_daemon_back(self, message: DaemonBack) -> None:
+        from .screens.no_daemon import NoDaemonScreen
+        if isinstance(self.screen, NoDaemonScreen):
+            self.screen.dismiss("wait")
         self.banner = ""
         self.notify("daemon is back")
         self._changed()

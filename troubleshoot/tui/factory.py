@@ -7,5 +7,6 @@ from .app import TroubleshootApp
 
 
 def make_app(catalog: Catalog, host: str | None = None, read_only: bool = False,
-             backend: Backend | None = None, live_events: bool = True) -> TroubleshootApp:
-    return TroubleshootApp(backend or LiveBackend(catalog, host), read_only=read_only, live_events=live_events)
+             backend: Backend | None = None, live_events: bool = True, clock=None) -> TroubleshootApp:
+    return TroubleshootApp(backend or LiveBackend(catalog, host), read_only=read_only, live_events=live_events,
+                           clock=clock)

@@ -1,6 +1,6 @@
 """The bounded log tail (already cleaned and cut by the adapter); secrets in it are masked here."""
 from ..facts import Host, Observation
-from ..secrets import mask_text
+from ..secrets import mask_known, secret_values
 from ..signals import SignalSpec, detector
 
 
@@ -9,5 +9,6 @@ from ..signals import SignalSpec, detector
     SignalSpec("logs_tail", "list", "last log lines", "the last 8 log lines, for evidence"),
 )
 def detect(obs: Observation, host: Host):
-    lines = [mask_text(line) for line in obs.logs]
+    known = secret_values(obs.container.env + (obs.image.env if obs.image else ()))
+    lines = [mask_known(line, known) for line in obs.logs]
     return {"logs": lines, "logs_tail": lines[-8:] or ([f"({obs.logs_error})"] if obs.logs_error else [])}

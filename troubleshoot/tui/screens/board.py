@@ -81,7 +81,7 @@ class BoardScreen(Screen):
 
     def repaint(self) -> None:
         app = self.app
-        self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label)
+        self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label, recorded=not app.backend.live)
         banner = self.query_one("#banner", Static)
         banner.display = bool(app.banner)
         banner.update(Text(app.banner or ""))

@@ -14,6 +14,8 @@ from textual.widgets import Footer, ListView, Static
 
 from ...core.commands import UnsafeValue, placeholder_values, render
 from ...core.diagnose import Finding
+from ...core.incident import stamp, describe, known_secrets, note_event, opened_event, recheck_event, render_rca, step_event
+from ...core.secrets import mask_known
 from ...core.match import All, AnyOf, Condition, Not
 from ...core.playbooks import Playbook
 from ...core.signals import container_signals
@@ -47,6 +49,8 @@ class WalkthroughScreen(Screen):
         Binding("r", "run_step", "Run step"),
         Binding("c", "copy", "Copy command"),
         Binding("v", "recheck", "Re-check"),
+        Binding("n", "note", "Note"),
+        Binding("e", "export", "Export RCA"),
         Binding("escape", "app.pop_screen", "Back"),
         Binding("question_mark", "app.help", "Help"),
     ]
@@ -56,6 +60,9 @@ class WalkthroughScreen(Screen):
         self.cid = cid
         self.finding = finding
         self.playbook = playbook
+        self.incident_log = None  # the incident record (troubleshoot/incidents.py), opened on mount
+        self.secrets: tuple[str, ...] = ()
+        self._rechecking = False
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -98,10 +105,82 @@ class WalkthroughScreen(Screen):
             if pb.lesson:
                 tail.append(Text("Lesson: ", style="bold") + Text(pb.lesson, style="italic"))
             yield Static(Group(*tail), id="wt-lesson")
+            yield Static(id="wt-timeline")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#steps", ListView).focus()
+        self._open_record()
+
+    # -- the incident record ---------------------------------------------------------------------------------
+    def _open_record(self) -> None:
+        from ...incidents import open_for
+        app = self.app
+        obs = app.observations[self.cid]
+        self.secrets = known_secrets(obs)
+        try:
+            self.incident_log, resumed = open_for(obs.container.name, obs.container.id, now=self.app.clock())
+            if not resumed:
+                self.incident_log.append(opened_event(obs, self.finding, app.findings.get(self.cid) or [],
+                                             self.app.clock(), app.backend.label))
+        except OSError as exc:
+            self.incident_log = None
+            self.notify(f"the incident record cannot be written: {exc}", severity="error")
+        self._show_timeline()
+
+    def record(self, event: dict) -> None:
+        if self.incident_log is None:
+            return
+        try:
+            self.incident_log.append(event)
+        except OSError as exc:
+            self.notify(f"the incident record cannot be written: {exc}", severity="error")
+        self._show_timeline()
+
+    def record_step(self, item: StepItem, exit_code: int | None, lines: tuple[str, ...]) -> None:
+        self.record(step_event(self.app.clock(), item.section, item.number, item.step.title,
+                               item.command or item.step.run_text, exit_code, lines, self.secrets,
+                               confirmed=item.step.changes))
+
+    def _show_timeline(self) -> None:
+        box = self.query_one("#wt-timeline", Static)
+        if self.incident_log is None:
+            box.update(Text("(no incident record)", style="dim"))
+            return
+        events = self.incident_log.read().events
+        parts: list = [Text("Incident record ", style="bold") + Text(self.incident_log.id)
+                       + Text(" (saved as you go)", style="dim")
+                       + Text("   n: note · e: export RCA", style="dim")]
+        if len(events) > 12:
+            parts.append(Text(f"  … {len(events) - 12} earlier events", style="dim"))
+        for e in events[-12:]:
+            parts.append(Text(f"  {str(e.get('at', ''))[11:19]}  ", style="dim") + Text(describe(e)))
+        box.update(Group(*parts))
+
+    def action_note(self) -> None:
+        from .note import NoteScreen
+
+        def saved(text: str | None) -> None:
+            if text:
+                self.record(note_event(self.app.clock(), text, self.secrets))
+                self.notify("note saved")
+        self.app.push_screen(NoteScreen(self.app.rows[self.cid].name if self.cid in self.app.rows else "?"), saved)
+
+    def action_export(self) -> None:
+        from ...incidents import reports_dir
+        if self.incident_log is None:
+            self.notify("no incident record to export", severity="error")
+            return
+        path = reports_dir() / f"{self.incident_log.id}.md"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_rca(self.incident_log.read(), self.app.catalog), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write the RCA: {exc}", severity="error")
+            return
+        self.record({"at": stamp(self.app.clock()), "kind": "exported",
+                     "path": str(path)})
+        self.notify(f"RCA written to {path}", timeout=8)
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
         if event.item is not None:
@@ -141,7 +220,6 @@ class WalkthroughScreen(Screen):
 
             def answered(yes: bool | None) -> None:
                 if yes:
-                    app.journal_step(self, item, "fix confirmed")
                     self._run(item, argv)
                 else:
                     self.notify("not run")
@@ -153,14 +231,19 @@ class WalkthroughScreen(Screen):
         if item.step.interactive:
             self.app.run_interactive(argv)
             item.set_output(0, ("(ran in the terminal)",))
+            self.record_step(item, None, ("(ran interactively in the terminal; its output is not recorded)",))
             return
         item.set_running()
         self.app.run_step(self, item, argv)
 
     def step_finished(self, item: StepItem, exit_code: int, lines: tuple[str, ...]) -> None:
+        lines = tuple(mask_known(line, self.secrets) for line in lines)  # its own secrets, never on screen
         item.set_output(exit_code, lines)
+        self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
+        self.record_step(item, exit_code, lines)
 
     def action_recheck(self) -> None:
+        self._rechecking = True
         self.app.recheck(self.cid)
         self.query_one("#wt-status", Static).update(Text("re-checking…", style="italic"))
 
@@ -173,8 +256,14 @@ class WalkthroughScreen(Screen):
             status.update(Text("the container is gone", style="bold yellow"))
         elif found is None:
             return
-        elif any(f.playbook_id == self.playbook.id for f in found):
-            status.update(Text(f"re-checked: {self.playbook.id} is still present", style="bold red"))
         else:
-            rest = ", ".join(f.playbook_id for f in found) or "nothing"
-            status.update(Text(f"re-checked: {self.playbook.id} is gone (now: {rest})", style="bold green"))
+            still = any(f.playbook_id == self.playbook.id for f in found)
+            if still:
+                status.update(Text(f"re-checked: {self.playbook.id} is still present", style="bold red"))
+            else:
+                rest = ", ".join(f.playbook_id for f in found) or "nothing"
+                status.update(Text(f"re-checked: {self.playbook.id} is gone (now: {rest})", style="bold green"))
+            if self._rechecking:
+                self._rechecking = False
+                self.record(recheck_event(self.app.clock(), self.playbook.id, still,
+                                          [f.playbook_id for f in found]))

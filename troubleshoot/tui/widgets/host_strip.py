@@ -11,7 +11,7 @@ from ...core.signals import human_bytes
 class HostStrip(Static):
     """One line: memory, swap, disk of the Docker root, load, kernel OOM kills. Red under pressure."""
 
-    def show(self, host: Host | None, findings: list[Finding], label: str) -> None:
+    def show(self, host: Host | None, findings: list[Finding], label: str, recorded: bool = False) -> None:
         if host is None:
             self.update(Text(f"connecting to {label} …", style="dim"))
             return
@@ -29,6 +29,8 @@ class HostStrip(Static):
         if host.oom_kills is not None:
             parts.append(f"OOM kills {host.oom_kills}")
         text = Text(" · ".join(parts))
+        if recorded:  # a snapshot: say so before anything else, and that nothing here is live
+            text = Text(f"RECORDED (read-only): {label}", style="bold reverse") + Text("  ") + text
         for f in findings:
             text.append(f"  ⚠ {f.title}", style="bold")
         self.update(text)

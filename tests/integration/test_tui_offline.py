@@ -1,0 +1,36 @@
+"""The app with no daemon at all: it says why and offers the shipped demo; the demo opens read-only, marked as
+recorded, with every lab incident on the board. (No engine needed: that is the point.)"""
+import asyncio
+
+from tests.integration.conftest import until
+from troubleshoot.backend import DEMO_SNAPSHOT, LiveBackend, snapshot_backend
+from troubleshoot.core.playbooks import load_catalog
+from troubleshoot.lab import SCENARIOS
+from troubleshoot.tui.factory import make_app
+from troubleshoot.tui.screens.no_daemon import NoDaemonScreen
+from troubleshoot.tui.widgets.host_strip import HostStrip
+
+
+def test_no_daemon_offers_the_demo_and_d_takes_it(tmp_path):
+    async def go():
+        catalog = load_catalog()
+        app = make_app(catalog, backend=LiveBackend(catalog, f"unix://{tmp_path}/no.sock"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, NoDaemonScreen), what="the no-daemon offer")
+            assert "does not exist" in str(app.screen.query_one("#nodaemon-reason").render())
+            await pilot.press("d")
+            await until(pilot, lambda: app.return_value == "demo", what="the app to hand over to the demo")
+    asyncio.run(go())
+
+
+def test_the_demo_board_is_marked_recorded_and_lists_every_lab_incident():
+    async def go():
+        catalog = load_catalog()
+        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS), what="the demo to load")
+            strip = str(app.screen.query_one(HostStrip).render())
+            assert strip.startswith("RECORDED (read-only): snapshot demo-snapshot.json")
+            tops = {app.rows[cid].name: found[0].playbook_id for cid, found in app.findings.items() if found}
+            assert all(tops[f"lab-{sid}"] == sid for sid in SCENARIOS)
+    asyncio.run(go())
