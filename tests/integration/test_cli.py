@@ -131,3 +131,26 @@ def test_bad_playbook_in_a_directory_is_reported_and_the_scan_goes_on(engine, tm
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["containers"] == []
     assert f"playbook skipped: {tmp_path}/broken.yaml" in proc.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["lab", "up", "nope"], "no lab scenario nope"),
+    (["scan", "--from", "/etc/passwd"], "/etc/passwd:1:1: not JSON"),
+    (["scan", "--from", "/no/such/snap.json"], "/no/such/snap.json: cannot read"),
+    (["--from", "/etc/hostname"], "/etc/hostname:1:"),
+    (["report", "--demo", "no-such-container"], "no incident record and no container(s) named 'no-such-container'"),
+])
+def test_bad_input_is_one_line_naming_what_was_wrong(cli, args, says):
+    proc = cli(*args)
+    assert proc.returncode == 64, proc.stderr
+    assert proc.stderr.startswith(f"troubleshoot: {says}") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_demo_works_with_no_daemon(cli):
+    proc = cli("-H", "unix:///nonexistent.sock", "scan", "--demo", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {c["name"] for c in doc["containers"]} >= {"lab-oom-killed", "lab-image-drift"}
+    rca = cli("report", "--demo", "lab-image-drift")
+    assert rca.returncode == 0 and "## Root Cause Analysis (RCA)" in rca.stdout and "image-drift" in rca.stdout
