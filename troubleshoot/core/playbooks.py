@@ -318,6 +318,13 @@ def _build(d: Any, path: str) -> Playbook:
 
 
 def load_text(text: str, path: str = "<string>") -> tuple[Playbook | None, list[LoadError]]:
+    pb, errors = _load_text(text, path)
+    last = text.count("\n") + 1  # YAML marks an error at end of file on the line after it: name a line that exists
+    return pb, [LoadError(e.path, min(max(1, e.line), last), e.field if e.field.strip() else "(empty key)",
+                          " ".join(e.message.split())) for e in errors]
+
+
+def _load_text(text: str, path: str) -> tuple[Playbook | None, list[LoadError]]:
     _load_detectors()
     lines: dict[str, int] = {}
     try:
