@@ -50,8 +50,8 @@ def test_board_lists_containers_and_ranks_oom_first(oom_container):
     async def go():
         app = make_app(load_catalog(), live_events=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: (cid := cid_of(app, oom_container)) and app.findings.get(cid),
-                        what="the OOM container's findings")
+            await until(pilot, lambda: (cid := cid_of(app, oom_container)) and app.findings.get(cid)
+                        and not app.screen.repaint_pending, what="the OOM container's findings on the board")
             cid = cid_of(app, oom_container)
             assert app.findings[cid][0].playbook_id == "oom-killed"
             table = app.screen.query_one(ContainerTable)

@@ -28,7 +28,8 @@ def test_the_demo_board_is_marked_recorded_and_lists_every_lab_incident():
         catalog = load_catalog()
         app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS), what="the demo to load")
+            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
+                        what="the demo to load and show")
             strip = str(app.screen.query_one(HostStrip).render())
             assert strip.startswith("RECORDED (read-only): snapshot demo-snapshot.json")
             tops = {app.rows[cid].name: found[0].playbook_id for cid, found in app.findings.items() if found}

@@ -99,12 +99,13 @@ class TroubleshootApp(App):
             self.post_message(RowsLoaded(rows))
             if self.live_events:  # open the stream now: a container dying during a slow first load is not missed
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
-            self.post_message(HostLoaded(self.backend.host()))
+            host = self.backend.host()
+            self.post_message(HostLoaded(host))
             for i in range(0, len(rows), BATCH):
                 if get_current_worker().is_cancelled:
                     return
                 ids = [r.id for r in rows[i:i + BATCH]]
-                self.post_message(Observed(self.backend.observe(ids), ids))
+                self.post_message(self._observed(self.backend.observe(ids), ids, host))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
@@ -140,9 +141,10 @@ class TroubleshootApp(App):
             self.post_message(RowsLoaded(rows))
             ids = [r.id for r in rows]
             try:
+                host = self.backend.host()
+                self.post_message(HostLoaded(host))
                 for i in range(0, len(ids), BATCH):
-                    self.post_message(Observed(self.backend.observe(ids[i:i + BATCH]), ids[i:i + BATCH]))
-                self.post_message(HostLoaded(self.backend.host()))
+                    self.post_message(self._observed(self.backend.observe(ids[i:i + BATCH]), ids[i:i + BATCH], host))
             except BackendError as exc:
                 self.post_message(DaemonLost(str(exc)))
                 continue
@@ -151,9 +153,16 @@ class TroubleshootApp(App):
     def recheck(self, cid: str) -> None:
         self._worker(partial(self._observe_one, cid), group=f"inspect-{cid}")
 
+    def _observed(self, observations: list[Observation], ids: list[str], host: Host | None) -> Observed:
+        """Diagnosis is pure and CPU-bound: it runs here, in the worker, not on the UI thread."""
+        findings = None
+        if host is not None:
+            findings = {o.container.id: diagnose_container(o, host, self.catalog) for o in observations}
+        return Observed(observations, ids, findings)
+
     def _observe_one(self, cid: str) -> None:
         try:
-            self.post_message(Observed(self.backend.observe([cid]), [cid]))
+            self.post_message(self._observed(self.backend.observe([cid]), [cid], self.host))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
@@ -229,7 +238,9 @@ class TroubleshootApp(App):
             row = self.rows.get(cid)
             c = obs.container
             self.rows[cid] = Row(cid, c.name, c.state, row.status if row else c.state, c.image_ref)
-            if self.host is not None:
+            if message.findings is not None and cid in message.findings:
+                self.findings[cid] = message.findings[cid]
+            elif self.host is not None:
                 self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
         for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile
             self.rows.pop(cid, None)

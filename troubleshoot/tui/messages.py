@@ -14,10 +14,12 @@ class RowsLoaded(Message):
 
 
 class Observed(Message):
-    def __init__(self, observations: list[Observation], ids: list[str]) -> None:
+    def __init__(self, observations: list[Observation], ids: list[str],
+                 findings: dict[str, list] | None = None) -> None:
         super().__init__()
         self.observations = observations
         self.ids = ids  # asked for: an id asked for and not observed has vanished
+        self.findings = findings  # diagnosed in the worker (None: the UI diagnoses, e.g. before the host is known)
 
 
 class HostLoaded(Message):
