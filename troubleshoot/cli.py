@@ -182,6 +182,55 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_verify(args) -> int:
+    """Compare what each container runs with the digests a pipeline expected; a mismatch is critical (exit 1)."""
+    from .core.verify import LockError, parse_lock, verify
+    try:
+        expected = []
+        if args.lock:
+            try:
+                text = Path(args.lock).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise LockError(f"{args.lock}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+            expected += parse_lock(text, str(args.lock))
+        if args.expect:
+            expected += parse_lock("\n".join(args.expect), "command line")
+        if not expected:
+            raise LockError("nothing to verify: give --lock FILE or NAME=IMAGE@sha256:... arguments")
+    except LockError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    catalog = _catalog(args)
+    try:
+        observations, _host, source = _observe(args, catalog, [])
+    except _Failed as failed:
+        return failed.code
+    results = verify(expected, observations)
+    if args.json:
+        sys.stdout.write(json.dumps({"schema": 1, "source": source, "results": [r.to_json() for r in results]},
+                                    indent=2) + "\n")
+    else:
+        from .render import print_verify
+        print_verify(_consoles()[0], results)
+    return EXIT_FINDINGS if any(r.status != "ok" for r in results) else EXIT_OK
+
+
+def cmd_dockerfile(args) -> int:
+    from .dockerfile import DockerfileError, review_path
+    try:
+        file, findings = review_path(args.path)
+    except DockerfileError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if args.json:
+        sys.stdout.write(json.dumps({"schema": 1, "dockerfile": str(file),
+                                     "findings": [f.to_json() for f in findings]}, indent=2) + "\n")
+    else:
+        from .render import print_dockerfile
+        print_dockerfile(_consoles()[0], file, findings)
+    return EXIT_FINDINGS if any(f.severity in ("critical", "warning") for f in findings) else EXIT_OK
+
+
 def cmd_snapshot(args) -> int:
     """Everything the diagnosis needs in one JSON file, secrets masked; written whole or not at all."""
     from . import __version__
@@ -313,6 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("container", help="exact container name or id")
     rep.add_argument("-o", "--output", metavar="FILE", help="write it there (default: stdout)")
     rep.set_defaults(func=cmd_report)
+    ver = sub.add_parser("verify", parents=[common], help="check containers run the image digests a pipeline expected")
+    ver.add_argument("expect", nargs="*", metavar="NAME=IMAGE@sha256:...", help="expected digests (container or "
+                     "compose service name)")
+    ver.add_argument("--lock", metavar="FILE", help="a lock file: JSON {name: image@sha256} or NAME IMAGE@sha256 lines")
+    ver.add_argument("--json", action="store_true")
+    ver.set_defaults(func=cmd_verify)
+    dfile = sub.add_parser("dockerfile", parents=[common], help="review a Dockerfile and its build context")
+    dfile.add_argument("path", nargs="?", default=".", help="the Dockerfile or its context directory (default: .)")
+    dfile.add_argument("--json", action="store_true")
+    dfile.set_defaults(func=cmd_dockerfile)
     snap = sub.add_parser("snapshot", parents=[common], help="write what a diagnosis needs to one JSON file")
     snap.add_argument("names", nargs="*", help="only containers whose name contains one of these (or id prefix)")
     snap.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it (- for stdout)")

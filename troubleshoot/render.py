@@ -11,6 +11,7 @@ from rich.text import Text
 from .core.commands import UnsafeValue, placeholder_values, render
 from .core.diagnose import Finding, Report
 from .core.playbooks import Catalog, Playbook, Step
+from .core.secrets import mask_text
 from .core.signals import human_seconds
 
 # One place for severity and state looks: the CLI and the app both use these.
@@ -153,3 +154,46 @@ def lab_table(scenarios, not_in_lab) -> Table:
     for sid, why in not_in_lab.items():
         table.add_row(Text(sid, style="dim"), Text("-", style="dim"), Text(f"not in the lab: {why}", style="dim"))
     return table
+
+
+def print_dockerfile(console: Console, file, findings) -> None:
+    """Each finding: severity, line, what is wrong, and the fixed fragment."""
+    try:
+        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    if not findings:
+        console.print(Text(f"{file}: no findings", style="green"))
+        return
+    console.print(Text(f"{file}: {len(findings)} finding(s)", style="bold"))
+    for f in findings:
+        head = badge(f.severity) + Text(f" {f.rule}", style="bold") + Text(f"  line {f.line}", style="dim")
+        body: list = [Text(f.message)]
+        if 0 < f.line <= len(lines):
+            body.append(Text(f"  {f.line:>3} | ", style="dim") + Text(mask_text(lines[f.line - 1]), style="yellow"))
+        body.append(Text("fix:", style="bold"))
+        body.append(Text("  " + f.fix.rstrip().replace("\n", "\n  "), style="green"))
+        console.print(Panel(Group(*body), title=head, title_align="left", expand=True))
+
+
+def print_verify(console: Console, results) -> None:
+    table = Table(title="image digests: expected vs running", title_justify="left")
+    for col in ("NAME", "CONTAINER", "STATUS", "EXPECTED", "RUNNING"):
+        table.add_column(col)
+    for r in results:
+        status = {"ok": Text("ok", style="green"), "mismatch": badge("critical") + Text(" wrong image"),
+                  "missing": badge("warning") + Text(" no container")}[r.status]
+        running = Text("")
+        if r.container:
+            running = Text(f"{r.running_image}\nid {r.running_id[:19]}")
+            for d in r.repo_digests:
+                running.append(f"\n{d.split('@')[-1][:19]}")
+            if r.image_created:
+                running.append(f"\nbuilt {r.image_created[:19]}", style="dim")
+        table.add_row(Text(r.expected.name), Text(r.container or "-"), status,
+                      Text(r.expected.digest[:19]), running)
+    console.print(table)
+    bad = [r for r in results if r.status == "mismatch"]
+    if bad:
+        console.print(Text(f"{len(bad)} container(s) run another image than the pipeline built: redeploy by digest "
+                           "(image@sha256:...), and make the pipeline verify it after every deploy.", style="bold red"))

@@ -1,0 +1,48 @@
+"""`troubleshoot dockerfile [PATH]`: parse with Docker's own parser (the `dockerfile` package wraps
+moby/buildkit's), read the build context's .dockerignore, and hand plain instructions to the pure rules
+(core/dockerfile_rules.py). A file that cannot be read or parsed is one line naming it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .core.dockerfile_rules import DockerfileFinding, Instruction, review
+
+
+class DockerfileError(Exception):
+    pass
+
+
+def locate(path: str | Path) -> tuple[Path, Path]:
+    """(the Dockerfile, its build context). PATH may be the file or the context directory."""
+    p = Path(path)
+    if p.is_dir():
+        for name in ("Dockerfile", "dockerfile", "Containerfile"):
+            if (p / name).is_file():
+                return p / name, p
+        raise DockerfileError(f"{p}: no Dockerfile in this directory")
+    if not p.exists():
+        raise DockerfileError(f"{p}: no such file or directory")
+    return p, p.parent
+
+
+def parse(path: Path) -> list[Instruction]:
+    import dockerfile
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DockerfileError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        commands = dockerfile.parse_string(text)
+    except dockerfile.GoParseError as exc:
+        raise DockerfileError(f"{path}: not a Dockerfile: {' '.join(str(exc).split())}") from None
+    return [Instruction(c.cmd.upper(), tuple(c.value), c.start_line, c.original, tuple(c.flags), c.json)
+            for c in commands]
+
+
+def review_path(path: str | Path) -> tuple[Path, list[DockerfileFinding]]:
+    file, context = locate(path)
+    instructions = parse(file)
+    ignore_file = context / ".dockerignore"
+    ignore = ignore_file.read_text(encoding="utf-8", errors="replace") if ignore_file.is_file() else None
+    files = {p.name for p in context.iterdir()} if context.is_dir() else set()
+    return file, review(instructions, ignore, files)
