@@ -64,7 +64,7 @@ class _Failed(Exception):
         self.code = code
 
 
-def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200):
+def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False):
     """(observations, host, source) from the snapshot given (--from/--demo) or the daemon. A failure is said in one
     line and raised as _Failed with its exit code (usage for a bad snapshot, daemon for a daemon)."""
     from .core.snapshot import SnapshotError
@@ -75,7 +75,7 @@ def _observe(args, catalog, names: list[str], running: bool = False, tail: int =
             observations, host = _recorded(args, catalog)
             return observations, host, str(_snapshot_path(args))
         daemon = Daemon(args.host).connect()
-        return daemon.observe(names, all=not running, tail=tail), daemon.host(), daemon.endpoint.url
+        return daemon.observe(names, all=not running, tail=tail, deep=deep), daemon.host(), daemon.endpoint.url
     except SnapshotError as exc:
         _error(str(exc))
         raise _Failed(EXIT_USAGE) from None
@@ -89,7 +89,7 @@ def cmd_scan(args) -> int:
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     try:
-        observations, host, _source = _observe(args, catalog, args.names, args.running, args.tail)
+        observations, host, _source = _observe(args, catalog, args.names, args.running, args.tail, args.deep)
     except _Failed as failed:
         return failed.code
     report = diagnose(observations, host, catalog)
@@ -180,6 +180,32 @@ def cmd_report(args) -> int:
             return EXIT_USAGE
     sys.stderr.write(f"RCA from {origin}\n")
     return EXIT_OK
+
+
+def cmd_image(args) -> int:
+    """Forensics of one image from its layers: size by instruction, wasted bytes, build tools, secret files."""
+    from .core.forensics import analyze
+    from .daemon import Daemon, DaemonError
+    try:
+        daemon = Daemon(args.host).connect()
+        data = daemon.inspect_image(args.image)
+        record = daemon.image_layers(args.image) if data is not None else None
+    except DaemonError as exc:
+        _error(str(exc))
+        return EXIT_DAEMON
+    if data is None or record is None:
+        _error(f"no image {args.image!r} on this daemon (`docker images` lists them)")
+        return EXIT_USAGE
+    from .core.facts import image_from_inspect
+    image = image_from_inspect(data)
+    forensics = analyze(record)
+    if args.json:
+        from .report_json import forensics_json
+        sys.stdout.write(json.dumps(forensics_json(image, forensics), indent=2) + "\n")
+    else:
+        from .render import print_forensics
+        print_forensics(_consoles()[0], image, forensics)
+    return EXIT_FINDINGS if forensics.secret_files or image.size > args.max_size * 1_000_000 else EXIT_OK
 
 
 def cmd_verify(args) -> int:
@@ -357,11 +383,18 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--running", action="store_true", help="only running containers (default: all)")
     scan.add_argument("--tail", type=int, default=200, help="log lines read per container that needs them")
     scan.add_argument("--all-findings", action="store_true", help="also print info findings")
+    scan.add_argument("--deep", action="store_true", help="also read every image's layers (docker save, streamed): "
+                      "wasted bytes, build tools, secret files even if deleted later. Reads each image in full")
     scan.set_defaults(func=cmd_scan)
     rep = sub.add_parser("report", parents=[common], help="the RCA (Markdown) of a container's incident")
     rep.add_argument("container", help="exact container name or id")
     rep.add_argument("-o", "--output", metavar="FILE", help="write it there (default: stdout)")
     rep.set_defaults(func=cmd_report)
+    img = sub.add_parser("image", parents=[common], help="image forensics from its layers (docker save, streamed)")
+    img.add_argument("image", help="image name, tag or id")
+    img.add_argument("--max-size", type=int, default=1000, metavar="MB", help="size threshold (default 1000 MB)")
+    img.add_argument("--json", action="store_true")
+    img.set_defaults(func=cmd_image)
     ver = sub.add_parser("verify", parents=[common], help="check containers run the image digests a pipeline expected")
     ver.add_argument("expect", nargs="*", metavar="NAME=IMAGE@sha256:...", help="expected digests (container or "
                      "compose service name)")

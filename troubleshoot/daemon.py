@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlencode, urlsplit
 
-from .clean import MAX_LINE, clean_line, clean_text, loads_clean
+from .clean import MAX_LINE, clean_json, clean_line, clean_text, loads_clean
 from .core.detectors.image_tag import parse_ref
 from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core.records import host_from_record, observation_from_record
@@ -530,6 +531,78 @@ class Daemon:
             time.sleep(0.25)
         return data
 
+    # -- image forensics: `docker save`, streamed ---------------------------------------------------------------
+    def image_layers(self, ref: str, max_entries: int = 500_000) -> dict[str, Any] | None:
+        """What every layer of an image holds, read from `docker save` as a stream (tar headers only: memory holds
+        paths and sizes, never file contents, except the first 64 KB of small secret-looking files, checked for a
+        token and dropped). None when the image is gone. Paths are untrusted: cleaned here.
+
+            {"layers": [{"id", "size", "files": [[path, size]], "deleted": [path], "opaque": [dir],
+                         "secrets": [[path, size, has_token]]}], "history": <config history>, "truncated": bool}"""
+        import tarfile
+
+        from .core.secrets import SECRET_FILE, token_shape
+        try:
+            res = self._open(f"/images/{_quote(ref)}/get")
+        except NotFound:
+            return None
+        except ApiError as exc:
+            raise DaemonError(f"the daemon cannot export {ref}: {exc}") from None
+        blobs: dict[str, Any] = {}  # member name -> parsed JSON (manifest, config, index)
+        layers: dict[str, dict] = {}
+        entries = 0
+        truncated = False
+        try:
+            with tarfile.open(fileobj=_Stream(res), mode="r|") as outer:
+                for member in outer:
+                    if not member.isfile():
+                        continue
+                    f = outer.extractfile(member)
+                    head = f.read(512)
+                    if head[:1] in (b"{", b"[") and member.size < 8 * 1024 * 1024:
+                        try:
+                            blobs[member.name] = json.loads(head + f.read())
+                        except ValueError:
+                            pass
+                        continue
+                    if not (member.name.endswith("layer.tar") or member.name.startswith("blobs/")):
+                        continue  # VERSION and other small files of the legacy layout
+                    layer = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [], "secrets": []}
+                    with tarfile.open(fileobj=_Stream(f, head), mode="r|") as inner:
+                        for e in inner:
+                            name = clean_text(e.name)
+                            while name.startswith("./"):
+                                name = name[2:]
+                            path = "/" + name.lstrip("/")  # (lstrip("./") would eat the dot of ".wh.x")
+                            base = path.rsplit("/", 1)[-1]
+                            if base == ".wh..wh..opq":
+                                layer["opaque"].append(path.rsplit("/", 1)[0] or "/")
+                            elif base.startswith(".wh."):
+                                layer["deleted"].append(path.rsplit("/", 1)[0] + "/" + base[4:])
+                            elif e.isfile():
+                                layer["size"] += e.size
+                                entries += 1
+                                if entries <= max_entries:
+                                    layer["files"].append([path, e.size])
+                                else:
+                                    truncated = True
+                                if SECRET_FILE.search(path):
+                                    data = inner.extractfile(e).read(65536) if e.size else b""
+                                    text = data.decode("utf-8", "replace")
+                                    has_token = bool(token_shape(text) or re.search(
+                                        r"(_authToken|password|passwd|secret|token|api_?key)\s*[=:]\s*\S+", text, re.I))
+                                    layer["secrets"].append([path, e.size, has_token])
+                    layers[member.name] = layer
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            self.close()
+            raise DaemonError(f"reading the export of {ref} failed: {clean_text(str(exc))}") from None
+        manifest = blobs.get("manifest.json") or [{}]
+        entry = manifest[0] if isinstance(manifest, list) and manifest else {}
+        order = entry.get("Layers") or list(layers)
+        config = blobs.get(entry.get("Config", "")) or {}
+        return {"layers": [layers[name] for name in order if name in layers],
+                "history": clean_json(config.get("history") or []), "truncated": truncated}
+
     # -- records and facts ------------------------------------------------------------------------------------
     def host_record(self) -> dict[str, Any]:
         info = self.info()
@@ -540,7 +613,7 @@ class Daemon:
         return host_from_record(self.host_record())
 
     def observe_records(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
-                        ids: Iterable[str] | None = None) -> list[dict]:
+                        ids: Iterable[str] | None = None, deep: bool = False) -> list[dict]:
         """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
         logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
         mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made."""
@@ -563,6 +636,7 @@ class Daemon:
             return images[ref]
 
         records = []
+        layers: dict[str, dict | None] = {}
         for data in inspected:
             c = container_from_inspect(data)
             ref = parse_ref(c.image_ref)
@@ -573,12 +647,18 @@ class Daemon:
                 tag_img = img if tag_id == c.image_id else image(tag_id, with_history=False)[0]
             tty = bool((data.get("Config") or {}).get("Tty"))
             logs, logs_error = self.read_logs(c.id, tail, tty=tty) if wants_logs(c) else ((), "")
-            records.append({"inspect": data, "image": img, "history": history, "logs": list(logs),
-                            "logs_error": logs_error, "tag_image": tag_img})
+            record = {"inspect": data, "image": img, "history": history, "logs": list(logs),
+                      "logs_error": logs_error, "tag_image": tag_img}
+            if deep and c.image_id:  # every layer read: as costly as a `docker save` of each distinct image
+                if c.image_id not in layers:
+                    layers[c.image_id] = self.image_layers(c.image_id)
+                record["layers"] = layers[c.image_id]
+            records.append(record)
         return records
 
-    def observe(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL) -> list[Observation]:
-        return [observation_from_record(r) for r in self.observe_records(names, all, tail)]
+    def observe(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
+                deep: bool = False) -> list[Observation]:
+        return [observation_from_record(r) for r in self.observe_records(names, all, tail, deep=deep)]
 
     def _tag_index(self) -> dict[str, str]:
         index = {}
@@ -587,6 +667,26 @@ class Daemon:
                 if tag and tag != "<none>:<none>":
                     index[parse_ref(tag).name] = row.get("Id") or ""
         return index
+
+
+class _Stream:
+    """A read-only file object over an HTTP response (or a tar member), with bytes already read put back in front:
+    what tarfile's stream mode reads from."""
+
+    def __init__(self, source, prefix: bytes = b""):
+        self.source = source
+        self.prefix = prefix
+
+    def read(self, n: int = -1) -> bytes:
+        if self.prefix:
+            if n < 0:
+                out, self.prefix = self.prefix + self.source.read(), b""
+                return out
+            out, self.prefix = self.prefix[:n], self.prefix[n:]
+            if len(out) < n:
+                out += self.source.read(n - len(out))
+            return out
+        return self.source.read(n)
 
 
 def _param(value: Any) -> str:

@@ -12,7 +12,7 @@ from .core.commands import UnsafeValue, placeholder_values, render
 from .core.diagnose import Finding, Report
 from .core.playbooks import Catalog, Playbook, Step
 from .core.secrets import mask_text
-from .core.signals import human_seconds
+from .core.signals import human_bytes, human_seconds
 
 # One place for severity and state looks: the CLI and the app both use these.
 SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "white on blue"}
@@ -197,3 +197,30 @@ def print_verify(console: Console, results) -> None:
     if bad:
         console.print(Text(f"{len(bad)} container(s) run another image than the pipeline built: redeploy by digest "
                            "(image@sha256:...), and make the pipeline verify it after every deploy.", style="bold red"))
+
+
+def print_forensics(console: Console, image, f) -> None:
+    from .core.forensics import describe_secret, instruction
+    name = ", ".join(image.tags) or image.short_id
+    console.print(Text(f"{name}  {image.short_id}  {human_bytes(image.size)}  {len(f.layers)} layers", style="bold"))
+    table = Table(title="layers, largest first", title_justify="left")
+    for col in ("#", "SIZE", "FILES", "INSTRUCTION"):
+        table.add_column(col)
+    for l in sorted(f.layers, key=lambda l: -l.size)[:10]:
+        table.add_row(str(l.index), human_bytes(l.size), str(l.files), Text(instruction(l.created_by)))
+    console.print(table)
+    share = f"{100 * f.wasted_bytes / image.size:.1f}% of the image" if image.size else ""
+    console.print(Text(f"wasted: {human_bytes(f.wasted_bytes)} {share} (files a later layer overwrote or deleted)",
+                       style="bold yellow" if f.wasted_bytes else "green"))
+    for path, size, why in f.wasted[:8]:
+        console.print(Text(f"  {human_bytes(size):>9}  {path}  {why}"))
+    if f.build_tools:
+        console.print(Text("build tools and caches in the runtime image (use a multi-stage build):", style="bold yellow"))
+        for what, size, n in f.build_tools:
+            console.print(Text(f"  {human_bytes(size):>9}  {what} ({n} files)"))
+    if f.secret_files:
+        console.print(Text("secret files in the layers (anyone who pulls the image can extract them):", style="bold red"))
+        for s in f.secret_files:
+            console.print(Text("  " + describe_secret(s, human_bytes(s.size))))
+    if f.truncated:
+        console.print(Text("(more than 500,000 files: the listing was cut)", style="dim"))

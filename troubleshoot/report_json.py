@@ -45,3 +45,18 @@ def report_json(report: Report) -> dict[str, Any]:
         "containers": [container_json(o, report) for o in report.observations],
         "findings": [f.to_json() for f in report.findings],
     }
+
+
+def forensics_json(image, f) -> dict[str, Any]:
+    from .core.forensics import instruction
+    return {
+        "schema": 1, "image": image.id, "tags": list(image.tags), "size": image.size,
+        "layers": [{"layer": l.index, "size": l.size, "files": l.files, "instruction": instruction(l.created_by)}
+                   for l in f.layers],
+        "wasted_bytes": f.wasted_bytes,
+        "wasted": [{"path": p, "bytes": b, "why": why} for p, b, why in f.wasted[:50]],
+        "build_tools": [{"what": w, "bytes": b, "files": n} for w, b, n in f.build_tools],
+        "secret_files": [{"path": s.path, "size": s.size, "layer": s.layer, "instruction": instruction(s.created_by),
+                          "deleted_in": s.deleted_in, "holds_credential": s.has_token} for s in f.secret_files],
+        "truncated": f.truncated,
+    }

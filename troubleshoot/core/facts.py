@@ -316,6 +316,7 @@ class Observation:
     logs: tuple[str, ...] = ()
     tag_image: Image | None = None  # the image the container's tag points to *now* (None: not a tag / gone)
     logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
+    forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
 
 
 def wants_logs(c: Container) -> bool:

@@ -2,13 +2,14 @@
 and for the host. This is what the adapter reads, what fixtures and snapshots store, and what facts are built from.
 
     {"inspect": {...}, "image": {...} | null, "history": [...], "logs": ["..."], "logs_error": "why no logs" | "",
-     "tag_image": {...} | null}
+     "tag_image": {...} | null, "layers": {...}  (only with `scan --deep`: Daemon.image_layers)}
     host: {"info": {...}, "version": {...}, "local": {...} | null}
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .forensics import analyze
 from .facts import Host, Observation, container_from_inspect, host_from_info, image_from_inspect
 
 
@@ -21,6 +22,7 @@ def observation_from_record(rec: Mapping[str, Any]) -> Observation:
         logs=tuple(rec.get("logs") or ()),
         logs_error=rec.get("logs_error") or "",
         tag_image=image_from_inspect(tag_image) if tag_image else None,
+        forensics=analyze(rec["layers"]) if rec.get("layers") else None,
     )
 
 

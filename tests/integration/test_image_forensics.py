@@ -1,0 +1,101 @@
+"""Image forensics on images built for real with the classic builder, read from `docker save` as a stream:
+the 1.1 GB layer named with its instruction (memory bounded), a secret file added by an archive and deleted in a
+later layer still found, wasted bytes and build tools measured, ENV secrets masked in every output."""
+import io
+import json
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from tests.engine import BASE, build, docker, ensure_base, wait_state
+from tests.integration.conftest import run_cli
+from tests.scenarios import create
+
+pytestmark = pytest.mark.engine
+SECRET = "hunter2-forensics-77"
+AWS_KEY = "AKIA" + "Q" * 16
+
+
+def tar_of(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path, data in files.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def leaky(engine):
+    """ADD auto-extracts a local tar: the paths inside never appear in `docker history` (only `ADD file:<hash> in /`),
+    so only the layers tell. Then a later layer deletes them, which hides them from `docker run` and from nobody."""
+    ensure_base()
+    tag = "tst-leaky:1"
+    creds = tar_of({"config/credentials.json": json.dumps({"aws_secret_access_key": AWS_KEY}).encode(),
+                    "app/id_rsa": b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"})
+    build(tag, f"FROM {BASE}\nENV DB_PASSWORD={SECRET}\nADD bundle.tar /\n"
+               "RUN rm -rf /config /app/id_rsa\n"
+               "RUN dd if=/dev/zero of=/tmp/build.cache bs=1M count=5 && mkdir -p /usr/bin /usr/include/ssl /var/cache/apt/archives"
+               " && cp /bin/busybox /usr/bin/gcc && dd if=/dev/zero of=/usr/include/ssl/ssl.h bs=1k count=64"
+               " && dd if=/dev/zero of=/var/cache/apt/archives/libssl-dev.deb bs=1k count=512\n"
+               "RUN rm /tmp/build.cache\n"
+               "CMD [\"sleep\", \"600\"]\n", {"bundle.tar": creds})
+    docker("rm", "-f", "tst-leaky", check=False)
+    docker("run", "-d", "--name", "tst-leaky", "--memory=64m", "--health-cmd", "true", "--health-interval", "1s", tag)
+    wait_state("tst-leaky", "healthy")
+    yield tag
+    docker("rm", "-f", "tst-leaky", check=False)
+
+
+def test_deleted_secret_files_wasted_bytes_and_build_tools(leaky):
+    proc = run_cli("image", leaky, "--json")
+    assert proc.returncode == 1, proc.stderr  # secret files found
+    doc = json.loads(proc.stdout)
+    secrets = {s["path"]: s for s in doc["secret_files"]}
+    assert set(secrets) == {"/config/credentials.json", "/app/id_rsa"}
+    for s in secrets.values():
+        assert s["deleted_in"] is not None and s["deleted_in"] > s["layer"], s
+        assert s["holds_credential"] and "ADD" in s["instruction"]
+    assert doc["wasted_bytes"] >= 5 * 1024 * 1024  # the 5 MB cache written then removed
+    assert any(w["path"] == "/tmp/build.cache" and "deleted in layer" in w["why"] for w in doc["wasted"])
+    tools = {t["what"] for t in doc["build_tools"]}
+    assert {"compilers (gcc/g++/clang)", "C headers (/usr/include, -dev packages)", "apt package cache"} <= tools
+    text = proc.stdout + run_cli("image", leaky).stdout
+    assert SECRET not in text and AWS_KEY not in text
+
+
+def test_scan_deep_reports_the_deleted_secret_and_masks_env(leaky):
+    shallow = json.loads(run_cli("scan", "--json", "tst-leaky").stdout)
+    deep_proc = run_cli("scan", "--json", "--deep", "tst-leaky")
+    deep = json.loads(deep_proc.stdout)
+    top = next(f for f in deep["findings"] if f["container"] == "tst-leaky")
+    assert top["playbook"] == "secrets-in-image"
+    ev = " ".join(top["evidence"])
+    assert "/config/credentials.json" in ev and "deleted in layer" in ev and "holds a credential" in ev
+    assert "/config/credentials.json" not in json.dumps(shallow), "history alone cannot see it: the layers did"
+    text = deep_proc.stdout + run_cli("scan", "--deep", "--all-findings", "tst-leaky").stdout
+    assert "DB_PASSWORD" in text and SECRET not in text and AWS_KEY not in text
+
+
+def test_the_big_layer_is_named_with_bounded_memory(engine):
+    name = create("image-too-large")
+    try:
+        image = docker("inspect", "--format", "{{.Config.Image}}", name).stdout.decode().strip()
+        code = ("import json, resource, sys\nfrom troubleshoot.daemon import Daemon\nfrom troubleshoot.core.forensics "
+                "import analyze\nf = analyze(Daemon().connect().image_layers(sys.argv[1]))\nbig = f.largest(1)[0]\n"
+                "print(json.dumps({'size': big.size, 'by': big.created_by, "
+                "'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+        proc = subprocess.run([sys.executable, "-c", code, image], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        got = json.loads(proc.stdout)
+        assert got["size"] >= 1100 * 1024 * 1024 and "dd if=/dev/zero of=/opt/toolchain.bin" in got["by"]
+        assert got["rss_mb"] < 100, f"streaming a 1.1 GB image took {got['rss_mb']:.0f} MB"
+        deep = json.loads(run_cli("scan", "--json", "--deep", name).stdout)
+        top = next(f for f in deep["findings"] if f["container"] == name)
+        assert top["playbook"] == "image-too-large"
+        assert any("toolchain.bin" in e or "dd if=/dev/zero" in e for e in top["evidence"])
+    finally:
+        docker("rm", "-f", name, check=False)
