@@ -69,6 +69,10 @@ class Backend:
     def history(self, image_id: str) -> list[dict]:
         return []
 
+    def image_layers(self, image_id: str) -> dict | None:
+        """What every layer holds (docker save, streamed): costly, only on request."""
+        raise BackendError("this back end has no image layers")
+
     def close(self) -> None: ...
 
 
@@ -136,6 +140,9 @@ class LiveBackend(Backend):
     def history(self, image_id: str) -> list[dict]:
         return self._guard(self.daemon.history, image_id)
 
+    def image_layers(self, image_id: str) -> dict | None:
+        return self._guard(self.daemon.image_layers, image_id)
+
     def close(self) -> None:
         self.daemon.close()
 
@@ -176,6 +183,12 @@ class RecordedBackend(Backend):
             if (r.get("image") or {}).get("Id") == image_id:
                 return r.get("history") or []
         return []
+
+    def image_layers(self, image_id: str) -> dict | None:
+        for r in self.records.values():
+            if (r.get("image") or {}).get("Id") == image_id and r.get("layers"):
+                return r["layers"]
+        raise BackendError("recorded without the image's layers (snapshot of a `--deep` scan needed)")
 
 
 DEMO_SNAPSHOT = Path(__file__).resolve().parent / "data" / "demo-snapshot.json"

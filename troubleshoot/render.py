@@ -199,28 +199,32 @@ def print_verify(console: Console, results) -> None:
                            "(image@sha256:...), and make the pipeline verify it after every deploy.", style="bold red"))
 
 
-def print_forensics(console: Console, image, f) -> None:
+def forensics_renderables(image, f) -> list:
+    """The image report (layers largest first, wasted bytes, build tools, secret files), for the CLI and the app."""
     from .core.forensics import describe_secret, instruction
     name = ", ".join(image.tags) or image.short_id
-    console.print(Text(f"{name}  {image.short_id}  {human_bytes(image.size)}  {len(f.layers)} layers", style="bold"))
+    out: list = [Text(f"{name}  {image.short_id}  {human_bytes(image.size)}  {len(f.layers)} layers", style="bold")]
     table = Table(title="layers, largest first", title_justify="left")
     for col in ("#", "SIZE", "FILES", "INSTRUCTION"):
         table.add_column(col)
     for l in sorted(f.layers, key=lambda l: -l.size)[:10]:
         table.add_row(str(l.index), human_bytes(l.size), str(l.files), Text(instruction(l.created_by)))
-    console.print(table)
+    out.append(table)
     share = f"{100 * f.wasted_bytes / image.size:.1f}% of the image" if image.size else ""
-    console.print(Text(f"wasted: {human_bytes(f.wasted_bytes)} {share} (files a later layer overwrote or deleted)",
-                       style="bold yellow" if f.wasted_bytes else "green"))
-    for path, size, why in f.wasted[:8]:
-        console.print(Text(f"  {human_bytes(size):>9}  {path}  {why}"))
+    out.append(Text(f"wasted: {human_bytes(f.wasted_bytes)} {share} (files a later layer overwrote or deleted)",
+                    style="bold yellow" if f.wasted_bytes else "green"))
+    out += [Text(f"  {human_bytes(size):>9}  {path}  {why}") for path, size, why in f.wasted[:8]]
     if f.build_tools:
-        console.print(Text("build tools and caches in the runtime image (use a multi-stage build):", style="bold yellow"))
-        for what, size, n in f.build_tools:
-            console.print(Text(f"  {human_bytes(size):>9}  {what} ({n} files)"))
+        out.append(Text("build tools and caches in the runtime image (use a multi-stage build):", style="bold yellow"))
+        out += [Text(f"  {human_bytes(size):>9}  {what} ({n} files)") for what, size, n in f.build_tools]
     if f.secret_files:
-        console.print(Text("secret files in the layers (anyone who pulls the image can extract them):", style="bold red"))
-        for s in f.secret_files:
-            console.print(Text("  " + describe_secret(s, human_bytes(s.size))))
+        out.append(Text("secret files in the layers (anyone who pulls the image can extract them):", style="bold red"))
+        out += [Text("  " + describe_secret(s, human_bytes(s.size))) for s in f.secret_files]
     if f.truncated:
-        console.print(Text("(more than 500,000 files: the listing was cut)", style="dim"))
+        out.append(Text("(more than 500,000 files: the listing was cut)", style="dim"))
+    return out
+
+
+def print_forensics(console: Console, image, f) -> None:
+    for part in forensics_renderables(image, f):
+        console.print(part)

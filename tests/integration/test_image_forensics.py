@@ -99,3 +99,35 @@ def test_the_big_layer_is_named_with_bounded_memory(engine):
         assert any("toolchain.bin" in e or "dd if=/dev/zero" in e for e in top["evidence"])
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_the_image_tab_reads_the_layers_on_request(leaky):
+    import asyncio
+
+    from tests.integration.conftest import until
+    from troubleshoot.core.playbooks import load_catalog
+    from troubleshoot.tui.factory import make_app
+    from troubleshoot.tui.widgets.container_table import ContainerTable
+
+    from rich.console import Console
+
+    def text_of(widget) -> str:
+        console = Console(width=160, record=True, file=io.StringIO())
+        console.print(widget.content)
+        return console.export_text()
+
+    async def go():
+        app = make_app(load_catalog(), live_events=False)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.press("slash", *"tst-leaky", "enter")
+            table = app.screen.query_one(ContainerTable)
+            await until(pilot, lambda: table.row_count == 1 and app.observations, what="the leaky container")
+            await pilot.press("4")
+            box = app.screen.query_one("#forensics")
+            assert "i: read the image's layers" in text_of(box)
+            await pilot.press("i")
+            await until(pilot, lambda: "/config/credentials.json" in text_of(box), timeout=60,
+                        what="the layers read")
+            shown = text_of(box)
+            assert "deleted in layer" in shown and "wasted" in shown and SECRET not in shown
+    asyncio.run(go())

@@ -183,6 +183,23 @@ class TroubleshootApp(App):
         if board is not None:
             board.show_logs(cid, lines)
 
+    def load_forensics(self, image_id: str) -> None:
+        self._worker(partial(self._forensics, image_id), group="forensics", exclusive=True)
+
+    def _forensics(self, image_id: str) -> None:
+        from ..core.forensics import analyze
+        try:
+            record = self.backend.image_layers(image_id)
+            result = analyze(record) if record else "the image is gone"
+        except BackendError as exc:
+            result = str(exc)
+        self.call_from_thread(self._show_forensics, image_id, result)
+
+    def _show_forensics(self, image_id: str, result) -> None:
+        board = self._board()
+        if board is not None:
+            board.show_forensics(image_id, result)
+
     def set_follow(self, cid: str | None) -> None:
         self._follow = cid
         if cid:

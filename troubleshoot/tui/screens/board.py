@@ -33,6 +33,7 @@ class BoardScreen(Screen):
         Binding("f", "follow", "Follow logs", show=False),
         Binding("s", "search_logs", "Search logs", show=False),
         Binding("x", "reveal", "Reveal secrets", show=False),
+        Binding("i", "read_layers", "Read image layers", show=False),
         Binding("1", "tab('tab-findings')", "Findings", show=False),
         Binding("2", "tab('tab-logs')", "Logs", show=False),
         Binding("3", "tab('tab-inspect')", "Inspect", show=False),
@@ -50,6 +51,7 @@ class BoardScreen(Screen):
         self.revealed: set[str] = set()
         self.log_search = ""
         self._last_repaint = 0.0
+        self._forensics_for = ""  # the image whose layers the Image tab shows
         self._repaint_timer = None
 
     def compose(self) -> ComposeResult:
@@ -68,7 +70,9 @@ class BoardScreen(Screen):
                 with VerticalScroll():
                     yield Static(id="inspect")
             with TabPane("Image", id="tab-image"):
-                yield DataTable(id="history", cursor_type="row")
+                with VerticalScroll():
+                    yield Static(id="forensics")
+                    yield DataTable(id="history", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -194,11 +198,39 @@ class BoardScreen(Screen):
         obs = self.app.observations.get(cid) if cid else None
         table = self.query_one("#history", DataTable)
         table.clear()
+        box = self.query_one("#forensics", Static)
         if obs is None or obs.image is None:
+            box.update("")
             return
+        if self._forensics_for != obs.image.id:
+            box.update(Text("i: read the image's layers (docker save, streamed; reads the whole image): wasted bytes, "
+                            "build tools, secret files even if deleted later", style="dim"))
         for layer in obs.image.history:
             by = layer.created_by.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
             table.add_row(Text(human_bytes(layer.size) if layer.size else "0"), Text(by[:200]))
+
+    def action_read_layers(self) -> None:
+        cid = self.selected
+        obs = self.app.observations.get(cid) if cid else None
+        if obs is None or obs.image is None:
+            self.notify("no image to read", severity="warning")
+            return
+        self.query_one(TabbedContent).active = "tab-image"
+        self._forensics_for = obs.image.id
+        self.query_one("#forensics", Static).update(Text(f"reading the layers of {obs.image.short_id} …", style="italic"))
+        self.app.load_forensics(obs.image.id)
+
+    def show_forensics(self, image_id: str, result) -> None:
+        cid = self.selected
+        obs = self.app.observations.get(cid) if cid else None
+        if obs is None or obs.image is None or obs.image.id != image_id:
+            return  # the selection moved on meanwhile
+        from ...render import forensics_renderables
+        box = self.query_one("#forensics", Static)
+        if isinstance(result, str):
+            box.update(Text(f"cannot read the layers: {result}", style="yellow"))
+        else:
+            box.update(Group(*forensics_renderables(obs.image, result)))
 
     # -- actions ----------------------------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
