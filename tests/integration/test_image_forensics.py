@@ -16,6 +16,7 @@ from tests.scenarios import create
 pytestmark = pytest.mark.engine
 SECRET = "hunter2-forensics-77"
 AWS_KEY = "AKIA" + "Q" * 16
+ARG_SECRET = "arg-token-in-history-5150"
 
 
 def tar_of(files: dict[str, bytes]) -> bytes:
@@ -36,7 +37,8 @@ def leaky(engine):
     tag = "tst-leaky:1"
     creds = tar_of({"config/credentials.json": json.dumps({"aws_secret_access_key": AWS_KEY}).encode(),
                     "app/id_rsa": b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"})
-    build(tag, f"FROM {BASE}\nENV DB_PASSWORD={SECRET}\nADD bundle.tar /\n"
+    build(tag, f"FROM {BASE}\nENV DB_PASSWORD={SECRET}\nARG NPM_TOKEN={ARG_SECRET}\nRUN echo fetching packages\n"
+               "ADD bundle.tar /\n"
                "RUN rm -rf /config /app/id_rsa\n"
                "RUN dd if=/dev/zero of=/tmp/build.cache bs=1M count=5 && mkdir -p /usr/bin /usr/include/ssl /var/cache/apt/archives"
                " && cp /bin/busybox /usr/bin/gcc && dd if=/dev/zero of=/usr/include/ssl/ssl.h bs=1k count=64"
@@ -76,8 +78,9 @@ def test_scan_deep_reports_the_deleted_secret_and_masks_env(leaky):
     ev = " ".join(top["evidence"])
     assert "/config/credentials.json" in ev and "deleted in layer" in ev and "holds a credential" in ev
     assert "/config/credentials.json" not in json.dumps(shallow), "history alone cannot see it: the layers did"
+    assert "NPM_TOKEN=ar****" in ev, "the ARG value that docker history carries"
     text = deep_proc.stdout + run_cli("scan", "--deep", "--all-findings", "tst-leaky").stdout
-    assert "DB_PASSWORD" in text and SECRET not in text and AWS_KEY not in text
+    assert "DB_PASSWORD" in text and SECRET not in text and AWS_KEY not in text and ARG_SECRET not in text
 
 
 def test_the_big_layer_is_named_with_bounded_memory(engine):
