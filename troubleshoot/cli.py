@@ -264,7 +264,7 @@ def cmd_snapshot(args) -> int:
     from .daemon import Daemon, DaemonError
     try:
         daemon = Daemon(args.host).connect()
-        records = daemon.observe_records(args.names, all=not args.running, tail=args.tail)
+        records = daemon.observe_records(args.names, all=not args.running, tail=args.tail, deep=args.deep)
         host = daemon.host_record()
     except DaemonError as exc:
         _error(str(exc))
@@ -410,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it (- for stdout)")
     snap.add_argument("--running", action="store_true", help="only running containers (default: all)")
     snap.add_argument("--tail", type=int, default=200, help="log lines kept per container that needs them")
+    snap.add_argument("--deep", action="store_true", help="also every image's layer listing (as scan --deep; "
+                      "the file grows with the number of files in the images)")
     snap.set_defaults(func=cmd_snapshot)
     pbs = sub.add_parser("playbooks", parents=[common], help="list, show or validate playbooks")
     pbsub = pbs.add_subparsers(dest="action", required=True)

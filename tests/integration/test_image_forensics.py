@@ -134,3 +134,15 @@ def test_the_image_tab_reads_the_layers_on_request(leaky):
             shown = text_of(box)
             assert "deleted in layer" in shown and "wasted" in shown and SECRET not in shown
     asyncio.run(go())
+
+
+def test_a_deep_snapshot_diagnoses_like_the_deep_scan(leaky, tmp_path):
+    snap = tmp_path / "deep.json"
+    made = run_cli("snapshot", "--deep", "-o", str(snap), "tst-leaky")
+    assert made.returncode == 0, made.stderr
+    text = snap.read_text()
+    assert SECRET not in text and ARG_SECRET not in text
+    live = json.loads(run_cli("scan", "--json", "--deep", "tst-leaky").stdout)["findings"]
+    recorded = json.loads(run_cli("scan", "--json", "--from", str(snap)).stdout)["findings"]
+    assert [(f["playbook"], f["evidence"]) for f in recorded if f["container"] == "tst-leaky"] == \
+           [(f["playbook"], f["evidence"]) for f in live if f["container"] == "tst-leaky"]
