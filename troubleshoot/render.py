@@ -26,13 +26,16 @@ def badge(severity: str, short: bool = False) -> Text:
     return Text(f" {label} ", style=SEVERITY_STYLE.get(severity, ""))
 
 
-def scan_table(report: Report) -> Table:
+def scan_table(report: Report, width: int = 120) -> Table:
+    """Under 100 columns the image column goes (each finding below names it): the top finding must stay whole."""
+    wide = width >= 100
     table = Table(title="Containers, worst first", expand=False, show_lines=False)
-    table.add_column("CONTAINER", no_wrap=True, overflow="ellipsis", max_width=28)
-    table.add_column("STATE", no_wrap=True, overflow="ellipsis")
-    table.add_column("RESTARTS", justify="right")
-    table.add_column("IMAGE", no_wrap=True, overflow="ellipsis", max_width=30)
-    table.add_column("TOP FINDING", no_wrap=True)
+    table.add_column("CONTAINER", no_wrap=True, overflow="ellipsis", max_width=28 if wide else 22)
+    table.add_column("STATE", no_wrap=True, overflow="ellipsis", max_width=None if wide else 20)
+    table.add_column("RST", justify="right", no_wrap=True, min_width=3)
+    if wide:
+        table.add_column("IMAGE", no_wrap=True, overflow="ellipsis", max_width=30)
+    table.add_column("TOP FINDING", no_wrap=True, overflow="ellipsis")
     for obs in report.observations:
         c = obs.container
         top = report.top(c.id)
@@ -44,13 +47,9 @@ def scan_table(report: Report) -> Table:
         if c.seconds_ran is not None and c.state == "exited":
             state += f" after {human_seconds(c.seconds_ran)}"
         finding = (badge(top.severity, short=True) + Text(" " + top.playbook_id)) if top else Text("ok", style="green")
-        table.add_row(
-            Text(c.name, style="bold"),
-            Text(state, style=STATE_STYLE.get(c.state, "")),
-            Text(str(c.restart_count) if c.restart_count else ""),
-            Text(c.image_ref),
-            finding,
-        )
+        cells = [Text(c.name, style="bold"), Text(state, style=STATE_STYLE.get(c.state, "")),
+                 Text(str(c.restart_count) if c.restart_count else "")]
+        table.add_row(*cells, *([Text(c.image_ref)] if wide else []), finding)
     return table
 
 
@@ -90,7 +89,7 @@ def print_scan(console: Console, report: Report, catalog: Catalog, all_findings:
     if not report.observations:
         console.print(Text("No containers matched.", style="yellow"))
     else:
-        console.print(scan_table(report))
+        console.print(scan_table(report, console.width))
     shown = report.findings if all_findings else [f for f in report.findings if f.severity != "info"]
     for f in shown:
         console.print(finding_block(f, catalog.get(f.playbook_id), report))
