@@ -89,6 +89,41 @@ def test_walkthrough_runs_a_diagnose_step_for_real_and_asks_before_a_fix(oom_con
     asyncio.run(go())
 
 
+def test_a_confirmed_fix_is_in_the_incident_record_and_the_rca(oom_container):
+    """Run the fix for real (after `y`), re-check, export: the record and the RCA say which fix ran and whether it
+    was verified."""
+    from troubleshoot.incidents import reports_dir
+
+    async def go():
+        app = make_app(load_catalog(), live_events=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: (cid := cid_of(app, oom_container)) and app.findings.get(cid), what="load")
+            screen = await open_walkthrough(pilot, app, oom_container)
+            fix = next(i for i, s in enumerate(steps(screen)) if s.step.changes and s.command)
+            await select_step(pilot, screen, fix)
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+            await pilot.press("y")
+            await until(pilot, lambda: steps(screen)[fix].exit_code is not None, what="the fix to run")
+            assert steps(screen)[fix].exit_code == 0
+            memory = docker("inspect", "-f", "{{.HostConfig.Memory}}", oom_container).stdout.decode().strip()
+            assert memory == str(512 * 1024 * 1024)  # it really ran
+            await pilot.press("v")
+            await until(pilot, lambda: any(e["kind"] == "recheck" for e in screen.incident_log.read().events),
+                        what="the re-check recorded")
+            await pilot.press("e")
+            report = reports_dir() / f"{screen.incident_log.id}.md"
+            await until(pilot, report.exists, what="the RCA file")
+            events = screen.incident_log.read().events
+            step = next(e for e in events if e["kind"] == "step" and e["phase"] == "fix")
+            assert step["confirmed"] and "docker update --memory=512m" in step["command"]
+            rca = report.read_text()
+            fixed = rca.split("## Fix Applied", 1)[1].split("## Preventive Actions", 1)[0]
+            assert "docker update --memory=512m --memory-swap=512m " + oom_container in fixed
+            assert "Not verified" in fixed  # the container is still the OOM-killed one until it runs again
+    asyncio.run(go())
+
+
 def test_read_only_refuses_fix_steps(oom_container):
     async def go():
         app = make_app(load_catalog(), read_only=True, live_events=False)

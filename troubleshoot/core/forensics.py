@@ -58,6 +58,8 @@ class Forensics:
 
 
 def instruction(created_by: str) -> str:
+    if not created_by.strip():
+        return "(no instruction recorded: an imported or squashed layer)"
     text = created_by.replace("/bin/sh -c #(nop) ", "").replace("|1 ", "").strip()
     text = re.sub(r"^/bin/sh -c ", "RUN ", text)
     return text if len(text) <= 100 else text[:97] + "..."
