@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .core.diagnose import IGNORE_LABEL, TRAINING_LABEL
-from .daemon import ApiError, Daemon, DaemonError
+from .daemon import ApiError, Daemon
 
 DEFAULT_BASE = "busybox:latest"
 BUILT_BASE = "troubleshoot-lab/base:1"
@@ -468,4 +468,3 @@ def save_state(state: dict) -> None:
         json.dump(state, f)
 
 
-__all__ = ["Lab", "LabError", "SCENARIOS", "NOT_IN_LAB", "up", "down", "DaemonError"]
