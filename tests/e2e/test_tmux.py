@@ -42,7 +42,7 @@ def wait_screen(text, timeout: float = 20) -> str:
 def board_rows(shown: str) -> list[str]:
     """Lines of the board: a container name at column 1, then its state."""
     return [l for l in shown.splitlines()
-            if re.match(r"^ \S+\s+(exited|running|created|restarting|healthy|unhealthy|starting|paused|dead)\b", l)]
+            if re.match(r"^ \S+( \[lab\])?\s+(exited|running|created|restarting|healthy|unhealthy|starting|paused|dead)\b", l)]
 
 
 @pytest.fixture

@@ -38,10 +38,11 @@ class ContainerTable(DataTable):
                if matches_filter(text_filter, rows[cid], findings.get(cid) or [])
                and (not running_only or (observations[cid].container.state if cid in observations
                                          else rows[cid].state) == "running")]
-        self.clear(columns=True)  # column widths are recomputed from what is shown now
-        self._columns(min(24, max([len(rows[cid].name) for cid in ids] + [9])))
-        for cid in ids:
-            self.add_row(*cells(rows[cid], observations.get(cid), findings.get(cid) or [], now), key=cid)
+        shown = [(cid, cells(rows[cid], observations.get(cid), findings.get(cid) or [], now)) for cid in ids]
+        self.clear(columns=True)  # column widths are recomputed from what is shown now (the [lab] mark included)
+        self._columns(min(28, max([len(row[0].plain) for _cid, row in shown] + [9])))
+        for cid, row in shown:
+            self.add_row(*row, key=cid)
         if self.user_moved and selected in ids:
             self.move_cursor(row=ids.index(selected), animate=False)
         elif ids:
