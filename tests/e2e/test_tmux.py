@@ -56,6 +56,18 @@ def terminal(engine):
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
 
 
+WHY_NOT_OPENED = ("not inspected yet", "nothing found to walk through")
+
+
+def open_walkthrough(first_step: str) -> str:
+    """Enter on the filtered board. If the app answers with a toast instead of the walkthrough, fail with the screen
+    as it is then (a toast lasts 5 s: a plain timeout would hide why)."""
+    tmux("send-keys", "-t", SESSION, "Enter")
+    shown = wait_screen(lambda s: first_step in s or any(w in s for w in WHY_NOT_OPENED))
+    assert first_step in shown, f"Enter did not open the walkthrough; the screen was:\n{shown}"
+    return shown
+
+
 def launch_filtered_to(name: str, state_text: str, env: dict[str, str] | None = None) -> str:
     """Start the real binary, type '/name<enter>' in one burst (as a paste or SSH latency delivers it: no key may be
     lost), and wait until the board shows only that container, inspected."""
@@ -72,8 +84,7 @@ def test_navigate_to_a_broken_container_and_run_a_step(terminal):
     try:
         shown = launch_filtered_to(name, "exited 137")
         assert "CRIT  oom-killed" in shown  # filtered to that one container, inspected
-        tmux("send-keys", "-t", SESSION, "Enter")
-        wait_screen("Confirm the OOM kill and the limit")
+        open_walkthrough("Confirm the OOM kill and the limit")
         tmux("send-keys", "-t", SESSION, "r")
         # the step's real output: the same as the daemon says now. (Under load dockerd sometimes records exit 137
         # without OOMKilled=true; the app then reports a *likely* OOM. The output must match either way.)
@@ -98,8 +109,7 @@ def test_interactive_step_gets_the_terminal_and_the_app_comes_back(terminal):
     name = create("unhealthy")
     try:
         launch_filtered_to(name, "CRIT  unhealthy")
-        tmux("send-keys", "-t", SESSION, "Enter")
-        wait_screen("Read the last probe results")
+        open_walkthrough("Read the last probe results")
         for _ in range(2):
             tmux("send-keys", "-t", SESSION, "Down")
             time.sleep(0.3)
@@ -130,8 +140,7 @@ def test_incident_record_survives_a_killed_app_and_its_rca_has_evidence_and_no_s
     data = tmp_path / "data"
     try:
         launch_filtered_to(name, "exited 137", env={"XDG_DATA_HOME": str(data)})
-        tmux("send-keys", "-t", SESSION, "Enter")
-        wait_screen("Confirm the OOM kill and the limit")
+        open_walkthrough("Confirm the OOM kill and the limit")
         tmux("send-keys", "-t", SESSION, "r")
         wait_screen("[x] 1. Confirm the OOM kill")  # (the evidence above already says ExitCode=137)
         tmux("send-keys", "-t", SESSION, "Down")
