@@ -13,12 +13,14 @@ KEYS = [
     ("↑ ↓", "select a container"), ("enter", "open the walkthrough of its top finding"), ("/", "filter by text"),
     ("a", "all containers / running only"), ("tab", "move between the board and the tabs"),
     ("1 2 3 4", "tabs: findings, logs, inspect, image"), ("v", "re-check the selected container"),
-    ("f", "logs: follow on/off"), ("s", "logs: search (show matching lines)"), ("x", "inspect: reveal secret values"), ("i", "image: read its layers (wasted bytes, build tools, secret files)"),
+    ("f", "logs: follow on/off"), ("s", "logs: search (show matching lines)"), ("x", "inspect: reveal secret values"),
+    ("i", "image: read its layers (wasted bytes, build tools, secret files)"),
     ("ctrl+p", "command palette"), ("q", "quit"),
     ("Walkthrough", ""),
     ("↑ ↓", "select a step"), ("r", "run the step (read-only: at once; interactive: in the terminal; "
                                      "fix: after confirmation)"),
     ("c", "copy the step's command (terminal clipboard, works over SSH)"), ("v", "re-check the container"),
+    ("n", "add a note to the incident record"), ("e", "export the RCA (Markdown) from the incident record"),
     ("escape", "back to the board"),
 ]
 
