@@ -101,14 +101,14 @@ def ensure_base() -> str:
 
 
 def build(tag: str, dockerfile: str, files: dict[str, bytes] | None = None) -> str:
-    """Build with the classic builder (no buildx here)."""
+    """Build with the classic builder (no buildx here); a failed step leaves no container behind (--force-rm)."""
     with tempfile.TemporaryDirectory() as d:
         Path(d, "Dockerfile").write_text(dockerfile)
         for rel, data in (files or {}).items():
             Path(d, rel).parent.mkdir(parents=True, exist_ok=True)
             Path(d, rel).write_bytes(data)
             Path(d, rel).chmod(0o755)
-        proc = subprocess.run(["docker", "build", "-q", "-t", tag, d], capture_output=True,
+        proc = subprocess.run(["docker", "build", "-q", "--force-rm", "-t", tag, d], capture_output=True,
                               env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"build {tag} failed: {proc.stderr.decode(errors='replace')}")
