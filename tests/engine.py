@@ -13,7 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-PREFIX = "tst-"
+# A run's own prefix: two runs on one daemon (two checkouts, CI beside a developer) never remove each other's
+# containers. Names, not labels, because the docker CLI's own objects (docker run --name) are named in many tests.
+PREFIX = os.environ.get("TROUBLESHOOT_TEST_PREFIX", "tst-")
 BASE = "tst-base:1"
 
 

@@ -15,7 +15,7 @@ from tests.engine import PREFIX
 from tests.scenarios import create, make_lab
 
 pytestmark = pytest.mark.engine
-SESSION = "tst-e2e"
+SESSION = PREFIX + "e2e"
 BIN = Path(sys.executable).with_name("troubleshoot")
 
 

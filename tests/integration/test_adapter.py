@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.engine import BASE, docker, ensure_base, wait_state
+from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 from troubleshoot.daemon import Daemon, DaemonError
 
 pytestmark = pytest.mark.engine
@@ -19,18 +19,18 @@ def _cli(env, *args):
 def test_docker_context_current_and_by_env(engine, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
     env["DOCKER_CONFIG"] = str(tmp_path)
-    subprocess.run(["docker", "context", "create", "tst-good", "--docker", "host=unix:///var/run/docker.sock"],
+    subprocess.run(["docker", "context", "create", PREFIX + "good", "--docker", "host=unix:///var/run/docker.sock"],
                    env=env, check=True, capture_output=True)
-    subprocess.run(["docker", "context", "create", "tst-gone", "--docker", f"host=unix://{tmp_path}/gone.sock"],
+    subprocess.run(["docker", "context", "create", PREFIX + "gone", "--docker", f"host=unix://{tmp_path}/gone.sock"],
                    env=env, check=True, capture_output=True)
-    subprocess.run(["docker", "context", "use", "tst-gone"], env=env, check=True, capture_output=True)
+    subprocess.run(["docker", "context", "use", PREFIX + "gone"], env=env, check=True, capture_output=True)
     proc = _cli(env, "scan", "--json")  # the current context: a socket that does not exist
     assert proc.returncode == 2 and f"{tmp_path}/gone.sock" in proc.stderr
-    proc = _cli({**env, "DOCKER_CONTEXT": "tst-good"}, "scan", "--json", "tst-nothing")  # DOCKER_CONTEXT wins
+    proc = _cli({**env, "DOCKER_CONTEXT": PREFIX + "good"}, "scan", "--json", PREFIX + "nothing")  # DOCKER_CONTEXT wins
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["host"]["server_version"]
-    proc = _cli({**env, "DOCKER_CONTEXT": "tst-missing"}, "scan")
-    assert proc.returncode == 2 and "tst-missing" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _cli({**env, "DOCKER_CONTEXT": PREFIX + "missing"}, "scan")
+    assert proc.returncode == 2 and PREFIX + "missing" in proc.stderr and "Traceback" not in proc.stderr
 
 
 class _ListsAGhost(Daemon):
@@ -46,23 +46,23 @@ class _ListsAGhost(Daemon):
 
 def test_container_removed_mid_scan_is_skipped(engine):
     ensure_base()
-    docker("rm", "-f", "tst-ghost", "tst-alive", check=False)
-    ghost = docker("create", "--name", "tst-ghost", BASE, "true").stdout.decode().strip()
-    docker("run", "-d", "--name", "tst-alive", BASE, "sh", "-c", "echo bye; exit 4")
-    docker("rm", "-f", "tst-ghost")
+    docker("rm", "-f", PREFIX + "ghost", PREFIX + "alive", check=False)
+    ghost = docker("create", "--name", PREFIX + "ghost", BASE, "true").stdout.decode().strip()
+    docker("run", "-d", "--name", PREFIX + "alive", BASE, "sh", "-c", "echo bye; exit 4")
+    docker("rm", "-f", PREFIX + "ghost")
     try:
-        wait_state("tst-alive", "exited")
+        wait_state(PREFIX + "alive", "exited")
         daemon = _ListsAGhost(ghost).connect()
-        names = [o.container.name for o in daemon.observe(["tst-ghost", "tst-alive"])]
-        assert names == ["tst-alive"]
+        names = [o.container.name for o in daemon.observe([PREFIX + "ghost", PREFIX + "alive"])]
+        assert names == [PREFIX + "alive"]
         assert daemon.read_logs(ghost) == ((), "the container is gone")
     finally:
-        docker("rm", "-f", "tst-alive", check=False)
+        docker("rm", "-f", PREFIX + "alive", check=False)
 
 
 def test_log_tail_is_bounded_cleaned_and_demultiplexed(engine):
     ensure_base()
-    name = "tst-logs"
+    name = PREFIX + "logs"
     docker("rm", "-f", name, check=False)
     # stderr first, then stdout: the daemon copies the two streams separately, so lines written close together
     # may be logged in either order; in sequence, the expected tail is exact.
@@ -83,14 +83,14 @@ def test_log_tail_is_bounded_cleaned_and_demultiplexed(engine):
         assert lines[:2] == ("out 498", "out 499")
         everything = daemon.logs_tail(docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip(), tail=2000)
         assert "err 0" in everything and "err 499" in everything and "out 0" in everything  # both streams
-        tty = "tst-logs-tty"
+        tty = PREFIX + "logs-tty"
         docker("rm", "-f", tty, check=False)
         docker("run", "-d", "-t", "--name", tty, BASE, "sh", "-c", "echo one; echo two")
         wait_state(tty, "exited")
         tid = docker("inspect", "-f", "{{.Id}}", tty).stdout.decode().strip()
         assert daemon.logs_tail(tid, tail=10, tty=True) == ("one", "two")
     finally:
-        docker("rm", "-f", name, "tst-logs-tty", check=False)
+        docker("rm", "-f", name, PREFIX + "logs-tty", check=False)
 
 
 def test_unreachable_daemon_raises_one_line(tmp_path):
@@ -103,7 +103,7 @@ def test_one_daemon_used_from_many_threads(engine):
     """The TUI's workers share one Daemon: http.client connections are not thread-safe, so each thread has its own."""
     from concurrent.futures import ThreadPoolExecutor
     ensure_base()
-    names = [f"tst-thread-{i}" for i in range(6)]
+    names = [f"{PREFIX}thread-{i}" for i in range(6)]
     for n in names:
         docker("rm", "-f", n, check=False)
         docker("run", "-d", "--name", n, BASE, "sh", "-c", f"echo {n}; exit 1")

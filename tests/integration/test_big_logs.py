@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import BASE, docker, ensure_base, wait_state
+from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 
 pytestmark = pytest.mark.engine
 
@@ -41,14 +41,14 @@ def run(name: str, script: str, *extra: str) -> None:
 
 @pytest.fixture(scope="module")
 def tiny(engine):
-    name = "tst-log-tiny"
+    name = PREFIX + "log-tiny"
     run(name, "echo one; echo two")
     yield read(name)
     docker("rm", "-f", name, check=False)
 
 
 def test_a_1gb_log_keeps_memory_bounded_and_shows_the_tail(tiny):
-    name = "tst-log-1gb"
+    name = PREFIX + "log-1gb"
     line = "x" * 999  # with its newline: 1,000 bytes a line, a million lines
     run(name, f"yes {line} | head -n 1073742; echo LAST-LINE-OF-THE-GIGABYTE")
     try:
@@ -70,7 +70,7 @@ def test_a_1gb_log_keeps_memory_bounded_and_shows_the_tail(tiny):
 
 @pytest.mark.parametrize("tty", [False, True], ids=["multiplexed", "tty"])
 def test_a_10mb_single_line_is_cut_and_the_next_line_still_shown(tiny, tty):
-    name = "tst-log-10mb-line"
+    name = PREFIX + "log-10mb-line"
     run(name, "head -c 10485760 /dev/zero | tr '\\0' y; echo; echo AFTER-THE-LONG-LINE", *(["-t"] if tty else []))
     try:
         got = read(name, 200, tty)

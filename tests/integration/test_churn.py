@@ -6,13 +6,13 @@ import threading
 
 import pytest
 
-from tests.engine import BASE, docker, ensure_base
+from tests.engine import BASE, PREFIX as RUN_PREFIX, docker, ensure_base
 from tests.integration.conftest import run_cli, until
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
 
 pytestmark = pytest.mark.engine
-PREFIX = "tst-churn-"
+PREFIX = f"{RUN_PREFIX}churn-"
 
 
 class Churn(threading.Thread):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import BASE, docker, ensure_base, wait_state
+from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 from tests.integration.conftest import run_cli, scan_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,19 +62,19 @@ def test_permission_denied_names_the_docker_group(engine):
 
 def test_name_filter_and_json_shape(engine):
     ensure_base()
-    docker("rm", "-f", "tst-filter-a", "tst-filter-b", check=False)
-    docker("run", "-d", "--name", "tst-filter-a", BASE, "true")
-    docker("run", "-d", "--name", "tst-filter-b", BASE, "sh", "-c", "exit 3")
+    docker("rm", "-f", PREFIX + "filter-a", PREFIX + "filter-b", check=False)
+    docker("run", "-d", "--name", PREFIX + "filter-a", BASE, "true")
+    docker("run", "-d", "--name", PREFIX + "filter-b", BASE, "sh", "-c", "exit 3")
     try:
-        wait_state("tst-filter-b", "exited")
-        doc, _ = scan_json("tst-filter-b")
-        assert [c["name"] for c in doc["containers"]] == ["tst-filter-b"]
+        wait_state(PREFIX + "filter-b", "exited")
+        doc, _ = scan_json(PREFIX + "filter-b")
+        assert [c["name"] for c in doc["containers"]] == [PREFIX + "filter-b"]
         assert set(doc) == {"schema", "host", "containers", "findings"}
         f = doc["findings"][-1]
         assert set(f) >= {"container", "container_id", "playbook", "title", "severity", "evidence"}
         assert doc["host"]["server_version"]
     finally:
-        docker("rm", "-f", "tst-filter-a", "tst-filter-b", check=False)
+        docker("rm", "-f", PREFIX + "filter-a", PREFIX + "filter-b", check=False)
 
 
 def test_team_playbook_directory_adds_a_playbook_to_a_live_scan(engine, tmp_path):
@@ -92,7 +92,7 @@ def test_team_playbook_directory_adds_a_playbook_to_a_live_scan(engine, tmp_path
             run: docker inspect --format "{{.Image}}" {container}
         """))
     ensure_base()
-    name = "tst-order-service"
+    name = PREFIX + "order-service"
     docker("rm", "-f", name, check=False)
     docker("run", "-d", "--name", name, BASE, "sh", "-c",
            "echo 'POST /orders -> 500: Missing method error: OrderService.createV2'; exit 1")
@@ -127,7 +127,7 @@ def test_playbooks_list_show_validate(tmp_path):
 
 def test_bad_playbook_in_a_directory_is_reported_and_the_scan_goes_on(engine, tmp_path):
     (tmp_path / "broken.yaml").write_text("id: broken\nmatch: {signal: nope, is: true}\n")
-    proc = run_cli("--playbooks", str(tmp_path), "scan", "--json", "tst-no-such-container")
+    proc = run_cli("--playbooks", str(tmp_path), "scan", "--json", PREFIX + "no-such-container")
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["containers"] == []
     assert f"playbook skipped: {tmp_path}/broken.yaml" in proc.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import BASE, SecondDaemon, docker, ensure_base
+from tests.engine import BASE, SecondDaemon, docker, ensure_base, PREFIX
 from tests.integration.conftest import until
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.engine
 def second_daemon(engine):
     if shutil.which("dockerd") is None:
         pytest.fail("dockerd is needed (make test installs docker.io)")
-    root = Path(tempfile.mkdtemp(prefix="tst-dockerd-", dir="/tmp"))  # short: unix socket paths are limited
+    root = Path(tempfile.mkdtemp(prefix=PREFIX + "dockerd-", dir="/tmp"))  # short: unix socket paths are limited
     daemon = SecondDaemon(root).start()
     yield daemon
     daemon.stop()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import BASE, docker, ensure_base, wait_state
+from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 
 pytestmark = pytest.mark.engine
 BIN = Path(sys.executable).with_name("troubleshoot")
@@ -43,7 +43,7 @@ def leaked(data: bytes) -> list[bytes]:
 @pytest.fixture(scope="module")
 def hostile(engine):
     ensure_base()
-    names = ["tst-hostile-crash", "tst-hostile-probe"]
+    names = [PREFIX + "hostile-crash", PREFIX + "hostile-probe"]
     docker("rm", "-f", *names, check=False)
     docker("run", "-d", "--name", names[0], "--label", f"evil={HOSTILE}", "-e", f"HOSTILE={HOSTILE}",
            "-e", f"API_TOKEN={HOSTILE}", BASE, "sh", "-c",
@@ -69,7 +69,7 @@ def test_scan_output_carries_no_sequence(hostile):
     doc = json.loads(subprocess.run([str(BIN), "--no-user-playbooks", "scan", "--json", *hostile],
                                     capture_output=True).stdout)
     found = {f["container"]: f["playbook"] for f in doc["findings"] if f["container"] in hostile}
-    assert found == {"tst-hostile-crash": "missing-env", "tst-hostile-probe": "unhealthy"} or \
+    assert found == {"tst-hostile-crash": "missing-env", PREFIX + "hostile-probe": "unhealthy"} or \
         set(found) == set(hostile)
     assert "[@click=app.quit]" in json.dumps(doc)  # markup-looking text stays text
 

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from tests.engine import BASE, build, docker, ensure_base, wait_state
+from tests.engine import BASE, build, docker, ensure_base, wait_state, PREFIX
 from tests.integration.conftest import run_cli
 from tests.scenarios import create
 
@@ -34,7 +34,7 @@ def leaky(engine):
     """ADD auto-extracts a local tar: the paths inside never appear in `docker history` (only `ADD file:<hash> in /`),
     so only the layers tell. Then a later layer deletes them, which hides them from `docker run` and from nobody."""
     ensure_base()
-    tag = "tst-leaky:1"
+    tag = PREFIX + "leaky:1"
     creds = tar_of({"config/credentials.json": json.dumps({"aws_secret_access_key": AWS_KEY}).encode(),
                     "app/id_rsa": b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"})
     build(tag, f"FROM {BASE}\nENV DB_PASSWORD={SECRET}\nARG NPM_TOKEN={ARG_SECRET}\nRUN echo fetching packages\n"
@@ -45,11 +45,11 @@ def leaky(engine):
                " && dd if=/dev/zero of=/var/cache/apt/archives/libssl-dev.deb bs=1k count=512\n"
                "RUN rm /tmp/build.cache\n"
                "CMD [\"sleep\", \"600\"]\n", {"bundle.tar": creds})
-    docker("rm", "-f", "tst-leaky", check=False)
-    docker("run", "-d", "--name", "tst-leaky", "--memory=64m", "--health-cmd", "true", "--health-interval", "1s", tag)
-    wait_state("tst-leaky", "healthy")
+    docker("rm", "-f", PREFIX + "leaky", check=False)
+    docker("run", "-d", "--name", PREFIX + "leaky", "--memory=64m", "--health-cmd", "true", "--health-interval", "1s", tag)
+    wait_state(PREFIX + "leaky", "healthy")
     yield tag
-    docker("rm", "-f", "tst-leaky", check=False)
+    docker("rm", "-f", PREFIX + "leaky", check=False)
 
 
 def test_deleted_secret_files_wasted_bytes_and_build_tools(leaky):
@@ -70,16 +70,16 @@ def test_deleted_secret_files_wasted_bytes_and_build_tools(leaky):
 
 
 def test_scan_deep_reports_the_deleted_secret_and_masks_env(leaky):
-    shallow = json.loads(run_cli("scan", "--json", "tst-leaky").stdout)
-    deep_proc = run_cli("scan", "--json", "--deep", "tst-leaky")
+    shallow = json.loads(run_cli("scan", "--json", PREFIX + "leaky").stdout)
+    deep_proc = run_cli("scan", "--json", "--deep", PREFIX + "leaky")
     deep = json.loads(deep_proc.stdout)
-    top = next(f for f in deep["findings"] if f["container"] == "tst-leaky")
+    top = next(f for f in deep["findings"] if f["container"] == PREFIX + "leaky")
     assert top["playbook"] == "secrets-in-image"
     ev = " ".join(top["evidence"])
     assert "/config/credentials.json" in ev and "deleted in layer" in ev and "holds a credential" in ev
     assert "/config/credentials.json" not in json.dumps(shallow), "history alone cannot see it: the layers did"
     assert "NPM_TOKEN=ar****" in ev, "the ARG value that docker history carries"
-    text = deep_proc.stdout + run_cli("scan", "--deep", "--all-findings", "tst-leaky").stdout
+    text = deep_proc.stdout + run_cli("scan", "--deep", "--all-findings", PREFIX + "leaky").stdout
     assert "DB_PASSWORD" in text and SECRET not in text and AWS_KEY not in text and ARG_SECRET not in text
 
 
@@ -122,7 +122,7 @@ def test_the_image_tab_reads_the_layers_on_request(leaky):
     async def go():
         app = make_app(load_catalog(), live_events=False)
         async with app.run_test(size=(120, 50)) as pilot:
-            await pilot.press("slash", *"tst-leaky", "enter")
+            await pilot.press("slash", *PREFIX + "leaky", "enter")
             table = app.screen.query_one(ContainerTable)
             await until(pilot, lambda: table.row_count == 1 and app.observations, what="the leaky container")
             await pilot.press("4")
@@ -138,11 +138,11 @@ def test_the_image_tab_reads_the_layers_on_request(leaky):
 
 def test_a_deep_snapshot_diagnoses_like_the_deep_scan(leaky, tmp_path):
     snap = tmp_path / "deep.json"
-    made = run_cli("snapshot", "--deep", "-o", str(snap), "tst-leaky")
+    made = run_cli("snapshot", "--deep", "-o", str(snap), PREFIX + "leaky")
     assert made.returncode == 0, made.stderr
     text = snap.read_text()
     assert SECRET not in text and ARG_SECRET not in text
-    live = json.loads(run_cli("scan", "--json", "--deep", "tst-leaky").stdout)["findings"]
+    live = json.loads(run_cli("scan", "--json", "--deep", PREFIX + "leaky").stdout)["findings"]
     recorded = json.loads(run_cli("scan", "--json", "--from", str(snap)).stdout)["findings"]
-    assert [(f["playbook"], f["evidence"]) for f in recorded if f["container"] == "tst-leaky"] == \
-           [(f["playbook"], f["evidence"]) for f in live if f["container"] == "tst-leaky"]
+    assert [(f["playbook"], f["evidence"]) for f in recorded if f["container"] == PREFIX + "leaky"] == \
+           [(f["playbook"], f["evidence"]) for f in live if f["container"] == PREFIX + "leaky"]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.engine import BASE, ensure_base
+from tests.engine import BASE, ensure_base, PREFIX
 from tests.integration.conftest import until
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.daemon import Daemon
@@ -21,7 +21,7 @@ N = 1000
 def thousand(engine):
     ensure_base()
     d = Daemon().connect()
-    ids = [d.create_container(f"tst-scale-{i:04d}", {"Image": BASE, "Cmd": ["sleep", "1"]}) for i in range(N)]
+    ids = [d.create_container(f"{PREFIX}scale-{i:04d}", {"Image": BASE, "Cmd": ["sleep", "1"]}) for i in range(N)]
     yield ids
     for cid in ids:
         d.remove_container(cid)
@@ -32,12 +32,12 @@ def test_a_thousand_containers_on_the_board_and_keys_typed_during_the_load_are_t
     async def go():
         app = make_app(load_catalog(), live_events=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: sum(1 for r in app.rows.values() if r.name.startswith("tst-scale-")) == N,
+            await until(pilot, lambda: sum(1 for r in app.rows.values() if r.name.startswith(PREFIX + "scale-")) == N,
                         what="the sparse list of 1,000")
-            await pilot.press("slash", *"tst-scale-0999", "enter")
+            await pilot.press("slash", *PREFIX + "scale-0999", "enter")
             table = app.screen.query_one(ContainerTable)
             await until(pilot, lambda: table.row_count == 1, what="the filter to narrow 1,000 rows to one")
-            assert str(table.get_row_at(0)[0]).startswith("tst-scale-0999")
+            assert str(table.get_row_at(0)[0]).startswith(PREFIX + "scale-0999")
             await until(pilot, lambda: len(app.observations) >= N, timeout=120, what="every container inspected")
             await pilot.press("escape")
             await until(pilot, lambda: table.row_count >= N, what="the whole board back")

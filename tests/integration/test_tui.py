@@ -4,7 +4,7 @@ import asyncio
 import pytest
 
 from tests.integration.conftest import until
-from tests.engine import BASE, docker, ensure_base, wait_state
+from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 from tests.scenarios import create
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
@@ -143,7 +143,7 @@ def test_read_only_refuses_fix_steps(oom_container):
 def test_live_event_updates_the_board(engine):
     """A container dies while the app runs: the die event makes the app re-inspect it and the row changes."""
     ensure_base()
-    name = "tst-tui-live"
+    name = PREFIX + "tui-live"
     docker("rm", "-f", name, check=False)
     docker("run", "-d", "--name", name, BASE, "sleep", "600")
     wait_state(name, "running")
@@ -179,7 +179,7 @@ def plain(static) -> str:
 def test_tabs_logs_search_masked_env_reveal_and_copy(engine):
     from textual.widgets import Log
     ensure_base()
-    name = "tst-tui-tabs"
+    name = PREFIX + "tui-tabs"
     docker("rm", "-f", name, check=False)
     docker("run", "-d", "--name", name, "-e", "DB_PASSWORD=hunter2-prod", "-e", "APP_PORT=3000", BASE, "sh", "-c",
            "echo 'INFO starting'; echo 'ERROR cannot reach ledger'; echo 'INFO retrying'; exit 3")
