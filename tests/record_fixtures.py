@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.engine import docker, remove_all
 from tests.scenarios import SCENARIOS, create
+from troubleshoot.core import schema
 from troubleshoot.daemon import Daemon
 
 OUT = Path(__file__).resolve().parent / "fixtures"
@@ -21,11 +22,11 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     remove_all()
     daemon = Daemon().connect()
-    host = daemon.host_record()
-    host["local"] = {k: v for k, v in (host["local"] or {}).items() if k != "vmstat"}  # keep fixtures small
+    host = schema.to_builtins(daemon.host_record())
+    host.get("local", {}).pop("vmstat", None)  # keep fixtures small
     for playbook in [*sorted(SCENARIOS), "control"]:
         name = create(playbook)
-        records = [r for r in daemon.observe_records([name]) if r["inspect"]["Name"] == f"/{name}"]
+        records = [schema.to_builtins(r) for r, _ in daemon.observe_records([name]) if r.inspect.Name == f"/{name}"]
         path = OUT / f"{playbook}.json"
         path.write_text(json.dumps({"playbook": playbook, "record": records[0], "host": host}, indent=1,
                                    sort_keys=True) + "\n")

@@ -1,6 +1,7 @@
-"""What the TUI runs on. The App takes a back end as an argument (harlequin-style): a live daemon, or recorded
-records (snapshot tests; later `--from FILE`). Blocking: the TUI calls these from thread workers only.
-No textual here."""
+"""The data source: what every CLI command and the app read from. One interface, three kinds: a live daemon, a
+snapshot file (`--from FILE`), the shipped demo (`--demo`). The App takes one as an argument (harlequin-style);
+the CLI opens one with `open_source`. Every record it hands out went through the boundary (typed, bounded,
+cleaned, masked). Blocking: the TUI calls these from thread workers only. No textual here."""
 from __future__ import annotations
 
 import threading
@@ -10,9 +11,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from .core import schema
 from .core.facts import Host, Observation
 from .core.playbooks import Catalog
 from .core.records import host_from_record, observation_from_record
+from .core.secrets import mask_known
 
 
 @dataclass(frozen=True)
@@ -51,34 +54,50 @@ class Backend:
     def rows(self, all: bool = True) -> list[Row]:
         raise NotImplementedError
 
-    def observe(self, ids: list[str]) -> list[Observation]:
+    def records(self, ids: list[str]) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
+        """(record, its raw secret values) for each id that still exists."""
         raise NotImplementedError
+
+    def host_record(self) -> schema.HostRecord:
+        raise NotImplementedError
+
+    def observe(self, ids: list[str]) -> list[Observation]:
+        return [observation_from_record(r, secrets) for r, secrets in self.records(ids)]
+
+    def select(self, names: list[str] = (), running: bool = False) -> list[str]:
+        """Ids of the containers a command names (a name part or an id prefix), all of them when none is named."""
+        names = [n for n in names if n]
+        return [r.id for r in self.rows(all=not running)
+                if not names or any(n in r.name or r.id.startswith(n) for n in names)]
+
+    def image(self, ref: str) -> schema.ImageInspect | None:
+        raise BackendError("this source has no images to inspect")
+
+    def reveal_env(self, cid: str) -> tuple[tuple[str, str], ...]:
+        """The env with secret values unmasked, for the app's reveal action only (after confirming)."""
+        return ()
 
     def host(self) -> Host:
-        raise NotImplementedError
+        return host_from_record(self.host_record())
 
-    def events(self, stop: threading.Event, since: float | None = None) -> Iterator[dict]:
+    def events(self, stop: threading.Event, since: float | None = None) -> Iterator[schema.Event]:
         return iter(())
 
     def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
         raise BackendError("this back end runs no commands (recorded data)")
 
-    def logs(self, cid: str, tail: int = 500, tty: bool = False) -> tuple[str, ...]:
+    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
         return ()
 
-    def history(self, image_id: str) -> list[dict]:
-        return []
-
-    def image_layers(self, image_id: str) -> dict | None:
+    def image_layers(self, image_id: str) -> schema.ImageLayers | None:
         """What every layer holds (docker save, streamed): costly, only on request."""
         raise BackendError("this back end has no image layers")
 
     def close(self) -> None: ...
 
 
-def _rows_from_list(items: list[dict]) -> list[Row]:
-    return [Row(r.get("Id", ""), ((r.get("Names") or ["/?"])[0]).lstrip("/"), r.get("State", ""), r.get("Status", ""),
-                r.get("Image", "")) for r in items]
+def _rows_from_list(items: list[schema.ListRow]) -> list[Row]:
+    return [Row(r.Id, r.name, r.State, r.Status, r.Image) for r in items]
 
 
 class LiveBackend(Backend):
@@ -86,8 +105,11 @@ class LiveBackend(Backend):
 
     def __init__(self, catalog: Catalog, host: str | None = None):
         super().__init__(catalog)
-        from .daemon import Daemon
-        self.daemon = Daemon(host)
+        from .daemon import Daemon, DaemonError
+        try:
+            self.daemon = Daemon(host)
+        except DaemonError as exc:  # a docker context that cannot be read: said when connecting, in one line
+            raise BackendError(str(exc)) from None
         self.label = self.daemon.endpoint.url
 
     def _guard(self, fn, *args, **kwargs):
@@ -102,13 +124,20 @@ class LiveBackend(Backend):
         self._guard(self.daemon.connect)
 
     def rows(self, all: bool = True) -> list[Row]:
-        return _rows_from_list(self._guard(self.daemon.list_containers, all))
+        return _rows_from_list(self._guard(self.daemon.containers, all))
 
-    def observe(self, ids: list[str]) -> list[Observation]:
-        return [observation_from_record(r) for r in self._guard(self.daemon.observe_records, ids=ids)]
+    def records(self, ids: list[str], tail: int = 200,
+                deep: bool = False) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
+        return self._guard(self.daemon.observe_records, ids=ids, tail=tail, deep=deep)
 
-    def host(self) -> Host:
-        return self._guard(self.daemon.host)
+    def host_record(self) -> schema.HostRecord:
+        return self._guard(self.daemon.host_record)
+
+    def image(self, ref: str) -> schema.ImageInspect | None:
+        return self._guard(self.daemon.image, ref)
+
+    def reveal_env(self, cid: str) -> tuple[tuple[str, str], ...]:
+        return self._guard(self.daemon.reveal_env, cid)
 
     def events(self, stop: threading.Event, since: float | None = None) -> Iterator[dict]:
         """Live container events from `since`. Over ssh:// the stream cannot be closed from here, so it is read in
@@ -133,14 +162,12 @@ class LiveBackend(Backend):
         r = self.daemon.run_command(argv, timeout)
         return StepOutput(r.exit_code, r.lines, r.timed_out)
 
-    def logs(self, cid: str, tail: int = 500, tty: bool = False) -> tuple[str, ...]:
+    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The log tail, each line cleaned, cut and masked (token shapes and the container's own secret values)."""
         lines, why = self._guard(self.daemon.read_logs, cid, tail, tty=tty)
-        return lines or ((f"({why})",) if why else ())
+        return tuple(mask_known(line, secrets) for line in lines) or ((f"({why})",) if why else ())
 
-    def history(self, image_id: str) -> list[dict]:
-        return self._guard(self.daemon.history, image_id)
-
-    def image_layers(self, image_id: str) -> dict | None:
+    def image_layers(self, image_id: str) -> schema.ImageLayers | None:
         return self._guard(self.daemon.image_layers, image_id)
 
     def close(self) -> None:
@@ -148,12 +175,14 @@ class LiveBackend(Backend):
 
 
 class RecordedBackend(Backend):
-    """Records captured earlier: no daemon, read-only, and a fixed `now` so that screens are reproducible."""
+    """Records captured earlier (a snapshot file, the demo, test fixtures): no daemon, read-only, and a fixed `now`
+    so that screens are reproducible. Records come from the boundary: typed, cleaned and masked."""
 
-    def __init__(self, catalog: Catalog, records: list[dict], host_record: dict, now: datetime, label: str = "recorded"):
+    def __init__(self, catalog: Catalog, records: list[tuple[schema.ContainerRecord, tuple[str, ...]]],
+                 host_record: schema.HostRecord, now: datetime, label: str = "recorded"):
         super().__init__(catalog)
-        self.records = {r["inspect"]["Id"]: r for r in records}
-        self.host_record = host_record
+        self._records = {r.inspect.Id: (r, secrets) for r, secrets in records}
+        self._host = host_record
         self._now = now
         self.label = label
 
@@ -162,54 +191,70 @@ class RecordedBackend(Backend):
 
     def rows(self, all: bool = True) -> list[Row]:
         out = []
-        for r in self.records.values():
-            d = r["inspect"]
-            state = (d.get("State") or {}).get("Status", "")
-            if all or state == "running":
-                out.append(Row(d["Id"], d.get("Name", "").lstrip("/"), state, state, (d.get("Config") or {}).get("Image", "")))
+        for r, _ in self._records.values():
+            d = r.inspect
+            if all or d.State.Status == "running":
+                out.append(Row(d.Id, d.Name.lstrip("/"), d.State.Status, d.State.Status, d.Config.Image))
         return out
 
-    def observe(self, ids: list[str]) -> list[Observation]:
-        return [observation_from_record(self.records[i]) for i in ids if i in self.records]
+    def records(self, ids: list[str], tail: int = 200,
+                deep: bool = False) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
+        return [self._records[i] for i in ids if i in self._records]
 
-    def host(self) -> Host:
-        return host_from_record(self.host_record)
+    def host_record(self) -> schema.HostRecord:
+        return self._host
 
-    def logs(self, cid: str, tail: int = 500, tty: bool = False) -> tuple[str, ...]:
-        return tuple((self.records.get(cid) or {}).get("logs") or ())[-tail:]
+    def image(self, ref: str) -> schema.ImageInspect | None:
+        for r, _ in self._records.values():
+            for img in (r.image, r.tag_image):
+                if img is not None and (img.Id == ref or ref in (img.RepoTags or ())):
+                    return img
+        return None
 
-    def history(self, image_id: str) -> list[dict]:
-        for r in self.records.values():
-            if (r.get("image") or {}).get("Id") == image_id:
-                return r.get("history") or []
-        return []
+    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
+        rec = self._records.get(cid)
+        return tuple(rec[0].logs)[-tail:] if rec else ()
 
-    def image_layers(self, image_id: str) -> dict | None:
-        for r in self.records.values():
-            if (r.get("image") or {}).get("Id") == image_id and r.get("layers"):
-                return r["layers"]
+    def image_layers(self, image_id: str) -> schema.ImageLayers | None:
+        for r, _ in self._records.values():
+            if r.image is not None and image_id in (r.image.Id, *(r.image.RepoTags or ())) and r.layers is not None:
+                return r.layers
         raise BackendError("recorded without the image's layers (snapshot of a `--deep` scan needed)")
 
 
 DEMO_SNAPSHOT = Path(__file__).resolve().parent / "data" / "demo-snapshot.json"
 
 
-def read_snapshot(path: str | Path) -> dict:
-    """A snapshot file, cleaned like the daemon's answers (it is untrusted input too) and checked; SnapshotError
-    (one line naming the file) when it cannot be used."""
-    from .clean import loads_clean
-    from .core.snapshot import SnapshotError, parse
+def read_snapshot(path: str | Path) -> schema.Snapshot:
+    """A snapshot file through the boundary (it is untrusted input like the daemon's answers): typed, checked,
+    bounded, cleaned, masked. BoundaryError (one line naming the file and the field) when it cannot be used."""
+    from .boundary import MAX_DOCUMENT, BoundaryError
+    from .boundary import read_snapshot_bytes
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_DOCUMENT + 1)
     except OSError as exc:
-        raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return parse(data, str(path), loads=loads_clean)
+        raise BoundaryError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_DOCUMENT:
+        raise BoundaryError(f"{path}: larger than the {MAX_DOCUMENT:,} bytes troubleshoot reads")
+    return read_snapshot_bytes(data, str(path))
 
 
 def snapshot_backend(catalog: Catalog, path: str | Path, label: str | None = None) -> RecordedBackend:
+    from .boundary import record_secrets
     from .core.snapshot import taken_at
     doc = read_snapshot(path)
     when = taken_at(doc)
-    label = label or f"snapshot {Path(path).name}, taken {when:%Y-%m-%d %H:%M} UTC from {doc.get('source', '?')}"
-    return RecordedBackend(catalog, doc["containers"], doc["host"], when, label)
+    label = label or f"snapshot {Path(path).name}, taken {when:%Y-%m-%d %H:%M} UTC from {doc.source or '?'}"
+    return RecordedBackend(catalog, [(r, record_secrets(r)) for r in doc.containers], doc.host, when, label)
+
+
+def open_source(catalog: Catalog, host: str | None = None, snapshot: str | Path | None = None) -> Backend:
+    """The data source a command asked for: a snapshot file (`--from`, `--demo`) or the daemon (`-H`, DOCKER_HOST,
+    the docker context, the local socket), connected. BoundaryError for a bad file, BackendError for a daemon."""
+    if snapshot is not None:
+        return snapshot_backend(catalog, snapshot)
+    backend = LiveBackend(catalog, host)
+    backend.connect()
+    return backend

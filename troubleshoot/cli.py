@@ -1,6 +1,9 @@
 """Command line: `troubleshoot scan`, `troubleshoot playbooks ...`. Never imports textual.
 
-Exit codes of `scan`: 0 no critical or warning finding, 1 at least one, 2 the daemon cannot be used.
+Exit codes of `scan`: 0 no critical or warning finding, 1 at least one, 2 the daemon cannot be used or the input
+(a snapshot, an argument) is bad: one line on stderr says which and why.
+
+Every command reads through one data source (`backend.open_source`: the daemon, `--from FILE` or `--demo`).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_DAEMON, EXIT_USAGE = 0, 1, 2, 64
+EXIT_OK, EXIT_FINDINGS, EXIT_DAEMON, EXIT_USAGE = 0, 1, 2, 2
 
 
 def user_playbook_dir() -> Path:
@@ -47,16 +50,6 @@ def _snapshot_path(args) -> Path | None:
     return getattr(args, "source", None)
 
 
-def _recorded(args, catalog):
-    """(observations, host) from a snapshot file, filtered like a live scan; SnapshotError if it cannot be read."""
-    from .backend import snapshot_backend
-    backend = snapshot_backend(catalog, _snapshot_path(args))
-    names = [n for n in getattr(args, "names", ()) if n]
-    rows = [r for r in backend.rows(all=not getattr(args, "running", False))
-            if not names or any(n in r.name or r.id.startswith(n) for n in names)]
-    return backend.observe([r.id for r in rows]), backend.host()
-
-
 class _Failed(Exception):
     """Already said on stderr; carries the exit code."""
 
@@ -64,24 +57,37 @@ class _Failed(Exception):
         self.code = code
 
 
-def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False):
-    """(observations, host, source) from the snapshot given (--from/--demo) or the daemon. A failure is said in one
-    line and raised as _Failed with its exit code (usage for a bad snapshot, daemon for a daemon)."""
-    from .core.snapshot import SnapshotError
-    from .daemon import Daemon, DaemonError
+def _source(args, catalog):
+    """The data source the command asked for (snapshot, demo or daemon), or _Failed after one line on stderr."""
+    from .backend import BackendError, open_source
+    from .boundary import BoundaryError
     try:
-        if _snapshot_path(args) is not None:
-            args.names, args.running = names, running
-            observations, host = _recorded(args, catalog)
-            return observations, host, str(_snapshot_path(args))
-        daemon = Daemon(args.host).connect()
-        return daemon.observe(names, all=not running, tail=tail, deep=deep), daemon.host(), daemon.endpoint.url
-    except SnapshotError as exc:
+        return open_source(catalog, getattr(args, "host", None), _snapshot_path(args))
+    except BoundaryError as exc:
         _error(str(exc))
         raise _Failed(EXIT_USAGE) from None
-    except DaemonError as exc:
+    except BackendError as exc:
         _error(str(exc))
         raise _Failed(EXIT_DAEMON) from None
+
+
+def _records(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False):
+    """(source, [(record, secrets)], host record) of the named containers, from whatever source was asked for."""
+    from .backend import BackendError
+    source = _source(args, catalog)
+    try:
+        ids = source.select(names, running)
+        return source, source.records(ids, tail=tail, deep=deep), source.host_record()
+    except BackendError as exc:
+        _error(str(exc))
+        raise _Failed(EXIT_DAEMON) from None
+
+
+def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False):
+    """(observations, host, source label). A failure is said in one line and raised as _Failed with its exit code."""
+    from .core.records import host_from_record, observation_from_record
+    source, records, host = _records(args, catalog, names, running, tail, deep)
+    return [observation_from_record(r, s) for r, s in records], host_from_record(host), source.label
 
 
 def cmd_scan(args) -> int:
@@ -184,13 +190,15 @@ def cmd_report(args) -> int:
 
 def cmd_image(args) -> int:
     """Forensics of one image from its layers: size by instruction, wasted bytes, build tools, secret files."""
+    from .backend import BackendError
     from .core.forensics import analyze
-    from .daemon import Daemon, DaemonError
     try:
-        daemon = Daemon(args.host).connect()
-        data = daemon.inspect_image(args.image)
-        record = daemon.image_layers(args.image) if data is not None else None
-    except DaemonError as exc:
+        source = _source(args, _catalog(args))
+        data = source.image(args.image)
+        record = source.image_layers(args.image) if data is not None else None
+    except _Failed as failed:
+        return failed.code
+    except BackendError as exc:
         _error(str(exc))
         return EXIT_DAEMON
     if data is None or record is None:
@@ -260,17 +268,14 @@ def cmd_dockerfile(args) -> int:
 def cmd_snapshot(args) -> int:
     """Everything the diagnosis needs in one JSON file, secrets masked; written whole or not at all."""
     from . import __version__
-    from .core.snapshot import build
-    from .daemon import Daemon, DaemonError
+    from .core.snapshot import build, encode
     try:
-        daemon = Daemon(args.host).connect()
-        records = daemon.observe_records(args.names, all=not args.running, tail=args.tail, deep=args.deep)
-        host = daemon.host_record()
-    except DaemonError as exc:
-        _error(str(exc))
-        return EXIT_DAEMON
-    doc = build(records, host, daemon.endpoint.url, f"troubleshoot {__version__}")
-    text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+        source, pairs, host = _records(args, _catalog(args), args.names, args.running, args.tail, args.deep)
+    except _Failed as failed:
+        return failed.code
+    records = [r for r, _ in pairs]
+    doc = build(records, host, source.label, f"troubleshoot {__version__}")
+    text = encode(doc).decode("utf-8")
     if str(args.output) == "-":
         sys.stdout.write(text)
         return EXIT_OK
@@ -347,7 +352,7 @@ def _global_options(sub: bool) -> argparse.ArgumentParser:
 def cmd_tui(args) -> int:
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
-    from .core.snapshot import SnapshotError
+    from .boundary import BoundaryError
     path = _snapshot_path(args)
     backend = None
     while True:
@@ -355,11 +360,17 @@ def cmd_tui(args) -> int:
             from .backend import snapshot_backend
             try:
                 backend = snapshot_backend(catalog, path)
-            except SnapshotError as exc:
+            except BoundaryError as exc:
                 _error(str(exc))
                 return EXIT_USAGE
+        from .backend import BackendError
         from .tui.factory import make_app  # the only place the CLI imports textual
-        result = make_app(catalog, host=args.host, read_only=args.read_only or path is not None, backend=backend).run()
+        try:
+            app = make_app(catalog, host=args.host, read_only=args.read_only or path is not None, backend=backend)
+        except BackendError as exc:  # e.g. a docker context that does not exist
+            _error(str(exc))
+            return EXIT_DAEMON
+        result = app.run()
         if result != "demo":  # the app offers the demo when no daemon answers
             return EXIT_OK
         from .backend import DEMO_SNAPSHOT

@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 from .clean import MAX_LINE, clean_json, clean_line, clean_text, loads_clean
 from .core.detectors.image_tag import parse_ref
 from .core.facts import Host, Observation, container_from_inspect, wants_logs
+from .core import schema
 from .core.records import host_from_record, observation_from_record
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -232,15 +233,15 @@ class Daemon:
                 self._transport = _UnixTransport(url.removeprefix("unix://"), self.timeout)
             else:
                 self._transport = _DockerPyTransport(self._docker_py_client())
-            version = self._get_json("/version")
+            version = self._get_typed("/version", schema.Version)
         except DaemonError:
             raise
         except Exception as exc:  # every way of failing to connect becomes one line
             raise DaemonError(explain(exc, self.endpoint)) from None
-        api = str(version.get("ApiVersion") or MIN_API)
+        api = version.ApiVersion or MIN_API
         if _version_tuple(api) < _version_tuple(MIN_API):
             raise DaemonError(f"the Docker daemon at {url} is too old: API {api} (Docker "
-                              f"{version.get('Version', '?')}); troubleshoot needs API {MIN_API} (Docker 1.12) or later.")
+                              f"{version.Version or '?'}); troubleshoot needs API {MIN_API} (Docker 1.12) or later.")
         self._prefix = f"/v{api}"
         return self
 
@@ -305,22 +306,85 @@ class Daemon:
         except ApiError as exc:
             raise DaemonError(f"the daemon refused {path}: {exc}") from None
 
-    # -- reads ------------------------------------------------------------------------------------------------
-    def version(self) -> dict:
-        return self._call_json("/version")
+    def _get_typed(self, path: str, kind: Any, params: dict[str, Any] | None = None) -> Any:
+        """GET path, decoded into a typed record by the boundary (validated, bounded, cleaned)."""
+        from .boundary import BoundaryError, decode
+        res = self._open(path, params)
+        try:
+            raw = res.read()
+        except OSError as exc:
+            self.close()
+            raise DaemonError(explain(exc, self.endpoint)) from None
+        try:
+            return decode(raw, kind, f"the daemon's answer to {path}")
+        except BoundaryError as exc:
+            raise DaemonError(f"{exc} (daemon at {self.endpoint.url})") from None
 
-    def info(self) -> dict:
-        return self._call_json("/info")
+    def _typed(self, path: str, kind: Any, params: dict[str, Any] | None = None) -> Any:
+        try:
+            return self._get_typed(path, kind, params)
+        except ApiError as exc:
+            raise DaemonError(f"the daemon refused {path}: {exc}") from None
 
+    # -- reads: typed records (everything a diagnosis reads) ---------------------------------------------------
+    def version(self) -> schema.Version:
+        return self._typed("/version", schema.Version)
+
+    def info(self) -> schema.Info:
+        return self._typed("/info", schema.Info)
+
+    def containers(self, all: bool = True, label: str | None = None) -> list[schema.ListRow]:
+        """The sparse list (one call, no inspect). `label`: only those carrying it."""
+        params: dict[str, Any] = {"all": all}
+        if label:
+            params["filters"] = json.dumps({"label": [label]})
+        return self._typed("/containers/json", list[schema.ListRow], params)
+
+    def inspect(self, cid: str) -> schema.ContainerInspect | None:
+        """None when the container vanished in the meantime (removed mid-scan)."""
+        try:
+            return self._typed(f"/containers/{_quote(cid)}/json", schema.ContainerInspect)
+        except NotFound:
+            return None
+
+    def image(self, ref: str) -> schema.ImageInspect | None:
+        try:
+            return self._typed(f"/images/{_quote(ref)}/json", schema.ImageInspect)
+        except NotFound:
+            return None
+
+    def images(self, label: str | None = None) -> list[schema.ImageRow]:
+        return self._typed("/images/json", list[schema.ImageRow],
+                           {"filters": json.dumps({"label": [label]})} if label else None)
+
+    def history(self, ref: str) -> list[schema.HistoryEntry]:
+        try:
+            return self._typed(f"/images/{_quote(ref)}/history", list[schema.HistoryEntry])
+        except NotFound:
+            return []
+
+    def reveal_env(self, cid: str) -> tuple[tuple[str, str], ...]:
+        """A container's env with its secret values, unmasked (cleaned): only for the app's reveal action, after
+        the engineer confirmed. Never stored in a fact, a record or a snapshot."""
+        try:
+            res = self._open(f"/containers/{_quote(cid)}/json")
+            doc = json.loads(res.read())
+        except NotFound:
+            return ()
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise DaemonError(explain(exc, self.endpoint)) from None
+        env = ((doc.get("Config") if isinstance(doc, dict) else None) or {}).get("Env") or []
+        return tuple((clean_text(k), clean_text(v)) for k, _, v in (str(e).partition("=") for e in env))
+
+    # -- reads for the training lab: its own objects, as cleaned plain JSON ---------------------------------------
     def list_containers(self, all: bool = True, label: str | None = None) -> list[dict]:
-        """The sparse list (one call, no inspect): Id, Names, Image, State, Status. `label`: only those carrying it."""
         params: dict[str, Any] = {"all": all}
         if label:
             params["filters"] = json.dumps({"label": [label]})
         return self._call_json("/containers/json", params)
 
     def inspect_container(self, cid: str) -> dict | None:
-        """None when the container vanished in the meantime (removed mid-scan)."""
         try:
             return self._call_json(f"/containers/{_quote(cid)}/json")
         except NotFound:
@@ -334,12 +398,6 @@ class Daemon:
             return self._call_json(f"/images/{_quote(ref)}/json")
         except NotFound:
             return None
-
-    def history(self, ref: str) -> list[dict]:
-        try:
-            return self._call_json(f"/images/{_quote(ref)}/history")
-        except NotFound:
-            return []
 
     def logs_tail(self, cid: str, tail: int = LOG_TAIL, max_line: int = MAX_LINE, tty: bool = False) -> tuple[str, ...]:
         """The last `tail` lines (stdout+stderr), streamed into a bounded buffer, each cleaned and cut."""
@@ -365,10 +423,11 @@ class Daemon:
             raise DaemonError(explain(exc, self.endpoint)) from None
 
     # -- events ----------------------------------------------------------------------------------------------
-    def events(self, since: float, until: float | None = None, stop=None) -> Iterator[dict]:
-        """Container events (cleaned JSON) from `since`. With `until` the daemon ends the stream there (ssh://
+    def events(self, since: float, until: float | None = None, stop=None) -> Iterator[schema.Event]:
+        """Container events (typed, cleaned) from `since`. With `until` the daemon ends the stream there (ssh://
         cannot close a stream from our side, so it is read in short windows); without, it runs until `stop` is set
         or `close_events()` is called. Uses its own connection: the main one stays free for inspects."""
+        from .boundary import BoundaryError, decode
         params: dict[str, Any] = {"since": f"{since:.3f}", "filters": json.dumps({"type": ["container"]})}
         if until is not None:
             params["until"] = f"{until:.3f}"
@@ -391,9 +450,9 @@ class Daemon:
                     line, buf = buf.split(b"\n", 1)
                     if line.strip():
                         try:
-                            yield loads_clean(line)
-                        except ValueError:
-                            continue
+                            yield decode(line, schema.Event, "an event", limit=1024 * 1024)
+                        except BoundaryError:
+                            continue  # one odd message never ends the stream
                 if stop is not None and stop.is_set():
                     return
         except (OSError, ValueError, http.client.HTTPException) as exc:
@@ -532,7 +591,7 @@ class Daemon:
         return data
 
     # -- image forensics: `docker save`, streamed ---------------------------------------------------------------
-    def image_layers(self, ref: str, max_entries: int = 500_000) -> dict[str, Any] | None:
+    def image_layers(self, ref: str, max_entries: int = 500_000) -> schema.ImageLayers | None:
         """What every layer of an image holds, read from `docker save` as a stream (tar headers only: memory holds
         paths and sizes, never file contents, except the first 64 KB of small secret-looking files, checked for a
         token and dropped). None when the image is gone. Paths are untrusted: cleaned here.
@@ -600,43 +659,56 @@ class Daemon:
         entry = manifest[0] if isinstance(manifest, list) and manifest else {}
         order = entry.get("Layers") or list(layers)
         config = blobs.get(entry.get("Config", "")) or {}
-        return {"layers": [layers[name] for name in order if name in layers],
-                "history": clean_json(config.get("history") or []), "truncated": truncated}
+        from .boundary import BoundaryError, convert
+        try:
+            return convert({"layers": [layers[name] for name in order if name in layers],
+                            "history": config.get("history") or [], "truncated": truncated},
+                           schema.ImageLayers, f"the export of {ref}")
+        except BoundaryError as exc:
+            raise DaemonError(str(exc)) from None
 
     # -- records and facts ------------------------------------------------------------------------------------
-    def host_record(self) -> dict[str, Any]:
+    def host_record(self) -> schema.HostRecord:
+        from .boundary import convert, mask_host
         info = self.info()
-        local = _local_readings(info.get("DockerRootDir") or "") if self.endpoint.is_local else None
-        return {"info": info, "version": self.version(), "local": local}
+        local = None
+        if self.endpoint.is_local:
+            local = convert(_local_readings(info.DockerRootDir), schema.LocalReadings, "local readings")
+        record = schema.HostRecord(info=info, version=self.version(), local=local)
+        mask_host(record)
+        return record
 
     def host(self) -> Host:
         return host_from_record(self.host_record())
 
     def observe_records(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
-                        ids: Iterable[str] | None = None, deep: bool = False) -> list[dict]:
+                        ids: Iterable[str] | None = None,
+                        deep: bool = False) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
         """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
         logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
-        mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made."""
+        mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
+        Returns (record, its raw secret values) pairs: records masked by the boundary."""
+        from .boundary import container_record
         if ids is None:
             names = [n for n in names if n]
-            rows = self.list_containers(all=all)
+            rows = self.containers(all=all)
             if names:
                 rows = [r for r in rows if _row_matches(r, names)]
-            ids = [r["Id"] for r in rows]
-        inspected = [d for d in (self.inspect_container(i) for i in ids) if d is not None]
+            ids = [r.Id for r in rows]
+        inspected = [d for d in (self.inspect(i) for i in ids) if d is not None]
         if not inspected:
             return []
         tags = self._tag_index()
-        images: dict[str, tuple[dict | None, list]] = {}
+        images: dict[str, tuple[schema.ImageInspect | None, list[schema.HistoryEntry]]] = {}
 
-        def image(ref: str, with_history: bool = True) -> tuple[dict | None, list]:
+        def image(ref: str, with_history: bool = True) -> tuple[schema.ImageInspect | None, list]:
             if ref not in images:
-                data = self.inspect_image(ref)
-                images[ref] = (data, self.history(ref) if data and with_history else [])
+                data = self.image(ref)
+                images[ref] = (data, self.history(ref) if data is not None and with_history else [])
             return images[ref]
 
-        records = []
-        layers: dict[str, dict | None] = {}
+        out = []
+        layers: dict[str, schema.ImageLayers | None] = {}
         for data in inspected:
             c = container_from_inspect(data)
             ref = parse_ref(c.image_ref)
@@ -645,27 +717,25 @@ class Daemon:
             tag_img = None
             if tag_id:
                 tag_img = img if tag_id == c.image_id else image(tag_id, with_history=False)[0]
-            tty = bool((data.get("Config") or {}).get("Tty"))
-            logs, logs_error = self.read_logs(c.id, tail, tty=tty) if wants_logs(c) else ((), "")
-            record = {"inspect": data, "image": img, "history": history, "logs": list(logs),
-                      "logs_error": logs_error, "tag_image": tag_img}
+            logs, logs_error = self.read_logs(c.id, tail, tty=c.tty) if wants_logs(c) else ((), "")
+            layer = None
             if deep and c.image_id:  # every layer read: as costly as a `docker save` of each distinct image
                 if c.image_id not in layers:
                     layers[c.image_id] = self.image_layers(c.image_id)
-                record["layers"] = layers[c.image_id]
-            records.append(record)
-        return records
+                layer = layers[c.image_id]
+            out.append(container_record(data, img, history, logs, logs_error, tag_img, layer))
+        return out
 
     def observe(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
                 deep: bool = False) -> list[Observation]:
-        return [observation_from_record(r) for r in self.observe_records(names, all, tail, deep=deep)]
+        return [observation_from_record(r, secrets) for r, secrets in self.observe_records(names, all, tail, deep=deep)]
 
     def _tag_index(self) -> dict[str, str]:
         index = {}
-        for row in self.list_images():
-            for tag in row.get("RepoTags") or ():
+        for row in self.images():
+            for tag in row.RepoTags or ():
                 if tag and tag != "<none>:<none>":
-                    index[parse_ref(tag).name] = row.get("Id") or ""
+                    index[parse_ref(tag).name] = row.Id
         return index
 
 
@@ -759,9 +829,9 @@ def _ssh_preflight(endpoint: Endpoint, timeout: int = 10) -> None:
         raise DaemonError(explain(RuntimeError(proc.stderr.strip() or f"ssh exited {proc.returncode}"), endpoint))
 
 
-def _row_matches(row: dict, names: list[str]) -> bool:
-    row_names = [n.lstrip("/") for n in row.get("Names") or ()]
-    return any(n == row.get("Id", "")[:len(n)] or any(n in rn for rn in row_names) for n in names)
+def _row_matches(row: schema.ListRow, names: list[str]) -> bool:
+    row_names = [n.lstrip("/") for n in row.Names or ()]
+    return any(n == row.Id[:len(n)] or any(n in rn for rn in row_names) for n in names)
 
 
 def bounded_lines(chunks: Iterable[bytes], keep: int, max_line: int = MAX_LINE) -> Iterator[str]:

@@ -26,6 +26,7 @@ def locate(path: str | Path) -> tuple[Path, Path]:
 
 
 def parse(path: Path) -> list[Instruction]:
+    from .clean import clean_text
     import dockerfile
     try:
         text = path.read_text(encoding="utf-8")
@@ -35,7 +36,10 @@ def parse(path: Path) -> list[Instruction]:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:
         raise DockerfileError(f"{path}: not a Dockerfile: {' '.join(str(exc).split())}") from None
-    return [Instruction(c.cmd.upper(), tuple(c.value), c.start_line, c.original, tuple(c.flags), c.json)
+    # A Dockerfile is untrusted text (a repository under review): every string that may be printed is cleaned here,
+    # where it enters, of every terminal control (OSC 52, CSI 6n, 8-bit C1, bidi overrides...).
+    return [Instruction(clean_text(c.cmd.upper()), tuple(clean_text(v) for v in c.value), c.start_line,
+                        clean_text(c.original, keep_newlines=True), tuple(clean_text(f) for f in c.flags), c.json)
             for c in commands]
 
 

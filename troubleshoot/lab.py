@@ -190,7 +190,7 @@ def restart_loop(lab: Lab, name: str) -> None:
 
 def arch_mismatch(lab: Lab, name: str) -> None:
     """An image whose config says another architecture and whose command is a binary for it: exec format error."""
-    arch = lab.daemon.info().get("Architecture") or platform.machine()
+    arch = lab.daemon.info().Architecture or platform.machine()
     other, elf = ("amd64", x86_64_elf()) if arch in ("aarch64", "arm64") else ("arm64", aarch64_elf())
     tag = lab.image(f"{other}-only:1")
     archive = image_archive(tag, {"app/server": elf}, {"Env": ["PATH=/bin"], "Cmd": ["/app/server"],

@@ -116,7 +116,7 @@ def test_playbooks_list_show_validate(tmp_path):
     assert len(json.loads(proc.stdout)) == 18
     proc = run_cli("playbooks", "show", "oom-killed")
     assert proc.returncode == 0 and "Always set memory limits in production." in proc.stdout
-    assert run_cli("playbooks", "show", "nope").returncode == 64
+    assert run_cli("playbooks", "show", "nope").returncode == 2
     proc = run_cli("playbooks", "validate", str(ROOT / "playbooks"))
     assert proc.returncode == 0 and "18 valid, 0 invalid" in proc.stdout
     (tmp_path / "bad.yaml").write_text("id: bad\ntitle: t\nseverity: high\n")
@@ -142,7 +142,7 @@ def test_bad_playbook_in_a_directory_is_reported_and_the_scan_goes_on(engine, tm
 ])
 def test_bad_input_is_one_line_naming_what_was_wrong(cli, args, says):
     proc = cli(*args)
-    assert proc.returncode == 64, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"troubleshoot: {says}") and proc.stderr.count("\n") == 1, proc.stderr
     assert "Traceback" not in proc.stderr
 

@@ -157,10 +157,10 @@ def test_live_event_updates_the_board(engine):
                         what="the event stream")
             await pilot.pause(0.3)
             docker("kill", name)
-            await until(pilot, lambda: app.observations[cid].container.state == "exited", timeout=10,
-                        what="the exited state")
             table = app.screen.query_one(ContainerTable)
-            assert str(table.get_row(cid)[1]) == "exited 137"
+            # the row, not only the state: the board repaints at most four times a second, so wait for the screen
+            await until(pilot, lambda: str(table.get_row(cid)[1]) == "exited 137", timeout=10,
+                        what="the row to show exited 137")
             docker("rm", "-f", name)
             await until(pilot, lambda: cid not in app.rows, timeout=10, what="the row to go")
     try:

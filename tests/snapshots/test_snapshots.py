@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from troubleshoot.backend import RecordedBackend
+from troubleshoot.boundary import fixture_host, fixture_record
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
 
@@ -19,7 +20,8 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 def recorded_app():
     docs = [json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json"))]
     catalog = load_catalog(include_shipped=True)
-    backend = RecordedBackend(catalog, [d["record"] for d in docs], docs[0]["host"], NOW, label="recorded")
+    backend = RecordedBackend(catalog, [fixture_record(d["record"]) for d in docs], fixture_host(docs[0]["host"]), NOW,
+                              label="recorded")
     return make_app(catalog, backend=backend, clock=lambda: NOW)
 
 

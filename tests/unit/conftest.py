@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from troubleshoot.core.playbooks import load_catalog
+from troubleshoot.boundary import fixture_host, fixture_record
 from troubleshoot.core.records import host_from_record, observation_from_record
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -15,11 +16,12 @@ def fixture(name: str) -> dict:
 
 
 def observe(doc: dict, mutate=None):
-    """Facts from a recorded fixture; `mutate(record)` may edit a deep copy of the raw JSON first."""
+    """Facts from a recorded fixture, through the boundary as a live scan's records are; `mutate(record)` may edit
+    a deep copy of the raw JSON first."""
     record = copy.deepcopy(doc["record"])
     if mutate:
         mutate(record)
-    return observation_from_record(record), host_from_record(doc["host"])
+    return observation_from_record(*fixture_record(record)), host_from_record(fixture_host(doc["host"]))
 
 
 @pytest.fixture(scope="session")

@@ -142,11 +142,12 @@ def test_host_pressure_findings(catalog):
     doc = fixture("control")
     low = dict(doc["host"], local=dict(doc["host"]["local"], mem_available=doc["host"]["local"]["mem_total"] // 20,
                                        disk_free=10 ** 9))
+    from troubleshoot.boundary import fixture_host
     from troubleshoot.core.records import host_from_record
-    report = diagnose([], host_from_record(low), catalog)
+    report = diagnose([], host_from_record(fixture_host(low)), catalog)
     assert {f.playbook_id for f in report.host_findings} == {"host-memory-pressure", "host-disk-pressure"}
     assert all(f.container is None for f in report.host_findings)
-    report = diagnose([], host_from_record(doc["host"]), catalog)
+    report = diagnose([], host_from_record(fixture_host(doc["host"])), catalog)
     assert report.host_findings == []
 
 

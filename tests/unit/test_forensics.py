@@ -1,7 +1,9 @@
 """core/forensics.py on layer records shaped like the adapter's (`Daemon.image_layers`)."""
+from troubleshoot.boundary import convert
+from troubleshoot.core import schema
 from troubleshoot.core.forensics import analyze
 
-RECORD = {
+RECORD = convert({
     "history": [{"created_by": "ADD file:abc in /"}, {"created_by": "ENV A=1", "empty_layer": True},
                 {"created_by": "/bin/sh -c apt-get install -y build-essential"},
                 {"created_by": "/bin/sh -c rm -rf /var/lib/apt/lists/* /root/.env && echo v2 > /app/main.js"},
@@ -15,7 +17,7 @@ RECORD = {
          "opaque": [], "secrets": []},
         {"id": "l4", "size": 5, "files": [["/srv/new", 5]], "deleted": [], "opaque": ["/srv"], "secrets": []},
     ],
-}
+}, schema.ImageLayers, "layers")
 
 
 def test_layers_get_their_instruction_skipping_empty_ones():

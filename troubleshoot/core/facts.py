@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
+
+from . import schema
 
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386",
                  "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
@@ -40,7 +42,7 @@ def parse_time(value: str | None) -> datetime | None:
         return None
 
 
-def split_env(items: list[str] | None) -> tuple[tuple[str, str], ...]:
+def split_env(items: list[str] | tuple[str, ...] | None) -> tuple[tuple[str, str], ...]:
     out = []
     for item in items or ():
         key, _, value = item.partition("=")
@@ -119,47 +121,46 @@ class Container:
         return bool(self.healthcheck) and self.healthcheck[0] != "NONE"
 
 
-def container_from_inspect(data: Mapping[str, Any]) -> Container:
-    state = data.get("State") or {}
-    config = data.get("Config") or {}
-    host_config = data.get("HostConfig") or {}
-    health_json = state.get("Health")
+def container_from_inspect(data: schema.ContainerInspect) -> Container:
+    """A container fact from its typed inspect record (decoded, cleaned and masked by the boundary)."""
+    state = data.State
+    config = data.Config
+    host_config = data.HostConfig or schema.HostConfig()
     health = None
-    if health_json:
+    if state.Health is not None:
         health = Health(
-            status=health_json.get("Status") or "",
-            failing_streak=int(health_json.get("FailingStreak") or 0),
-            probes=tuple(HealthProbe(int(p.get("ExitCode") or 0), (p.get("Output") or "").strip(),
-                                     parse_time(p.get("Start"))) for p in health_json.get("Log") or ()),
+            status=state.Health.Status,
+            failing_streak=state.Health.FailingStreak,
+            probes=tuple(HealthProbe(p.ExitCode, p.Output.strip(), parse_time(p.Start)) for p in state.Health.Log or ()),
         )
-    healthcheck = tuple((config.get("Healthcheck") or {}).get("Test") or ())
+    healthcheck = tuple((config.Healthcheck.Test or ()) if config.Healthcheck else ())
     ports = []
-    for cport, bindings in sorted((host_config.get("PortBindings") or {}).items()):
+    for cport, bindings in sorted((host_config.PortBindings or {}).items()):
         for b in bindings or ():
-            ports.append(PortBinding(cport, b.get("HostIp") or "", b.get("HostPort") or ""))
-    command = tuple([data.get("Path") or ""] + list(data.get("Args") or ())) if data.get("Path") else ()
+            ports.append(PortBinding(cport, b.HostIp, b.HostPort))
+    command = tuple([data.Path] + list(data.Args or ())) if data.Path else ()
     return Container(
-        id=data.get("Id") or "",
-        name=(data.get("Name") or "").lstrip("/"),
-        state=state.get("Status") or "",
-        exit_code=int(state.get("ExitCode") or 0),
-        oom_killed=bool(state.get("OOMKilled")),
-        error=state.get("Error") or "",
-        started_at=parse_time(state.get("StartedAt")),
-        finished_at=parse_time(state.get("FinishedAt")),
-        created_at=parse_time(data.get("Created")),
-        restart_count=int(data.get("RestartCount") or 0),
-        restart_policy=((host_config.get("RestartPolicy") or {}).get("Name") or "no"),
+        id=data.Id,
+        name=data.Name.lstrip("/"),
+        state=state.Status,
+        exit_code=state.ExitCode,
+        oom_killed=state.OOMKilled,
+        error=state.Error,
+        started_at=parse_time(state.StartedAt),
+        finished_at=parse_time(state.FinishedAt),
+        created_at=parse_time(data.Created),
+        restart_count=data.RestartCount,
+        restart_policy=(host_config.RestartPolicy.Name if host_config.RestartPolicy else "") or "no",
         health=health,
         healthcheck=healthcheck,
-        image_ref=config.get("Image") or "",
-        image_id=data.get("Image") or "",
-        env=split_env(config.get("Env")),
-        memory_limit=int(host_config.get("Memory") or 0),
+        image_ref=config.Image,
+        image_id=data.Image,
+        env=split_env(config.Env),
+        memory_limit=host_config.Memory,
         ports=tuple(ports),
-        labels=tuple(sorted((config.get("Labels") or {}).items())),
+        labels=tuple(sorted((config.Labels or {}).items())),
         command=command,
-        tty=bool(config.get("Tty")),
+        tty=config.Tty,
     )
 
 
@@ -195,31 +196,25 @@ class Image:
         return tuple(sorted((l for l in self.history if l.size > 0), key=lambda l: -l.size)[:n])
 
 
-def image_from_inspect(data: Mapping[str, Any], history: list[Mapping[str, Any]] | None = None) -> Image:
-    config = data.get("Config") or {}
-    layers = []
-    for h in history or ():
-        created = h.get("Created")
-        layers.append(Layer(
-            id=h.get("Id") or "",
-            created_by=h.get("CreatedBy") or "",
-            size=int(h.get("Size") or 0),
-            created=datetime.fromtimestamp(created, timezone.utc) if isinstance(created, (int, float)) else None,
-        ))
+def image_from_inspect(data: schema.ImageInspect, history: list[schema.HistoryEntry] | None = None) -> Image:
+    config = data.Config or schema.ImageConfig()
+    layers = tuple(Layer(id=h.Id, created_by=h.CreatedBy, size=h.Size,
+                         created=datetime.fromtimestamp(h.Created, timezone.utc) if h.Created > 0 else None)
+                   for h in history or ())
     return Image(
-        id=data.get("Id") or "",
-        tags=tuple(data.get("RepoTags") or ()),
-        digests=tuple(data.get("RepoDigests") or ()),
-        size=int(data.get("Size") or 0),
-        architecture=normalize_arch(data.get("Architecture")),
-        os=data.get("Os") or "",
-        variant=data.get("Variant") or "",
-        created=parse_time(data.get("Created")),
-        healthcheck=tuple((config.get("Healthcheck") or {}).get("Test") or ()),
-        env=split_env(config.get("Env")),
-        cmd=tuple(config.get("Cmd") or ()),
-        entrypoint=tuple(config.get("Entrypoint") or ()),
-        history=tuple(layers),
+        id=data.Id,
+        tags=tuple(data.RepoTags or ()),
+        digests=tuple(data.RepoDigests or ()),
+        size=data.Size,
+        architecture=normalize_arch(data.Architecture),
+        os=data.Os,
+        variant=data.Variant,
+        created=parse_time(data.Created),
+        healthcheck=tuple((config.Healthcheck.Test or ()) if config.Healthcheck else ()),
+        env=split_env(config.Env),
+        cmd=tuple(config.Cmd or ()),
+        entrypoint=tuple(config.Entrypoint or ()),
+        history=layers,
     )
 
 
@@ -280,30 +275,28 @@ def parse_vmstat_oom_kills(text: str) -> int | None:
     return None
 
 
-def host_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None = None,
-                   local: Mapping[str, Any] | None = None) -> Host:
-    """`info` is GET /info; `local` holds psutil readings when the daemon runs on this machine:
-    mem_total, mem_available, swap_total, swap_used, disk_total, disk_free, load1, vmstat (text)."""
-    local = local or {}
-    version = version or {}
+def host_from_info(info: schema.Info, version: schema.Version | None = None,
+                   local: schema.LocalReadings | None = None) -> Host:
+    """`info` is GET /info; `local` holds psutil readings when the daemon runs on this machine."""
+    version = version or schema.Version()
     return Host(
-        name=info.get("Name") or "",
-        local=bool(local),
-        architecture=normalize_arch(info.get("Architecture")),
-        ncpu=int(info.get("NCPU") or 0),
-        kernel=info.get("KernelVersion") or "",
-        os=info.get("OperatingSystem") or "",
-        server_version=info.get("ServerVersion") or version.get("Version") or "",
-        api_version=version.get("ApiVersion") or "",
-        docker_root=info.get("DockerRootDir") or "",
-        mem_total=local.get("mem_total", info.get("MemTotal")),
-        mem_available=local.get("mem_available"),
-        swap_total=local.get("swap_total"),
-        swap_used=local.get("swap_used"),
-        disk_total=local.get("disk_total"),
-        disk_free=local.get("disk_free"),
-        load1=local.get("load1"),
-        oom_kills=parse_vmstat_oom_kills(local["vmstat"]) if local.get("vmstat") else None,
+        name=info.Name,
+        local=local is not None,
+        architecture=normalize_arch(info.Architecture),
+        ncpu=info.NCPU,
+        kernel=info.KernelVersion,
+        os=info.OperatingSystem,
+        server_version=info.ServerVersion or version.Version,
+        api_version=version.ApiVersion,
+        docker_root=info.DockerRootDir,
+        mem_total=local.mem_total if local is not None and local.mem_total is not None else (info.MemTotal or None),
+        mem_available=local.mem_available if local else None,
+        swap_total=local.swap_total if local else None,
+        swap_used=local.swap_used if local else None,
+        disk_total=local.disk_total if local else None,
+        disk_free=local.disk_free if local else None,
+        load1=local.load1 if local else None,
+        oom_kills=parse_vmstat_oom_kills(local.vmstat) if local is not None and local.vmstat else None,
     )
 
 
@@ -317,6 +310,7 @@ class Observation:
     tag_image: Image | None = None  # the image the container's tag points to *now* (None: not a tag / gone)
     logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
     forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # its own raw secret values: only to hide them
 
 
 def wants_logs(c: Container) -> bool:

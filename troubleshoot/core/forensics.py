@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from . import schema
 
 from .secrets import SECRET_FILE
 
@@ -65,10 +65,10 @@ def instruction(created_by: str) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-def analyze(record: Mapping[str, Any]) -> Forensics:
-    """From the adapter's `image_layers` record."""
-    history = [h for h in record.get("history") or () if not h.get("empty_layer")]
-    raw = list(record.get("layers") or ())
+def analyze(record: schema.ImageLayers) -> Forensics:
+    """From the adapter's typed `image_layers` record."""
+    history = [h for h in record.history if not h.empty_layer]
+    raw = record.layers
     layers = []
     state: dict[str, tuple[int, int]] = {}  # path -> (layer, size) in the filesystem as built so far
     wasted: list[tuple[str, int, str]] = []
@@ -86,19 +86,19 @@ def analyze(record: Mapping[str, Any]) -> Forensics:
                 s["deleted_in"] = layer
 
     for i, layer in enumerate(raw, 1):
-        created_by = (history[i - 1].get("created_by") or "") if i <= len(history) else ""
-        layers.append(LayerInfo(i, int(layer.get("size") or 0), len(layer.get("files") or ()), created_by))
-        for d in layer.get("opaque") or ():
+        created_by = history[i - 1].created_by if i <= len(history) else ""
+        layers.append(LayerInfo(i, layer.size, len(layer.files), created_by))
+        for d in layer.opaque:
             drop(d, i, "hidden by an opaque directory", children_only=True)
-        for p in layer.get("deleted") or ():
+        for p in layer.deleted:
             drop(p, i, "deleted")
-        for path, size in layer.get("files") or ():
+        for path, size in layer.files:
             if path in state:
                 origin, old = state[path]
                 if old:
                     wasted.append((path, old, f"overwritten in layer {i} (written in layer {origin})"))
             state[path] = (i, int(size))
-        for path, size, has_token in layer.get("secrets") or ():
+        for path, size, has_token in layer.secrets:
             secrets.append({"path": path, "size": size, "layer": i, "created_by": created_by, "deleted_in": None,
                             "has_token": bool(has_token)})
     tools = []
@@ -112,7 +112,7 @@ def analyze(record: Mapping[str, Any]) -> Forensics:
         wasted=tuple(sorted(wasted, key=lambda w: -w[1])),
         build_tools=tuple(tools),
         secret_files=tuple(SecretFile(**s) for s in secrets if SECRET_FILE.search(s["path"])),
-        truncated=bool(record.get("truncated")),
+        truncated=record.truncated,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from .diagnose import Finding
 from .facts import Observation, parse_time
 from .playbooks import Catalog
-from .secrets import mask_known, secret_values
+from .secrets import mask_known
 from .signals import human_seconds
 
 OUTPUT_LINES = 200  # kept per step in the record
@@ -27,9 +27,9 @@ def stamp(at: datetime) -> str:
 
 
 def known_secrets(obs: Observation | None) -> tuple[str, ...]:
-    if obs is None:
-        return ()
-    return secret_values(obs.container.env + (obs.image.env if obs.image else ()))
+    """The container's own raw secret values (kept by the boundary, never printed): to hide them in what a step
+    prints or a note says."""
+    return obs.secrets if obs is not None else ()
 
 
 def impact(obs: Observation) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from ..clean import clean_text
 from .match import Expr, MatchError, compile_expr
 from .signals import REGISTRY, _load_detectors
 
@@ -137,7 +138,10 @@ def _to_data(node: yaml.Node, path: str, lines: dict[str, int], constructor: yam
             lines[sub] = item.start_mark.line + 1
             items.append(_to_data(item, sub, lines, constructor))
         return items
-    return constructor.construct_object(node, deep=True)
+    value = constructor.construct_object(node, deep=True)
+    # Playbook text is untrusted (a team's directory, a file someone shared): every string is cleaned of terminal
+    # controls here, after YAML decoding (a double-quoted "\e[2J" is an ESC only once decoded).
+    return clean_text(value, keep_newlines=True) if isinstance(value, str) else value
 
 
 def _line_for(lines: dict[str, int], field_path: str) -> int:

@@ -1,30 +1,26 @@
-"""Raw records: the daemon's JSON for one container (inspect, image, history, logs, what its tag points to now)
-and for the host. This is what the adapter reads, what fixtures and snapshots store, and what facts are built from.
-
-    {"inspect": {...}, "image": {...} | null, "history": [...], "logs": ["..."], "logs_error": "why no logs" | "",
-     "tag_image": {...} | null, "layers": {...}  (only with `scan --deep`: Daemon.image_layers)}
-    host: {"info": {...}, "version": {...}, "local": {...} | null}
+"""Records -> facts. A record is what the adapter read about one container (`schema.ContainerRecord`: inspect,
+image, history, bounded logs, what its tag points to now, layers with `--deep`) or about the host
+(`schema.HostRecord`), already decoded, cleaned and masked by the boundary (`troubleshoot/boundary.py`). Fixtures
+and snapshots store the same records, so a snapshot diagnoses exactly as the live daemon did.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
-
-from .forensics import analyze
+from . import schema
 from .facts import Host, Observation, container_from_inspect, host_from_info, image_from_inspect
+from .forensics import analyze
 
 
-def observation_from_record(rec: Mapping[str, Any]) -> Observation:
-    image = rec.get("image")
-    tag_image = rec.get("tag_image")
+def observation_from_record(rec: schema.ContainerRecord, secrets: tuple[str, ...] = ()) -> Observation:
     return Observation(
-        container=container_from_inspect(rec["inspect"]),
-        image=image_from_inspect(image, rec.get("history") or []) if image else None,
-        logs=tuple(rec.get("logs") or ()),
-        logs_error=rec.get("logs_error") or "",
-        tag_image=image_from_inspect(tag_image) if tag_image else None,
-        forensics=analyze(rec["layers"]) if rec.get("layers") else None,
+        container=container_from_inspect(rec.inspect),
+        image=image_from_inspect(rec.image, rec.history) if rec.image is not None else None,
+        logs=tuple(rec.logs),
+        logs_error=rec.logs_error,
+        tag_image=image_from_inspect(rec.tag_image) if rec.tag_image is not None else None,
+        forensics=analyze(rec.layers) if rec.layers is not None else None,
+        secrets=secrets,
     )
 
 
-def host_from_record(rec: Mapping[str, Any]) -> Host:
-    return host_from_info(rec.get("info") or {}, rec.get("version") or {}, rec.get("local"))
+def host_from_record(rec: schema.HostRecord) -> Host:
+    return host_from_info(rec.info, rec.version, rec.local)

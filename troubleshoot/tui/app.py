@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timezone
 from functools import partial
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -113,8 +114,7 @@ class TroubleshootApp(App):
         while not self._stop.is_set():
             try:
                 for event in self.backend.events(self._stop, since):
-                    cid = event.get("id") or (event.get("Actor") or {}).get("ID")
-                    action = (event.get("Action") or event.get("status") or "").split(":")[0]
+                    cid, action = event.container_id, event.action
                     if cid and action in EVENT_ACTIONS:
                         self.post_message(ContainerEvent(cid, action))
                     if self._stop.is_set():
@@ -167,13 +167,14 @@ class TroubleshootApp(App):
             self.post_message(DaemonLost(str(exc)))
 
     def load_logs(self, cid: str, search: str = "") -> None:
+        self._worker(partial(self._logs, cid), group="logs", exclusive=True)
+
+    def _logs(self, cid: str) -> None:
         obs = self.observations.get(cid)
         tty = obs.container.tty if obs is not None else False  # how the log stream is framed
-        self._worker(partial(self._logs, cid, tty), group="logs", exclusive=True)
-
-    def _logs(self, cid: str, tty: bool) -> None:
+        secrets = obs.secrets if obs is not None else ()  # its own secret values: masked in every line
         try:
-            lines = self.backend.logs(cid, 500, tty=tty)
+            lines = self.backend.logs(cid, 500, tty=tty, secrets=secrets)
         except BackendError as exc:
             lines = (f"(logs unavailable: {exc})",)
         self.call_from_thread(self._show_logs, cid, lines)
@@ -206,10 +207,23 @@ class TroubleshootApp(App):
             self._worker(partial(self._follow_logs, cid), group="follow", exclusive=True)
 
     def _follow_logs(self, cid: str) -> None:
-        obs = self.observations.get(cid)
-        tty = obs.container.tty if obs is not None else False
         while self._follow == cid and not self._stop.wait(1.0):
-            self._logs(cid, tty)
+            self._logs(cid)
+
+    def reveal(self, cid: str) -> None:
+        """The env of `cid` with its secret values, read again from the source (facts only hold masked values);
+        only after the engineer confirmed on the board."""
+        self._worker(partial(self._reveal, cid), group="reveal", exclusive=True)
+
+    def _reveal(self, cid: str) -> None:
+        try:
+            env = self.backend.reveal_env(cid)
+        except BackendError as exc:
+            env = ()
+            self.call_from_thread(self.notify, Text(f"cannot reveal: {exc}"), severity="error")
+        board = self._board()
+        if board is not None:
+            self.call_from_thread(board.show_revealed, cid, env)
 
     def run_step(self, screen, item, argv: list[str]) -> None:
         self._worker(partial(self._run_step, screen, item, argv), group="steps")

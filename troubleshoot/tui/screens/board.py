@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Log, Static, TabbedContent, TabPane
 
-from ...core.secrets import is_secret_name, mask, token_shape
+from ...core.secrets import is_masked, is_secret_name, token_shape
 from ...core.signals import human_bytes
 from ..messages import StateChanged
 from ..widgets.container_table import ContainerTable
@@ -48,7 +48,7 @@ class BoardScreen(Screen):
         self.text_filter = ""
         self.running_only = False
         self.follow = False
-        self.revealed: set[str] = set()
+        self.revealed: dict[str, tuple[tuple[str, str], ...]] = {}  # cid -> env read unmasked after confirming
         self.log_search = ""
         self._last_repaint = 0.0
         self._forensics_for = ""  # the image whose layers the Image tab shows
@@ -165,14 +165,22 @@ class BoardScreen(Screen):
         for k, v in c.labels:
             t.add_row(Text("label"), Text(f"{k}={v}"))
         hidden = 0
-        for k, v in c.env:
-            secret = is_secret_name(k) or bool(token_shape(v))
-            if secret and c.id not in self.revealed:
-                hidden += 1
-                v = mask(v)
+        revealed = self.revealed.get(c.id)
+        for k, v in revealed if revealed is not None else c.env:  # facts hold masked values only
+            secret = is_secret_name(k) or bool(token_shape(v)) or is_masked(v)
+            hidden += secret and revealed is None
             t.add_row(Text("env"), Text(f"{k}={v}", style="bold red" if secret else ""))
         note = Text(f"{hidden} secret value(s) masked: x to reveal", style="dim italic") if hidden else Text("")
+        if revealed is not None:
+            note = Text("secret values revealed: x to hide them again", style="bold red")
         return Group(t, note)
+
+    def show_revealed(self, cid: str, env: tuple[tuple[str, str], ...]) -> None:
+        if not env:
+            return
+        self.revealed[cid] = env
+        self.action_tab("tab-inspect")
+        self.show_selected()
 
     def load_logs(self) -> None:
         cid = self.selected
@@ -295,15 +303,14 @@ class BoardScreen(Screen):
         if not cid:
             return
         if cid in self.revealed:
-            self.revealed.discard(cid)
+            self.revealed.pop(cid, None)
             self.show_selected()
             return
         from .confirm import ConfirmScreen
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.revealed.add(cid)
-                self.action_tab("tab-inspect")
+                self.app.reveal(cid)  # read in a worker; show_revealed paints it
             self.show_selected()
         name = self.app.rows[cid].name if cid in self.app.rows else cid[:12]
         self.app.push_screen(ConfirmScreen(f"Reveal secret values of {name}?", f"show env of {name} unmasked",

@@ -1,0 +1,298 @@
+"""The one boundary where untrusted data enters: daemon answers and snapshot files become typed records here.
+
+In one place, once:
+1. decode and validate in one step (`core/schema.py`, msgspec): a wrong type is a `BoundaryError` naming the field
+   (`Config.Env[0]: expected str, got int`), never a traceback later; unknown fields are dropped;
+2. bound: documents by size, nesting by depth, lists by length, strings by length (with a count of what was cut);
+3. clean every string of every terminal control (`clean.py`); names, ids and states are one line;
+4. mask every secret: env values by name or token shape, and then the container's own secret values and every
+   token shape wherever they appear (command, labels, health probe output, logs, image history...). The raw secret
+   values are kept only in the record's `secrets` (never encoded, never printed: see core/secrets.py).
+
+Facts (`core/facts.py`) are built only from records that passed through here.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+from msgspec import Struct
+
+from .clean import MAX_LINE, clean_text
+from .core import schema
+from .core.facts import split_env
+from .core.secrets import mask_env_value, mask_known, secret_values
+
+T = TypeVar("T")
+
+MAX_DOCUMENT = 64 * 1024 * 1024  # one JSON answer or snapshot file
+MAX_STRING = 16 * 1024  # any one string field (an env entry holding a certificate is still whole)
+MAX_LIST = 100_000  # any one list (a layer's files: daemon.image_layers bounds those itself)
+MAX_LOG_LINES = 10_000  # log lines kept per container (live reads keep --tail, 200 by default)
+MAX_CONTAINERS = 50_000  # containers in one snapshot
+
+# Strings that may span lines: probe output and build steps. Everything else (names, ids, states, env entries,
+# labels, log lines) is one line, so that a newline in a name cannot draw a second row.
+_MULTILINE = {"Output", "CreatedBy", "created_by", "vmstat"}
+_MASK_BY_KEY = {"Labels", "Config"}  # maps whose keys say whether the value is a secret (labels, log options)
+# Identifiers and states: never a secret, and free-text masking would mistake `myrepo/secrets:1` for `secrets: 1`.
+_IDENTIFIERS = {"Id", "ID", "Name", "Names", "Image", "ImageID", "RepoTags", "RepoDigests", "Status", "State",
+                "Created", "StartedAt", "FinishedAt", "Start", "End", "Architecture", "Os", "Variant", "NetworkID",
+                "IPAddress", "Type", "Driver", "Mode", "Destination", "Hostname", "WorkingDir", "User", "NetworkMode",
+                "LogPath", "Action", "id", "format", "taken_at", "tool", "ServerVersion", "Version", "ApiVersion",
+                "DockerRootDir", "KernelVersion", "OperatingSystem", "vmstat", "files", "deleted", "opaque"}
+
+
+class BoundaryError(Exception):
+    """Untrusted input that cannot be used; `str()` is one line naming what was wrong, and where."""
+
+
+_decoders: dict[Any, msgspec.json.Decoder] = {}
+
+
+def _decoder(kind: Any) -> msgspec.json.Decoder:
+    dec = _decoders.get(kind)
+    if dec is None:
+        dec = _decoders[kind] = msgspec.json.Decoder(kind)
+    return dec
+
+
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+
+
+def _say(exc: Exception) -> str:
+    """msgspec's `Expected `str`, got `int` - at `$.Config.Env[0]`` as `Config.Env[0]: expected str, got int`."""
+    m = _AT.match(" ".join(str(exc).split()))
+    msg = (m.group("msg") if m else str(exc)).replace("`", "")
+    msg = msg[:1].lower() + msg[1:]
+    path = (m.group("path") or "").lstrip(".") if m else ""
+    return f"{clean_text(path)}: {msg}" if path else msg
+
+
+def decode(raw: bytes | str, kind: type[T], what: str, limit: int = MAX_DOCUMENT) -> T:
+    """`raw` JSON as a `kind` record: validated, bounded, cleaned (not yet masked: see `container_record`)."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    if len(raw) > limit:
+        raise BoundaryError(f"{what}: {len(raw):,} bytes, more than the {limit:,} troubleshoot reads")
+    try:
+        value = _decoder(kind).decode(raw)
+    except msgspec.ValidationError as exc:
+        raise BoundaryError(f"{what}: {_say(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise BoundaryError(_not_json(what, raw, exc)) from None
+    except RecursionError:
+        raise BoundaryError(f"{what}: nested too deeply") from None
+    return clean(value)
+
+
+def _not_json(what: str, raw: bytes, exc: Exception) -> str:
+    """`file:line:col: not JSON: why`, the line and column from msgspec's byte offset."""
+    text = " ".join(str(exc).split())
+    m = re.search(r"^(.*?)\s*\(byte (\d+)\)$", text)
+    if not m:  # "Input data was truncated": the error is at the end
+        m = re.match(r"^(.*)$", text)
+        offset = len(raw)
+    else:
+        offset = int(m.group(2))
+    line = raw.count(b"\n", 0, offset) + 1
+    col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    why = m.group(1).removeprefix("JSON is malformed: ").rstrip(":")
+    return f"{what}:{line}:{col}: not JSON: {clean_text(why)}"
+
+
+def convert(data: Any, kind: type[T], what: str) -> T:
+    """Plain data (already parsed JSON: a recorded fixture) as a `kind` record, checked and cleaned like `decode`."""
+    try:
+        value = msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        raise BoundaryError(f"{what}: {_say(exc)}") from None
+    except RecursionError:
+        raise BoundaryError(f"{what}: nested too deeply") from None
+    return clean(value)
+
+
+# -- cleaning and bounding --------------------------------------------------------------------------------------
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]} ...[cut {len(text) - limit} chars]"
+
+
+def _clean_str(text: str, multiline: bool, limit: int = MAX_STRING) -> str:
+    return _cut(clean_text(text, keep_newlines=multiline), limit)
+
+
+def _clean_value(value: Any, multiline: bool, limit: int = MAX_STRING) -> Any:
+    if isinstance(value, str):
+        return _clean_str(value, multiline, limit)
+    if isinstance(value, Struct):
+        return clean(value)
+    if isinstance(value, list):
+        if len(value) > MAX_LIST:
+            del value[MAX_LIST:]
+        for i, item in enumerate(value):
+            new = _clean_value(item, multiline, limit)
+            if new is not item:
+                value[i] = new
+        return value
+    if isinstance(value, tuple):
+        return tuple(_clean_value(v, multiline, limit) for v in value)
+    if isinstance(value, dict):
+        if len(value) > MAX_LIST:
+            value = dict(list(value.items())[:MAX_LIST])
+        return {_clean_str(k, False) if isinstance(k, str) else k: _clean_value(v, multiline, limit)
+                for k, v in value.items()}
+    return value
+
+
+def clean(record: T) -> T:
+    """Every string of a record cleaned and cut, in place; names and other one-line fields lose their newlines."""
+    if isinstance(record, schema.ContainerRecord):
+        if len(record.logs) > MAX_LOG_LINES:
+            del record.logs[:-MAX_LOG_LINES]
+        record.logs = [_clean_str(line, False, MAX_LINE) for line in record.logs]
+    if not isinstance(record, Struct):
+        return _clean_value(record, False)
+    for name in record.__struct_fields__:
+        if name == "logs" and isinstance(record, schema.ContainerRecord):
+            continue
+        value = getattr(record, name)
+        if value is None or isinstance(value, (bool, int, float)):
+            continue
+        new = _clean_value(value, name in _MULTILINE)
+        if new is not value:
+            setattr(record, name, new)
+    return record
+
+
+# -- masking ----------------------------------------------------------------------------------------------------
+
+def _mask_env(items: list[str] | None) -> list[str] | None:
+    if not items:
+        return items
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        out.append(f"{key}{sep}{mask_env_value(key, value)}" if sep else item)
+    return out
+
+
+def _mask_value(value: Any, known: tuple[str, ...], by_key: bool = False) -> Any:
+    if isinstance(value, str):
+        return mask_known(value, known)
+    if isinstance(value, Struct):
+        _mask_struct(value, known)
+        return value
+    if isinstance(value, list):
+        return [_mask_value(v, known) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_mask_value(v, known) for v in value)
+    if isinstance(value, dict):
+        if by_key:
+            return {k: mask_known(mask_env_value(k, v), known) if isinstance(v, str) else _mask_value(v, known)
+                    for k, v in value.items()}
+        return {k: _mask_value(v, known) for k, v in value.items()}
+    return value
+
+
+def _mask_struct(record: Struct, known: tuple[str, ...]) -> None:
+    for name in record.__struct_fields__:
+        value = getattr(record, name)
+        if value is None or isinstance(value, (bool, int, float)):
+            continue
+        if name in _IDENTIFIERS:
+            continue
+        if name == "Env" and isinstance(value, list):
+            new: Any = [mask_known(item, known) for item in _mask_env(value) or []]
+        else:
+            new = _mask_value(value, known, by_key=name in _MASK_BY_KEY)
+        if new is not value:
+            setattr(record, name, new)
+
+
+def record_secrets(record: schema.ContainerRecord) -> tuple[str, ...]:
+    """The container's own secret values (its env's and its image's), raw: to hide them wherever they appear."""
+    env = split_env(record.inspect.Config.Env)
+    if record.image is not None and record.image.Config is not None:
+        env += split_env(record.image.Config.Env)
+    return secret_values(env)
+
+
+def mask_container(record: schema.ContainerRecord) -> tuple[str, ...]:
+    """Mask every secret of a (cleaned) container record in place; returns the raw secret values it hid."""
+    known = record_secrets(record)
+    _mask_struct(record, known)
+    return known
+
+
+def mask_host(record: schema.HostRecord) -> None:
+    _mask_struct(record, ())
+
+
+# -- what the adapter and the snapshot reader call ----------------------------------------------------------------
+
+def container_record(inspect: schema.ContainerInspect, image: schema.ImageInspect | None = None,
+                     history: list[schema.HistoryEntry] | None = None, logs: tuple[str, ...] | list[str] = (),
+                     logs_error: str = "", tag_image: schema.ImageInspect | None = None,
+                     layers: schema.ImageLayers | None = None) -> tuple[schema.ContainerRecord, tuple[str, ...]]:
+    """One container's record from decoded parts (each already cleaned), masked; and its raw secret values."""
+    record = schema.ContainerRecord(inspect=inspect, image=image, history=list(history or ()),
+                                    logs=[_clean_str(line, False, MAX_LINE) for line in logs[-MAX_LOG_LINES:]],
+                                    logs_error=_clean_str(logs_error, False), tag_image=tag_image, layers=layers)
+    return record, mask_container(record)
+
+
+def read_snapshot_bytes(raw: bytes, name: str) -> schema.Snapshot:
+    """A snapshot file: decoded, checked, bounded, cleaned and masked (a snapshot someone hands you is untrusted,
+    and one made by hand may hold secrets). BoundaryError names the file and the field."""
+    from .core.facts import parse_time
+    from .core.snapshot import FORMAT, VERSION
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BoundaryError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        head = _decoder(_Head).decode(raw) if raw.lstrip()[:1] == b"{" else None
+    except (msgspec.DecodeError, RecursionError):
+        head = None
+    if head is None or head.format != FORMAT:
+        try:
+            msgspec.json.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise BoundaryError(_not_json(name, raw, exc)) from None
+        except RecursionError:
+            raise BoundaryError(f"{name}: nested too deeply") from None
+        raise BoundaryError(f"{name}: not a troubleshoot snapshot (no \"format\": \"{FORMAT}\"); "
+                            "make one with `troubleshoot snapshot -o FILE`")
+    if not isinstance(head.version, int) or head.version > VERSION:
+        raise BoundaryError(f"{name}: snapshot version {head.version!r} is not one this troubleshoot reads "
+                            f"(it reads up to {VERSION}); upgrade troubleshoot")
+    doc = decode(raw, schema.Snapshot, name)
+    if parse_time(doc.taken_at) is None:
+        raise BoundaryError(f"{name}: taken_at: not a time")
+    if len(doc.containers) > MAX_CONTAINERS:
+        raise BoundaryError(f"{name}: {len(doc.containers):,} containers, more than the {MAX_CONTAINERS:,} "
+                            "troubleshoot reads")
+    mask_host(doc.host)
+    for rec in doc.containers:
+        mask_container(rec)
+    return doc
+
+
+class _Head(Struct):
+    """The first look at a file said to be a snapshot: is it one, and of which version."""
+    format: Any = None
+    version: Any = None
+
+
+def fixture_record(data: dict) -> tuple[schema.ContainerRecord, tuple[str, ...]]:
+    """A recorded container record (tests/fixtures, plain JSON data) through the same checks as a live one."""
+    record = convert(data, schema.ContainerRecord, "record")
+    return record, mask_container(record)
+
+
+def fixture_host(data: dict) -> schema.HostRecord:
+    host = convert(data, schema.HostRecord, "host")
+    mask_host(host)
+    return host

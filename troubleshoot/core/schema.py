@@ -1,0 +1,319 @@
+"""Typed records: the part of the Engine API's answers (and of snapshot files) that troubleshoot reads.
+
+Every daemon answer and every snapshot is decoded into these types in one step (`troubleshoot/boundary.py`), which
+checks every type on the way (`Config.Env: [1, 2]` is an error naming that path, never a traceback later) and drops
+every field that is not declared here, so nothing unread is kept or written to a snapshot. Field names are the
+Engine API's own (PascalCase), so a record encodes back to the JSON the daemon sent, minus what we do not read.
+
+Pure: msgspec types only. Cleaning, bounding and masking happen in the boundary, once, after decoding.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import msgspec
+from msgspec import Struct, field
+
+# Docker sends null for an empty list or map almost anywhere: every container field is Optional with a default.
+
+
+class HealthLogEntry(Struct, omit_defaults=True):
+    ExitCode: int = 0
+    Output: str = ""
+    Start: str = ""
+    End: str = ""
+
+
+class HealthState(Struct, omit_defaults=True):
+    Status: str = ""
+    FailingStreak: int = 0
+    Log: Optional[list[HealthLogEntry]] = None
+
+
+class ContainerState(Struct, omit_defaults=True):
+    Status: str = ""
+    Running: bool = False
+    Paused: bool = False
+    Restarting: bool = False
+    OOMKilled: bool = False
+    Dead: bool = False
+    Pid: int = 0
+    ExitCode: int = 0
+    Error: str = ""
+    StartedAt: str = ""
+    FinishedAt: str = ""
+    Health: Optional[HealthState] = None
+
+
+class Healthcheck(Struct, omit_defaults=True):
+    Test: Optional[list[str]] = None
+    Interval: int = 0
+    Timeout: int = 0
+    StartPeriod: int = 0
+    Retries: int = 0
+
+
+class ContainerConfig(Struct, omit_defaults=True):
+    Hostname: str = ""
+    User: str = ""
+    Tty: bool = False
+    Env: Optional[list[str]] = None
+    Cmd: Optional[list[str]] = None
+    Entrypoint: Optional[list[str]] = None
+    Healthcheck: Optional[Healthcheck] = None
+    Image: str = ""
+    WorkingDir: str = ""
+    Labels: Optional[dict[str, str]] = None
+    StopSignal: str = ""
+    StopTimeout: Optional[int] = None
+    ExposedPorts: Optional[dict[str, dict]] = None
+
+
+class RestartPolicy(Struct, omit_defaults=True):
+    Name: str = ""
+    MaximumRetryCount: int = 0
+
+
+class PortBinding(Struct, omit_defaults=True):
+    HostIp: str = ""
+    HostPort: str = ""
+
+
+class LogConfig(Struct, omit_defaults=True):
+    Type: str = ""
+    Config: Optional[dict[str, str]] = None
+
+
+class HostConfig(Struct, omit_defaults=True):
+    Binds: Optional[list[str]] = None
+    NetworkMode: str = ""
+    PortBindings: Optional[dict[str, Optional[list[PortBinding]]]] = None
+    RestartPolicy: Optional[RestartPolicy] = None
+    AutoRemove: bool = False
+    LogConfig: Optional[LogConfig] = None
+    Memory: int = 0
+    MemorySwap: int = 0
+    MemoryReservation: int = 0
+    NanoCpus: int = 0
+    CpuQuota: int = 0
+    CpuPeriod: int = 0
+    PidsLimit: Optional[int] = None
+    ShmSize: int = 0
+    ReadonlyRootfs: bool = False
+    Tmpfs: Optional[dict[str, str]] = None
+    Init: Optional[bool] = None
+    Privileged: bool = False
+
+
+class Mount(Struct, omit_defaults=True):
+    Type: str = ""
+    Name: str = ""
+    Source: str = ""
+    Destination: str = ""
+    Driver: str = ""
+    Mode: str = ""
+    RW: bool = True
+
+
+class EndpointSettings(Struct, omit_defaults=True):
+    NetworkID: str = ""
+    IPAddress: str = ""
+    Aliases: Optional[list[str]] = None
+
+
+class NetworkSettings(Struct, omit_defaults=True):
+    Networks: Optional[dict[str, EndpointSettings]] = None
+
+
+class ContainerInspect(Struct, omit_defaults=True):
+    """GET /containers/{id}/json, the fields the facts read."""
+    Id: str
+    Name: str
+    State: ContainerState
+    Config: ContainerConfig
+    Created: str = ""
+    Path: str = ""
+    Args: Optional[list[str]] = None
+    Image: str = ""
+    RestartCount: int = 0
+    LogPath: str = ""
+    HostConfig: Optional[HostConfig] = None
+    Mounts: Optional[list[Mount]] = None
+    NetworkSettings: Optional[NetworkSettings] = None
+
+
+class ImageConfig(Struct, omit_defaults=True):
+    User: str = ""
+    Env: Optional[list[str]] = None
+    Cmd: Optional[list[str]] = None
+    Entrypoint: Optional[list[str]] = None
+    Healthcheck: Optional[Healthcheck] = None
+    Labels: Optional[dict[str, str]] = None
+    WorkingDir: str = ""
+    ExposedPorts: Optional[dict[str, dict]] = None
+
+
+class ImageInspect(Struct, omit_defaults=True):
+    """GET /images/{id}/json."""
+    Id: str
+    RepoTags: Optional[list[str]] = None
+    RepoDigests: Optional[list[str]] = None
+    Created: str = ""
+    Size: int = 0
+    Architecture: str = ""
+    Os: str = ""
+    Variant: str = ""
+    Config: Optional[ImageConfig] = None
+
+
+class HistoryEntry(Struct, omit_defaults=True):
+    """One row of GET /images/{id}/history."""
+    Id: str = ""
+    Created: int = 0
+    CreatedBy: str = ""
+    Size: int = 0
+    Comment: str = ""
+
+
+class ConfigHistory(Struct, omit_defaults=True):
+    """One `history` entry of an image's config (docker save)."""
+    created: str = ""
+    created_by: str = ""
+    empty_layer: bool = False
+    comment: str = ""
+
+
+class LayerListing(Struct, omit_defaults=True):
+    """What one layer holds, read from `docker save` (daemon.image_layers)."""
+    id: str = ""
+    size: int = 0
+    files: list[tuple[str, int]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)
+    secrets: list[tuple[str, int, bool]] = field(default_factory=list)
+
+
+class ImageLayers(Struct, omit_defaults=True):
+    layers: list[LayerListing] = field(default_factory=list)
+    history: list[ConfigHistory] = field(default_factory=list)
+    truncated: bool = False
+
+
+class ContainerRecord(Struct, omit_defaults=True):
+    """Everything read about one container: what facts are built from, what fixtures and snapshots store."""
+    inspect: ContainerInspect
+    image: Optional[ImageInspect] = None
+    history: list[HistoryEntry] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    logs_error: str = ""
+    tag_image: Optional[ImageInspect] = None  # the image the container's tag points to now
+    layers: Optional[ImageLayers] = None  # only with --deep
+
+
+class Info(Struct, omit_defaults=True):
+    """GET /info."""
+    Name: str = ""
+    Architecture: str = ""
+    NCPU: int = 0
+    KernelVersion: str = ""
+    OperatingSystem: str = ""
+    ServerVersion: str = ""
+    DockerRootDir: str = ""
+    MemTotal: int = 0
+    Containers: int = 0
+    ContainersRunning: int = 0
+    CgroupVersion: str = ""
+    CgroupDriver: str = ""
+
+
+class Version(Struct, omit_defaults=True):
+    """GET /version."""
+    Version: str = ""
+    ApiVersion: str = ""
+    MinAPIVersion: str = ""
+    Os: str = ""
+    Arch: str = ""
+
+
+class LocalReadings(Struct, omit_defaults=True):
+    """psutil and /proc readings, when the daemon runs on this machine."""
+    mem_total: Optional[int] = None
+    mem_available: Optional[int] = None
+    swap_total: Optional[int] = None
+    swap_used: Optional[int] = None
+    disk_total: Optional[int] = None
+    disk_free: Optional[int] = None
+    load1: Optional[float] = None
+    vmstat: str = ""
+
+
+class HostRecord(Struct, omit_defaults=True):
+    info: Info = field(default_factory=Info)
+    version: Version = field(default_factory=Version)
+    local: Optional[LocalReadings] = None
+
+
+class ListRow(Struct, omit_defaults=True):
+    """One row of GET /containers/json (the sparse list: no inspect)."""
+    Id: str
+    Names: Optional[list[str]] = None
+    Image: str = ""
+    ImageID: str = ""
+    State: str = ""
+    Status: str = ""
+    Created: int = 0
+    Labels: Optional[dict[str, str]] = None
+
+    @property
+    def name(self) -> str:
+        return (self.Names or ["/?"])[0].lstrip("/")
+
+
+class ImageRow(Struct, omit_defaults=True):
+    """One row of GET /images/json."""
+    Id: str
+    RepoTags: Optional[list[str]] = None
+    Labels: Optional[dict[str, str]] = None
+    Created: int = 0
+    Size: int = 0
+
+
+class EventActor(Struct, omit_defaults=True):
+    ID: str = ""
+    Attributes: Optional[dict[str, str]] = None
+
+
+class Event(Struct, omit_defaults=True):
+    """One message of GET /events. Attributes can be forged with labels: act on the id, re-inspect, never trust
+    the rest."""
+    Type: str = ""
+    Action: str = ""
+    Actor: Optional[EventActor] = None
+    time: int = 0
+    timeNano: int = 0
+    id: str = ""
+    status: str = ""
+
+    @property
+    def container_id(self) -> str:
+        return self.id or (self.Actor.ID if self.Actor else "")
+
+    @property
+    def action(self) -> str:
+        return (self.Action or self.status or "").split(":")[0]
+
+
+class Snapshot(Struct, omit_defaults=True):
+    """A snapshot file (`troubleshoot snapshot`)."""
+    format: str
+    version: int
+    taken_at: str
+    host: HostRecord
+    containers: list[ContainerRecord]
+    tool: str = ""
+    source: str = ""
+
+
+def to_builtins(value: Struct) -> dict:
+    """A record as plain JSON data (what a snapshot file holds)."""
+    return msgspec.to_builtins(value)
