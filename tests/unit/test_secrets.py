@@ -5,7 +5,8 @@ import pickle
 import pytest
 from rich.pretty import pretty_repr
 
-from troubleshoot.core.secrets import mask_text
+from troubleshoot.core.secrets import (REMEMBER_AT_MOST, SecretValues, forget_all, mask_known, mask_text, remember,
+                                       remembered, scrub, secret_values)
 
 MASKING = [
     # passwords in URLs: an empty user, a user, +srv schemes, an @ inside the password
