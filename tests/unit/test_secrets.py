@@ -46,6 +46,9 @@ MASKING = [
     ("{'client_secret': 'abcdefgh'}", "{'client_secret': 'ab****(8 chars)'}"),
     ("password: x", "password: ****(1 chars)"),
     ("  db_password:   hunter2  ", "  db_password:   ****(7 chars)  "),
+    # an env pair as Python prints it (an exception's message, a crash report)
+    ("KeyError: ('DB_PASSWORD', 'hunter2-SECRET-zz9')", "KeyError: ('DB_PASSWORD', 'hu****(18 chars)')"),
+    ("[('USER', 'bob'), (\"API_TOKEN\", \"t0k3n\")]", "[('USER', 'bob'), (\"API_TOKEN\", \"****(5 chars)\")]"),
     # nothing to hide
     ("user=bob", "user=bob"),
     ("invalid token received", "invalid token received"),

@@ -73,6 +73,8 @@ def mask_env_value(key: str, value: str) -> str:
 # and at an `&` that starts the next key=value of a query string.
 _KV = re.compile(r"""(?<![\w.])(?P<key>[A-Za-z_][\w.-]*)(?P<sep>["']?[ \t]*[=:][ \t]*)"""
                  r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s'",;&]+(?:&(?![\w.-]+=)[^\s'",;&]*)*))""")
+# ('DB_PASSWORD', 'hunter2'): an env pair as Python prints it (a tuple in an exception's message, a debug line).
+_PAIR = re.compile(r"""(?P<q>['"])(?P<key>[A-Za-z_][\w.-]*)(?P=q),[ \t]*(?P<vq>['"])(?P<value>[^'"\n]*)(?P=vq)""")
 # --password hunter2 (a command's argument): a long flag whose name looks secret, then a value that is no flag.
 _FLAG_ARG = re.compile(r"""(?<!\S)--(?P<key>[A-Za-z][\w-]*)[ \t]+(?P<value>[^\s'"-][^\s'"]*)""")
 # Authorization: Bearer <token> (also Basic, Token, ...); a bare `Bearer <token>` only when the token has a digit or
@@ -134,7 +136,7 @@ def _short_flags(text: str) -> str:
 def mask_text(text: str) -> str:
     """Mask credentials inside free text (logs, commands, step output): known token shapes, passwords in URLs,
     `Authorization: Bearer x`, values of secret-looking keys (KEY=value, "key": "value", key: value, --key=value,
-    --key value, query strings), and mysql/sshpass/redis-cli password flags. Idempotent: masked text stays as it is."""
+    --key value, query strings, ('KEY', 'value') pairs), and mysql/sshpass/redis-cli password flags. Idempotent: masked text stays as it is."""
     for _kind, pattern in TOKEN_SHAPES:
         if pattern.groups:
             text = pattern.sub(lambda m: (m.string[m.start(0):m.start(1)] + _hide(m.group(1))
@@ -145,6 +147,8 @@ def mask_text(text: str) -> str:
     text = _FLAG_ARG.sub(lambda m: (m.group(0)[:m.start("value") - m.start(0)] + _hide(m.group("value"))
                                     if _secret_key(m.group("key")) else m.group(0)), text)
     text = _short_flags(text)
+    text = _PAIR.sub(lambda m: (m.group(0)[:m.start("value") - m.start(0)] + _hide(m.group("value")) + m.group("vq")
+                                if _secret_key(m.group("key")) else m.group(0)), text)
     return _kv_pass(text)
 
 
