@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from .diagnose import Finding
 from .facts import Observation, parse_time
 from .playbooks import Catalog
-from .secrets import mask_known, secret_values
+from .secrets import SecretValues, mask_known, secret_values
 from .signals import human_seconds
 
 OUTPUT_LINES = 200  # kept per step in the record
@@ -27,9 +27,9 @@ def stamp(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def known_secrets(obs: Observation | None) -> tuple[str, ...]:
+def known_secrets(obs: Observation | None) -> SecretValues:
     if obs is None:
-        return ()
+        return SecretValues()
     return secret_values(obs.container.env + (obs.image.env if obs.image else ()))
 
 
