@@ -136,17 +136,23 @@ def _short_flags(text: str) -> str:
 def mask_text(text: str) -> str:
     """Mask credentials inside free text (logs, commands, step output): known token shapes, passwords in URLs,
     `Authorization: Bearer x`, values of secret-looking keys (KEY=value, "key": "value", key: value, --key=value,
-    --key value, query strings, ('KEY', 'value') pairs), and mysql/sshpass/redis-cli password flags. Idempotent: masked text stays as it is."""
+    --key value, query strings, ('KEY', 'value') pairs), and mysql/sshpass/redis-cli password flags. Idempotent:
+    masked text stays as it is. A line with no secret-looking name skips the key passes (most log lines)."""
     for _kind, pattern in TOKEN_SHAPES:
         if pattern.groups:
             text = pattern.sub(lambda m: (m.string[m.start(0):m.start(1)] + _hide(m.group(1))
                                           + m.string[m.end(1):m.end(0)]), text)
         else:
             text = pattern.sub(lambda m: _hide(m.group(0)), text)
-    text = _AUTH.sub(lambda m: m.group(0)[:m.start("value") - m.start(0)] + _hide(m.group("value")), text)
+    lower = text.lower()
+    if "bearer" in lower or "authorization" in lower:
+        text = _AUTH.sub(lambda m: m.group(0)[:m.start("value") - m.start(0)] + _hide(m.group("value")), text)
+    if _PASSWORD_FLAG_COMMANDS.search(text):
+        text = _short_flags(text)
+    if not _SECRET_NAME.search(text):  # every pass below masks only after a secret-looking name: most lines have none
+        return text
     text = _FLAG_ARG.sub(lambda m: (m.group(0)[:m.start("value") - m.start(0)] + _hide(m.group("value"))
                                     if _secret_key(m.group("key")) else m.group(0)), text)
-    text = _short_flags(text)
     text = _PAIR.sub(lambda m: (m.group(0)[:m.start("value") - m.start(0)] + _hide(m.group("value")) + m.group("vq")
                                 if _secret_key(m.group("key")) else m.group(0)), text)
     return _kv_pass(text)
