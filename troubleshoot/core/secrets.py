@@ -80,11 +80,14 @@ _FLAG_ARG = re.compile(r"""(?<!\S)--(?P<key>[A-Za-z][\w-]*)[ \t]+(?P<value>[^\s'
 # Authorization: Bearer <token> (also Basic, Token, ...); a bare `Bearer <token>` only when the token has a digit or
 # punctuation (so that `Bearer authentication failed` keeps its words).
 AUTH_SCHEMES = ("bearer", "basic", "token", "digest", "negotiate", "apikey")
-_AUTH = re.compile(r"""(?i)(?:\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:bearer|basic|token|digest|negotiate"""
-                   r"""|apikey)[ \t]+|\bbearer[ \t]+(?=[^\s'"]*[0-9._~+/=-]))(?P<value>[A-Za-z0-9._~+/=:-]+)(?![\w.~+/=:*(-])""")
+_AUTH = re.compile(r"(?i)(?:\b(?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
+                   r"(?:bearer|basic|token|digest|negotiate|apikey)[ \t]+"
+                   r"|\bbearer[ \t]+(?=[^\s'\"]*[0-9._~+/=-]))"
+                   r"(?P<value>[A-Za-z0-9._~+/=:-]+)(?![\w.~+/=:*(-])")
 # Commands whose short flag takes a password: mysql -phunter2 or -p hunter2 (for mysql the spaced form names a
 # database, but whoever typed it meant a password: it is masked too), sshpass -p, redis-cli -a.
-_PASSWORD_FLAG_COMMANDS = re.compile(r"(?<![\w-])(?P<cmd>mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|sshpass|redis-cli)\b")
+_PASSWORD_FLAG_COMMANDS = re.compile(
+    r"(?<![\w-])(?P<cmd>mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|sshpass|redis-cli)\b")
 _SHORT_FLAG = {"mysql": "p", "mysqldump": "p", "mysqladmin": "p", "mariadb": "p", "mariadb-dump": "p", "sshpass": "p",
                "redis-cli": "a"}
 
