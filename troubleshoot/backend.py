@@ -9,13 +9,13 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .core import schema
 from .core.facts import Host, Observation
 from .core.playbooks import Catalog
 from .core.records import host_from_record, observation_from_record
-from .core.secrets import mask_known
+from .core.secrets import SecretValues, mask_known
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Backend:
     def rows(self, all: bool = True) -> list[Row]:
         raise NotImplementedError
 
-    def records(self, ids: list[str]) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
+    def records(self, ids: list[str]) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         """(record, its raw secret values) for each id that still exists."""
         raise NotImplementedError
 
@@ -86,7 +86,7 @@ class Backend:
     def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
         raise BackendError("this back end runs no commands (recorded data)")
 
-    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: Iterable[str] = ()) -> tuple[str, ...]:
         return ()
 
     def image_layers(self, image_id: str) -> schema.ImageLayers | None:
@@ -127,7 +127,7 @@ class LiveBackend(Backend):
         return _rows_from_list(self._guard(self.daemon.containers, all))
 
     def records(self, ids: list[str], tail: int = 200,
-                deep: bool = False) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
+                deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         return self._guard(self.daemon.observe_records, ids=ids, tail=tail, deep=deep)
 
     def host_record(self) -> schema.HostRecord:
@@ -162,7 +162,7 @@ class LiveBackend(Backend):
         r = self.daemon.run_command(argv, timeout)
         return StepOutput(r.exit_code, r.lines, r.timed_out)
 
-    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: Iterable[str] = ()) -> tuple[str, ...]:
         """The log tail, each line cleaned, cut and masked (token shapes and the container's own secret values)."""
         lines, why = self._guard(self.daemon.read_logs, cid, tail, tty=tty)
         return tuple(mask_known(line, secrets) for line in lines) or ((f"({why})",) if why else ())
@@ -178,7 +178,7 @@ class RecordedBackend(Backend):
     """Records captured earlier (a snapshot file, the demo, test fixtures): no daemon, read-only, and a fixed `now`
     so that screens are reproducible. Records come from the boundary: typed, cleaned and masked."""
 
-    def __init__(self, catalog: Catalog, records: list[tuple[schema.ContainerRecord, tuple[str, ...]]],
+    def __init__(self, catalog: Catalog, records: list[tuple[schema.ContainerRecord, SecretValues]],
                  host_record: schema.HostRecord, now: datetime, label: str = "recorded"):
         super().__init__(catalog)
         self._records = {r.inspect.Id: (r, secrets) for r, secrets in records}
@@ -198,7 +198,7 @@ class RecordedBackend(Backend):
         return out
 
     def records(self, ids: list[str], tail: int = 200,
-                deep: bool = False) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
+                deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         return [self._records[i] for i in ids if i in self._records]
 
     def host_record(self) -> schema.HostRecord:
@@ -211,7 +211,7 @@ class RecordedBackend(Backend):
                     return img
         return None
 
-    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: Iterable[str] = ()) -> tuple[str, ...]:
         rec = self._records.get(cid)
         return tuple(rec[0].logs)[-tail:] if rec else ()
 

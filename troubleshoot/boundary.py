@@ -22,7 +22,7 @@ from msgspec import Struct
 from .clean import MAX_LINE, clean_text
 from .core import schema
 from .core.facts import split_env
-from .core.secrets import mask_env_value, mask_known, secret_values
+from .core.secrets import SecretValues, mask_env_value, mask_known, secret_values
 
 T = TypeVar("T")
 
@@ -211,7 +211,7 @@ def _mask_struct(record: Struct, known: tuple[str, ...]) -> None:
             setattr(record, name, new)
 
 
-def record_secrets(record: schema.ContainerRecord) -> tuple[str, ...]:
+def record_secrets(record: schema.ContainerRecord) -> SecretValues:
     """The container's own secret values (its env's and its image's), raw: to hide them wherever they appear."""
     env = split_env(record.inspect.Config.Env)
     if record.image is not None and record.image.Config is not None:
@@ -219,7 +219,7 @@ def record_secrets(record: schema.ContainerRecord) -> tuple[str, ...]:
     return secret_values(env)
 
 
-def mask_container(record: schema.ContainerRecord) -> tuple[str, ...]:
+def mask_container(record: schema.ContainerRecord) -> SecretValues:
     """Mask every secret of a (cleaned) container record in place; returns the raw secret values it hid."""
     known = record_secrets(record)
     _mask_struct(record, known)
@@ -235,7 +235,7 @@ def mask_host(record: schema.HostRecord) -> None:
 def container_record(inspect: schema.ContainerInspect, image: schema.ImageInspect | None = None,
                      history: list[schema.HistoryEntry] | None = None, logs: tuple[str, ...] | list[str] = (),
                      logs_error: str = "", tag_image: schema.ImageInspect | None = None,
-                     layers: schema.ImageLayers | None = None) -> tuple[schema.ContainerRecord, tuple[str, ...]]:
+                     layers: schema.ImageLayers | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
     """One container's record from decoded parts (each already cleaned), masked; and its raw secret values."""
     record = schema.ContainerRecord(inspect=inspect, image=image, history=list(history or ()),
                                     logs=[_clean_str(line, False, MAX_LINE) for line in logs[-MAX_LOG_LINES:]],
@@ -286,7 +286,7 @@ class _Head(Struct):
     version: Any = None
 
 
-def fixture_record(data: dict) -> tuple[schema.ContainerRecord, tuple[str, ...]]:
+def fixture_record(data: dict) -> tuple[schema.ContainerRecord, SecretValues]:
     """A recorded container record (tests/fixtures, plain JSON data) through the same checks as a live one."""
     record = convert(data, schema.ContainerRecord, "record")
     return record, mask_container(record)

@@ -371,6 +371,9 @@ def cmd_tui(args) -> int:
             _error(str(exc))
             return EXIT_DAEMON
         result = app.run()
+        if app.return_code:  # it crashed, and said so in one line
+            from .crash import EXIT_CRASH
+            return EXIT_CRASH
         if result != "demo":  # the app offers the demo when no daemon answers
             return EXIT_OK
         from .backend import DEMO_SNAPSHOT
@@ -459,3 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # a bug: one line; the traceback, secrets masked, in a private report (crash.py)
+        from .crash import EXIT_CRASH, report_crash
+        sys.stderr.write(report_crash(exc, where=f"cli {args.command or 'tui'}") + "\n")
+        return EXIT_CRASH

@@ -28,6 +28,7 @@ from .core.detectors.image_tag import parse_ref
 from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core import schema
 from .core.records import host_from_record, observation_from_record
+from .core.secrets import SecretValues
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LOG_TAIL = 200
@@ -683,7 +684,7 @@ class Daemon:
 
     def observe_records(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
                         ids: Iterable[str] | None = None,
-                        deep: bool = False) -> list[tuple[schema.ContainerRecord, tuple[str, ...]]]:
+                        deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
         logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
         mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.

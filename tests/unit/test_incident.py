@@ -84,3 +84,49 @@ def test_rca_has_the_seed_sections_evidence_steps_fix_and_no_secret(catalog):
     assert positions == sorted(positions), "sections out of the seed's order"
     assert "exited with code 137 (OOMKilled" in rca
     assert SECRET not in rca
+
+
+HTML = "<img src=x onerror=alert(1)>"
+LINK = "[click me](javascript:alert(1))"
+FENCE = "```\n# not a heading\n```"
+HOSTILE = f"{HTML} {LINK} `code` a|b\n# heading\n- item\n1. one {FENCE} ~~~ **bold** R&D"
+
+
+def test_rca_escapes_everything_it_quotes(catalog):
+    """A Compose service label, evidence, a step's title and output, a note and a re-check carrying HTML and
+    Markdown: the RCA, rendered by a CommonMark parser, has no HTML tag, no link, no heading, list or emphasis but
+    its own, and every step's output stays inside its code block however many backticks it holds."""
+    from markdown_it import MarkdownIt
+
+    def hostile_labels(rec):
+        rec["inspect"]["Config"]["Labels"]["com.docker.compose.service"] = HOSTILE
+    obs, host = observe(fixture("oom-killed"), hostile_labels)
+    found = diagnose_container(obs, host, catalog)
+    opened = opened_event(obs, found[0], found, T0, HOSTILE)
+    opened["finding"]["evidence"].append(HOSTILE)
+    opened["image"] = HTML
+    incident = Incident([
+        opened,
+        step_event(T0, "diagnose", 1, HOSTILE, f"docker logs {obs.container.name}", 0,
+                   ["ok", "`````", "````` # still output", HOSTILE], ()),
+        note_event(T0, HOSTILE, ()),
+        recheck_event(T0, HOSTILE, False, [HOSTILE]),
+        step_event(T0, "fix", 2, "fix it", f"docker update `x` {HTML}", 0, [], (), confirmed=True),
+    ])
+    rca = render_rca(incident, catalog)
+    html = MarkdownIt("commonmark").render(rca)  # raw HTML on: what a Markdown viewer would let through
+    assert "<img" not in html and "<a " not in html and "javascript:alert" not in html.replace(
+        "[click me](javascript:alert(1))", "")  # only as the visible text of the hostile string
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # shown, as text
+    tokens = MarkdownIt("commonmark").parse(rca)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings[0].startswith("Incident: ")
+    assert headings[1:] == ["Incident", "Step-by-step troubleshooting", "Root Cause Analysis (RCA)", "Fix Applied",
+                            "Preventive Actions", "Lesson", "Notes", "Timeline"]  # only its own
+    fences = [t for t in tokens if t.type == "fence"]
+    assert len(fences) == 2  # one per step, none opened or closed by the output
+    assert "`````\n````` # still output\n" in fences[0].content and HTML in fences[0].content
+    assert fences[0].content.rstrip().endswith("(exit 0)")
+    assert "<strong>bold</strong>" not in html and "<em>" not in html
+    assert "<li>item" not in html and "<li>one" not in html
+    assert html.count("a|b") >= 6  # shown as it is: service, evidence, title, output, note, re-check...

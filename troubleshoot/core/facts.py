@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import schema
+from .secrets import SecretValues
 
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386",
                  "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
@@ -310,7 +311,7 @@ class Observation:
     tag_image: Image | None = None  # the image the container's tag points to *now* (None: not a tag / gone)
     logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
     forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
-    secrets: tuple[str, ...] = field(default=(), repr=False)  # its own raw secret values: only to hide them
+    secrets: SecretValues = field(default_factory=SecretValues, repr=False)  # its own raw values: only to hide them
 
 
 def wants_logs(c: Container) -> bool:

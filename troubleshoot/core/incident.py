@@ -7,6 +7,7 @@ cause analysis with a final RCA line, fix applied, preventive actions, lesson.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -14,7 +15,7 @@ from typing import Any, Iterable
 from .diagnose import Finding
 from .facts import Observation, parse_time
 from .playbooks import Catalog
-from .secrets import mask_known
+from .secrets import SecretValues, mask_known
 from .signals import human_seconds
 
 OUTPUT_LINES = 200  # kept per step in the record
@@ -26,10 +27,10 @@ def stamp(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def known_secrets(obs: Observation | None) -> tuple[str, ...]:
-    """The container's own raw secret values (kept by the boundary, never printed): to hide them in what a step
-    prints or a note says."""
-    return obs.secrets if obs is not None else ()
+def known_secrets(obs: Observation | None) -> SecretValues:
+    """The container's own raw secret values (kept by the boundary in an opaque holder, never printed): to hide
+    them in what a step prints or a note says."""
+    return obs.secrets if obs is not None else SecretValues()
 
 
 def impact(obs: Observation) -> str:
@@ -117,82 +118,124 @@ def _hm(value: str | None) -> str:
     return at.strftime("%H:%M:%S") if at else "?"
 
 
+_MD_ESCAPE = re.compile(r"([\\`*_\[\]#|~])")
+_MD_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))")
+
+
+def md(value: Any) -> str:
+    """Untrusted text (a container name, a label, evidence, a note, a playbook's words) made inert inside Markdown
+    text: on one line; HTML's < > & as entities; Markdown's \\ ` * _ [ ] # | ~ escaped; a leading - + = or `1.` cannot
+    start a list, a quote or a heading underline. `](javascript:...)` cannot become a link without `]`."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_ESCAPE.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: (m.group(1) + "\\" + m.group(2) if m.group(2)
+                                         else m.group(1) + m.group(3) + "\\" + m.group(4)), text)
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+def md_code(value: Any) -> str:
+    """Untrusted text as an inline code span that it cannot close: delimited by more backticks than its longest
+    run (CommonMark), on one line. HTML inside a code span is shown as text."""
+    text = " ".join(str(value).split("\n")).replace("\r", " ")
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_fence(lines: list[str]) -> str:
+    """A fence for a code block holding these lines: longer than any backtick run in them (at least three), so no
+    line can close it."""
+    return "`" * max(3, _longest_backtick_run("\n".join(lines)) + 1)
+
+
 def render_rca(incident: Incident, catalog: Catalog) -> str:
-    """The RCA, in Markdown, in the seed's form; everything in it was masked when recorded."""
+    """The RCA, in Markdown, in the seed's form; everything in it was masked when recorded. Every string it quotes
+    (from the container, the daemon, the playbook, the engineer) is escaped (`md`, `md_code`, `md_fence`)."""
     o = incident.opened
     f = o.get("finding") or {}
     pb = catalog.get(f.get("playbook", ""))
-    name = o.get("container", "?")
-    lines: list[str] = [f"# Incident: {f.get('title', 'container failure')} — {name}", ""]
+    raw_name = o.get("container", "?")
+    name = md(raw_name)
+    lines: list[str] = [f"# Incident: {md(f.get('title', 'container failure'))} — {name}", ""]
     steps = incident.of("step")
     notes = incident.of("note")
     fixes = [s for s in steps if s.get("phase") == "fix"]
-    first = f"{name} ({o.get('image', '?')})"
+    first = f"{name} ({md(o.get('image', '?'))})"
     lines += ["## Incident", "",
-              f"{first} was found {o.get('state', '?')} by troubleshoot: **{f.get('title', '?')}** "
-              f"(`{f.get('playbook', '?')}`, {f.get('severity', '?')}, {f.get('confidence', '?')})."
-              + (f" Also matched: {', '.join(o['also'])}." if o.get("also") else ""), "",
+              f"{first} was found {md(o.get('state', '?'))} by troubleshoot: **{md(f.get('title', '?'))}** "
+              f"({md_code(f.get('playbook', '?'))}, {md(f.get('severity', '?'))}, {md(f.get('confidence', '?'))})."
+              + (f" Also matched: {md(', '.join(map(str, o['also'])))}." if o.get("also") else ""), "",
               f"- **Time:** {_when(o.get('at'))} (incident record opened)"
               + (f"; verified fixed at {_when(incident.verified['at'])}" if incident.verified else ""),
-              f"- **Service:** {o.get('service') or name} (container `{name}`, id `{o.get('container_id', '')[:12]}`, "
-              f"image `{o.get('image', '?')}` = `{(o.get('image_id') or '?')[:19]}`)",
-              f"- **Impact:** {o.get('impact', '?')}", f"- **Source:** {o.get('source', '?')}", "", "---", "",
+              f"- **Service:** {md(o.get('service') or raw_name)} (container {md_code(raw_name)}, "
+              f"id {md_code(str(o.get('container_id') or '')[:12])}, "
+              f"image {md_code(o.get('image', '?'))} = {md_code(str(o.get('image_id') or '?')[:19])})",
+              f"- **Impact:** {md(o.get('impact', '?'))}", f"- **Source:** {md(o.get('source', '?'))}", "", "---", "",
               "## Step-by-step troubleshooting", ""]
     lines += ["Evidence collected when the incident was opened:", ""]
-    lines += [f"- {e}" for e in f.get("evidence") or ["(none recorded)"]]
+    lines += [f"- {md(e)}" for e in f.get("evidence") or ["(none recorded)"]]
     lines.append("")
     timeline = [e for e in incident.events if e.get("kind") in ("step", "note", "recheck")]
     if not timeline:
         lines += ["No step was run from troubleshoot; the playbook's first checks are:", ""]
         for i, s in enumerate(pb.diagnose if pb else (), 1):
-            lines.append(f"{i}. {s.title}" + (f": `{_filled(s.run_text, name)}`" if s.run_text else ""))
+            lines.append(f"{i}. {md(s.title)}" + (f": {md_code(_filled(s.run_text, raw_name))}" if s.run_text else ""))
         lines.append("")
     for n, e in enumerate(timeline, 1):
         if e["kind"] == "step":
-            lines += [f"**Step {n}: {e['title']}** ({e['phase']}, {_hm(e['at'])}"
-                      + (", confirmed by the engineer" if e.get("confirmed") else "") + ")", "",
-                      "```", f"$ {e['command']}"]
-            out = e.get("output") or []
+            out = [str(line).replace("\r", "") for line in e.get("output") or []]
+            block = [f"$ {' '.join(str(e.get('command', '')).splitlines())}"]
             if len(out) > RCA_OUTPUT_LINES:
-                lines.append(f"... ({len(out) - RCA_OUTPUT_LINES} earlier lines in the incident record)")
-            lines += out[-RCA_OUTPUT_LINES:]
-            lines += [f"(exit {e.get('exit_code')})", "```", ""]
+                block.append(f"... ({len(out) - RCA_OUTPUT_LINES} earlier lines in the incident record)")
+            block += [piece for line in out[-RCA_OUTPUT_LINES:] for piece in line.split("\n")]
+            block.append(f"(exit {e.get('exit_code')})")
+            fence = md_fence(block)
+            lines += [f"**Step {n}: {md(e.get('title', '?'))}** ({md(e.get('phase', '?'))}, {_hm(e.get('at'))}"
+                      + (", confirmed by the engineer" if e.get("confirmed") else "") + ")", "",
+                      fence, *block, fence, ""]
         elif e["kind"] == "note":
-            lines += [f"**Step {n}: note** ({_hm(e['at'])}): {e['text']}", ""]
+            lines += [f"**Step {n}: note** ({_hm(e.get('at'))}): {md(e.get('text', ''))}", ""]
         else:
             verdict = ("still present" if e.get("still_present")
-                       else f"gone (now: {', '.join(e.get('now') or []) or 'nothing'})")
-            lines += [f"**Step {n}: re-check** ({_hm(e['at'])}): `{e.get('playbook')}` {verdict}", ""]
+                       else f"gone (now: {md(', '.join(map(str, e.get('now') or [])) or 'nothing')})")
+            lines += [f"**Step {n}: re-check** ({_hm(e.get('at'))}): {md_code(e.get('playbook'))} {verdict}", ""]
     lines += ["---", "", "## Root Cause Analysis (RCA)", ""]
     causes = list(pb.root_cause) if pb else []
-    lines += [f"{i}. {c}" for i, c in enumerate(causes, 1)] or ["(the playbook names no root cause)"]
-    lines += ["", f"**Final RCA:** {(causes[0].rstrip('.') if causes else f.get('title', '?'))} → "
-              f"{f.get('title', '?')} → {o.get('impact', '?').rstrip('.')}.", "", "---", "", "## Fix Applied", ""]
+    lines += [f"{i}. {md(c)}" for i, c in enumerate(causes, 1)] or ["(the playbook names no root cause)"]
+    lines += ["", f"**Final RCA:** {md(causes[0].rstrip('.') if causes else f.get('title', '?'))} → "
+              f"{md(f.get('title', '?'))} → {md(str(o.get('impact', '?')).rstrip('.'))}.", "", "---", "",
+              "## Fix Applied", ""]
     if fixes:
         for i, e in enumerate(fixes, 1):
-            lines.append(f"{i}. {e['title']}: `{e['command']}` at {_hm(e['at'])}, exit {e.get('exit_code')}")
+            lines.append(f"{i}. {md(e.get('title', '?'))}: {md_code(e.get('command', ''))} at {_hm(e.get('at'))}, "
+                         f"exit {md(e.get('exit_code'))}")
     else:
         lines.append("No fix was run from troubleshoot. The playbook's fix:")
         lines.append("")
         for i, s in enumerate(pb.fix if pb else (), 1):
-            lines.append(f"{i}. {s.title}" + (f": `{_filled(s.run_text, name)}`" if s.run_text else ""))
+            lines.append(f"{i}. {md(s.title)}" + (f": {md_code(_filled(s.run_text, raw_name))}" if s.run_text else ""))
     v = incident.verified
     rechecks = incident.of("recheck")
     lines.append("")
     if v:
-        lines.append(f"Verified at {_hm(v['at'])}: `{v['playbook']}` no longer found.")
+        lines.append(f"Verified at {_hm(v.get('at'))}: {md_code(v.get('playbook'))} no longer found.")
     elif rechecks:
-        lines.append(f"Not verified: at {_hm(rechecks[-1]['at'])} `{rechecks[-1]['playbook']}` was still present.")
+        lines.append(f"Not verified: at {_hm(rechecks[-1].get('at'))} {md_code(rechecks[-1].get('playbook'))} "
+                     "was still present.")
     else:
         lines.append("Not verified from troubleshoot (no re-check recorded).")
     lines += ["", "---", "", "## Preventive Actions", ""]
-    lines += [f"{i}. {p}" for i, p in enumerate(pb.prevent if pb else (), 1)] or ["(none in the playbook)"]
-    lines += ["", "---", "", "## Lesson", "", f"> {pb.lesson}" if pb and pb.lesson else "(none)", ""]
+    lines += [f"{i}. {md(p)}" for i, p in enumerate(pb.prevent if pb else (), 1)] or ["(none in the playbook)"]
+    lines += ["", "---", "", "## Lesson", "", f"> {md(pb.lesson)}" if pb and pb.lesson else "(none)", ""]
     if notes:
-        lines += ["## Notes", ""] + [f"- {_hm(e['at'])} {e['text']}" for e in notes] + [""]
+        lines += ["## Notes", ""] + [f"- {_hm(e.get('at'))} {md(e.get('text', ''))}" for e in notes] + [""]
     lines += ["## Timeline", ""]
     for e in incident.events:
-        lines.append(f"- {_hm(e.get('at'))} {describe(e)}")
+        lines.append(f"- {_hm(e.get('at'))} {md(describe(e))}")
     return "\n".join(lines) + "\n"
 
 

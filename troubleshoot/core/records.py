@@ -8,9 +8,10 @@ from __future__ import annotations
 from . import schema
 from .facts import Host, Observation, container_from_inspect, host_from_info, image_from_inspect
 from .forensics import analyze
+from .secrets import SecretValues
 
 
-def observation_from_record(rec: schema.ContainerRecord, secrets: tuple[str, ...] = ()) -> Observation:
+def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues | None = None) -> Observation:
     return Observation(
         container=container_from_inspect(rec.inspect),
         image=image_from_inspect(rec.image, rec.history) if rec.image is not None else None,
@@ -18,7 +19,7 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: tuple[str, ...
         logs_error=rec.logs_error,
         tag_image=image_from_inspect(rec.tag_image) if rec.tag_image is not None else None,
         forensics=analyze(rec.layers) if rec.layers is not None else None,
-        secrets=secrets,
+        secrets=secrets if secrets is not None else SecretValues(),
     )
 
 

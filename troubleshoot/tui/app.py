@@ -74,6 +74,30 @@ class TroubleshootApp(App):
     def catalog(self):
         return self.backend.catalog
 
+    # -- a crash: one line, the traceback in a private report (troubleshoot/crash.py) -----------------------------
+    _crash_line: str | None = None
+    _crash_said = False
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's handler prints a traceback with every frame's local variables, container env pairs included:
+        instead, the traceback (no locals, secrets scrubbed) goes to a 0600 report and the terminal gets one line."""
+        from ..crash import report_crash
+        self._return_code = 1
+        if self._exception is None:  # as Textual does: run_test() re-raises it
+            self._exception = error
+            self._exception_event.set()
+        if self._crash_line is None:
+            self._crash_line = report_crash(error, where="app")
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        if self._crash_line is None:
+            return super()._print_error_renderables()
+        self._exit_renderables.clear()
+        if not self._crash_said:  # Textual may call this twice (after a failed start, and on shutdown)
+            self._crash_said = True
+            self.error_console.print(self._crash_line, soft_wrap=True, markup=False, highlight=False, emoji=False)
+
     def on_mount(self) -> None:
         self.push_screen(BoardScreen())
         self.load_all()

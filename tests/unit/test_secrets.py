@@ -1,0 +1,101 @@
+"""Masking credentials in free text (core/secrets.py): one row per input and its masked text; the opaque holder of
+raw secret values; the process's registry of secret values seen, and `scrub`."""
+import pickle
+
+import pytest
+from rich.pretty import pretty_repr
+
+from troubleshoot.core.secrets import (REMEMBER_AT_MOST, SecretValues, forget_all, mask_known, mask_text, remember,
+                                       remembered, scrub, secret_values)
+
+MASKING = [
+    # passwords in URLs: an empty user, a user, +srv schemes, an @ inside the password
+    ("redis://:pw12@cache:6379/0", "redis://:****(4 chars)@cache:6379/0"),
+    ("redis://:hunter2@cache", "redis://:****(7 chars)@cache"),
+    ("postgres://user:pw@host/db", "postgres://user:****(2 chars)@host/db"),
+    ("mongodb+srv://u:p@h", "mongodb+srv://u:****(1 chars)@h"),
+    ("amqp://guest:p@ss@rabbit/", "amqp://guest:****(4 chars)@rabbit/"),
+    ("u:u@h http://u:u@h", "u:u@h http://u:****(1 chars)@h"),  # the password, not the same text in the user
+    # a key=value before the secret one no longer hides it
+    ("user=bob&password=hunter2", "user=bob&password=****(7 chars)"),
+    ("https://api/v1?token=abcd1234&a=b", "https://api/v1?token=ab****(8 chars)&a=b"),
+    ("?a=1&api_key=k3y-value&b=2", "?a=1&api_key=k3****(9 chars)&b=2"),
+    # command arguments
+    ("app --password=hunter2 --verbose", "app --password=****(7 chars) --verbose"),
+    ("app --password hunter2 --verbose", "app --password ****(7 chars) --verbose"),
+    ("app --db-password hunter2", "app --db-password ****(7 chars)"),
+    ("app --password-file /run/secrets/db", "app --password-file /run/secrets/db"),  # a path, not a secret
+    ("app --password --verbose", "app --password --verbose"),  # no value: the next flag stays
+    ("mysql -u root -phunter2 shop", "mysql -u root -p****(7 chars) shop"),
+    ("mysql -u root -p hunter2", "mysql -u root -p ****(7 chars)"),
+    ("sshpass -p hunter2 ssh db1", "sshpass -p ****(7 chars) ssh db1"),
+    ("redis-cli -a hunter2 ping", "redis-cli -a ****(7 chars) ping"),
+    ("docker run -p 8080:80 -e A=b nginx", "docker run -p 8080:80 -e A=b nginx"),  # -p is a port outside mysql
+    # env
+    ("PGPASSWORD=x psql", "PGPASSWORD=****(1 chars) psql"),
+    ("DB_PASSWORD=s3cr3tvalue AKIAIOSFODNN7EXAMPLE user=bob",
+     "DB_PASSWORD=s3****(11 chars) AK****(20 chars) user=bob"),  # the whole AWS key, not its AKIA prefix
+    # headers
+    ("Authorization: Bearer abcdef123456", "Authorization: Bearer ab****(12 chars)"),
+    ('curl -H "Authorization: Basic dXNlcjpwYXNz" x', 'curl -H "Authorization: Basic dX****(12 chars)" x'),
+    ("got Bearer abc.def-123", "got Bearer ab****(11 chars)"),
+    ("Bearer authentication failed", "Bearer authentication failed"),  # words stay words
+    # JSON, YAML
+    ('{"password": "x"}', '{"password": "****(1 chars)"}'),
+    ('{"password": "two words", "user": "bob"}', '{"password": "tw****(9 chars)", "user": "bob"}'),
+    ("{'client_secret': 'abcdefgh'}", "{'client_secret': 'ab****(8 chars)'}"),
+    ("password: x", "password: ****(1 chars)"),
+    ("  db_password:   hunter2  ", "  db_password:   ****(7 chars)  "),
+    # an env pair as Python prints it (an exception's message, a crash report)
+    ("KeyError: ('DB_PASSWORD', 'hunter2-SECRET-zz9')", "KeyError: ('DB_PASSWORD', 'hu****(18 chars)')"),
+    ("[('USER', 'bob'), (\"API_TOKEN\", \"t0k3n\")]", "[('USER', 'bob'), (\"API_TOKEN\", \"****(5 chars)\")]"),
+    # nothing to hide
+    ("user=bob", "user=bob"),
+    ("invalid token received", "invalid token received"),
+    ("listening on 0.0.0.0:8080", "listening on 0.0.0.0:8080"),
+]
+
+
+@pytest.mark.parametrize("text, masked", MASKING, ids=[t for t, _ in MASKING])
+def test_mask_text(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", [t for t, _ in MASKING])
+def test_mask_text_is_idempotent(text):
+    once = mask_text(text)
+    assert mask_text(once) == once
+
+
+def test_secret_values_are_an_opaque_holder():
+    env = [("DB_PASSWORD", "hunter2-SECRET-zz9"), ("USER", "bob"), ("API_TOKEN", "tok-12345")]
+    values = secret_values(env)
+    assert isinstance(values, SecretValues)
+    assert values == ("hunter2-SECRET-zz9", "tok-12345")  # longest first; compares like the tuple it was
+    assert list(values) == ["hunter2-SECRET-zz9", "tok-12345"] and len(values) == 2 and "tok-12345" in values
+    for shown in (repr(values), str(values), pretty_repr(values), pretty_repr({"v": values}), f"{values}"):
+        assert "hunter2" not in shown and "tok-" not in shown and "2" in shown, shown
+    with pytest.raises(AttributeError):
+        values._values = ()
+    with pytest.raises(TypeError):
+        pickle.dumps(values)
+    assert mask_known("pw hunter2-SECRET-zz9 ok", values) == "pw hu****(18 chars) ok"
+
+
+def test_the_registry_remembers_secret_values_and_scrub_hides_them():
+    forget_all()
+    secret_values([("DB_PASSWORD", "hunter2-SECRET-zz9")])
+    remember(["another-one-9", "abc", "hu****(18 chars)"])  # too short and already masked: not kept
+    assert set(remembered()) == {"hunter2-SECRET-zz9", "another-one-9"}
+    dump = "locals: env = (('DB_PASSWORD', 'hunter2-SECRET-zz9'),) x='another-one-9' token=abcd1234"
+    scrubbed = scrub(dump)
+    assert "hunter2-SECRET-zz9" not in scrubbed and "another-one-9" not in scrubbed and "abcd1234" not in scrubbed
+    assert "DB_PASSWORD" in scrubbed and "locals: env" in scrubbed
+
+
+def test_the_registry_is_bounded():
+    forget_all()
+    remember(f"value-{i:06d}" for i in range(REMEMBER_AT_MOST + 10))
+    kept = set(remembered())
+    assert len(kept) == REMEMBER_AT_MOST and "value-000000" not in kept and f"value-{REMEMBER_AT_MOST + 9:06d}" in kept
+    forget_all()
