@@ -173,8 +173,9 @@ def cmd_report(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
+        from .files import write_private
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            write_private(args.output, text)
         except OSError as exc:
             _error(f"{args.output}: cannot write: {exc.strerror or exc}")
             return EXIT_USAGE
@@ -274,11 +275,10 @@ def cmd_snapshot(args) -> int:
     if str(args.output) == "-":
         sys.stdout.write(text)
         return EXIT_OK
+    from .files import write_private
     target = Path(args.output)
-    tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        write_private(target, text)  # a random O_EXCL temp name in the target's directory, then a rename
     except OSError as exc:
         _error(f"{target}: cannot write: {exc.strerror or exc}")
         return EXIT_USAGE

@@ -462,9 +462,9 @@ def load_state() -> dict:
 
 
 def save_state(state: dict) -> None:
+    from .files import private_dir, write_private
     path = state_file()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(state, f)
+    private_dir(os.path.dirname(path))
+    write_private(path, json.dumps(state))
 
 
