@@ -1,11 +1,14 @@
-"""The real engine for tests: a docker CLI wrapper, the locally built base image, cleanup by name prefix.
+"""The real engine for tests: a docker CLI wrapper, the locally built base image, cleanup by name prefix and label.
 
-Every name the tests create starts with PREFIX, so cleanup removes exactly what tests made.
+Every name the tests create starts with PREFIX; what the lab makes for them carries their own lab instance
+(LAB_INSTANCE) and what `build` makes the label TEST_LABEL=PREFIX, so that cleanup finds exactly what this run made,
+dangling images (a tag built again) included, and nothing else: never a prune of the whole daemon.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +20,8 @@ from pathlib import Path
 # containers. Names, not labels, because the docker CLI's own objects (docker run --name) are named in many tests.
 PREFIX = os.environ.get("TROUBLESHOOT_TEST_PREFIX", "tst-")
 BASE = "tst-base:1"
+LAB_INSTANCE = "tests-" + (re.sub(r"[^a-z0-9]+", "-", PREFIX.lower()).strip("-") or "run")  # the lab instance of this run
+TEST_LABEL = "troubleshoot.test.prefix"  # on every image `build` makes
 
 
 class EngineMissing(RuntimeError):
@@ -110,7 +115,8 @@ def build(tag: str, dockerfile: str, files: dict[str, bytes] | None = None) -> s
             Path(d, rel).parent.mkdir(parents=True, exist_ok=True)
             Path(d, rel).write_bytes(data)
             Path(d, rel).chmod(0o755)
-        proc = subprocess.run(["docker", "build", "-q", "--force-rm", "-t", tag, d], capture_output=True,
+        proc = subprocess.run(["docker", "build", "-q", "--force-rm", "--label", f"{TEST_LABEL}={PREFIX}", "-t", tag, d],
+                              capture_output=True,
                               env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"build {tag} failed: {proc.stderr.decode(errors='replace')}")
@@ -123,16 +129,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def remove_all(prefix: str = PREFIX) -> None:
-    """Remove every container and image whose name starts with `prefix` (what the tests made)."""
-    ids = docker("ps", "-aq", "--filter", f"name=^/{prefix}", check=False).stdout.decode().split()
+def made_by_run(prefix: str = PREFIX, instance: str = LAB_INSTANCE) -> tuple[set[str], set[str]]:
+    """(container ids, image refs) this run made: named with `prefix`, of its lab instance, or built by `build`
+    (dangling ones too: found by label, not by name)."""
+    ids = set(docker("ps", "-aq", "--no-trunc", "--filter", f"name=^/{prefix}", check=False).stdout.decode().split())
+    ids |= set(docker("ps", "-aq", "--no-trunc", "--filter", f"label=troubleshoot.lab.instance={instance}",
+                      check=False).stdout.decode().split())
+    rows = docker("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.decode().split()
+    images = {r for r in rows if r.startswith(prefix) and r != BASE}
+    for label in (f"troubleshoot.lab.instance={instance}", f"{TEST_LABEL}={prefix}"):
+        images |= set(docker("images", "-aq", "--no-trunc", "--filter", f"label={label}",
+                             check=False).stdout.decode().split())
+    return ids, images
+
+
+def remove_all(prefix: str = PREFIX, instance: str = LAB_INSTANCE) -> None:
+    """Remove what this run made (`made_by_run`) and nothing else; never a prune of the shared daemon."""
+    ids, images = made_by_run(prefix, instance)
     if ids:
         docker("rm", "-f", *ids, check=False)
-    rows = docker("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.decode().split()
-    doomed = [r for r in rows if r.startswith(prefix) and r != BASE]
-    if doomed:
-        docker("rmi", "-f", *doomed, check=False)
-    docker("image", "prune", "-f", "--filter", "dangling=true", check=False)
+    for _ in range(3):  # an image with children is refused until they are gone
+        if not images:
+            break
+        docker("rmi", "-f", *images, check=False)
+        images = made_by_run(prefix, instance)[1]
 
 
 class SecondDaemon:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from troubleshoot import lab
 from troubleshoot.daemon import Daemon
 
-from .engine import BASE, PREFIX, ensure_base
+from .engine import BASE, LAB_INSTANCE, PREFIX, ensure_base
 
 SCENARIOS = lab.SCENARIOS
 
@@ -20,10 +20,11 @@ def name_for(playbook: str) -> str:
 
 
 def make_lab(daemon: Daemon | None = None) -> lab.Lab:
-    """A Lab that names things like the tests do (cleaned up by `engine.remove_all`) and builds on the test base."""
+    """A Lab that names things like the tests do, in this run's own lab instance (cleaned up by `engine.remove_all`;
+    never touched by a user's `lab down`), and builds on the test base."""
     ensure_base()
     return lab.Lab(daemon or Daemon().connect(), base=BASE, container_prefix=PREFIX, image_prefix=PREFIX,
-                   say=lambda _text: None)
+                   say=lambda _text: None, instance=LAB_INSTANCE)
 
 
 def create(playbook: str) -> str:

@@ -86,6 +86,14 @@ class Backend:
     def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
         raise BackendError("this back end runs no commands (recorded data)")
 
+    def refusal(self, argv: list[str]) -> str | None:
+        """Why `argv` must not run here (before it is run, interactive steps included), or None."""
+        return "recorded data: no daemon to run it on"
+
+    def command_env(self, argv: list[str]) -> dict[str, str] | None:
+        """The environment to run `argv` in (None: this process's own)."""
+        return None
+
     def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: Iterable[str] = ()) -> tuple[str, ...]:
         return ()
 
@@ -159,11 +167,18 @@ class LiveBackend(Backend):
         self.daemon.close_events()
 
     def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
-        r = self.daemon.run_command(argv, timeout)
+        r = self.daemon.run_command(argv, timeout)  # refuses what command_refusal refuses
         return StepOutput(r.exit_code, r.lines, r.timed_out)
 
+    def refusal(self, argv: list[str]) -> str | None:
+        from .daemon import command_refusal
+        return command_refusal(self.daemon.endpoint, argv)
+
+    def command_env(self, argv: list[str]) -> dict[str, str] | None:
+        from .daemon import docker_env
+        return docker_env(self.daemon.endpoint) if argv and argv[0] == "docker" else None
+
     def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: Iterable[str] = ()) -> tuple[str, ...]:
-        """The log tail, each line cleaned, cut and masked (token shapes and the container's own secret values)."""
         lines, why = self._guard(self.daemon.read_logs, cid, tail, tty=tty)
         return tuple(mask_known(line, secrets) for line in lines) or ((f"({why})",) if why else ())
 

@@ -179,8 +179,9 @@ def cmd_report(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
+        from .files import write_private
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            write_private(args.output, text)
         except OSError as exc:
             _error(f"{args.output}: cannot write: {exc.strerror or exc}")
             return EXIT_USAGE
@@ -279,11 +280,10 @@ def cmd_snapshot(args) -> int:
     if str(args.output) == "-":
         sys.stdout.write(text)
         return EXIT_OK
+    from .files import write_private
     target = Path(args.output)
-    tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        write_private(target, text)  # a random O_EXCL temp name in the target's directory, then a rename
     except OSError as exc:
         _error(f"{target}: cannot write: {exc.strerror or exc}")
         return EXIT_USAGE
@@ -302,31 +302,38 @@ def cmd_lab(args) -> int:
     if unknown:
         _error(f"no lab scenario {', '.join(unknown)}; `troubleshoot lab list` shows them")
         return EXIT_USAGE
+    instance = args.instance
+    try:
+        labmod.check_instance(instance)
+    except labmod.LabError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    which = "" if instance == labmod.DEFAULT_INSTANCE else f" --instance {instance}"
     try:
         daemon = Daemon(args.host).connect()
-        state = labmod.load_state()
+        state = labmod.load_state(instance)
         if args.action == "down":
-            containers, images, kept = labmod.down(daemon, state.get("pulled", []))
-            labmod.save_state({})
-            print(f"removed {len(containers)} container(s) and {len(images)} image(s) made by the lab")
+            containers, images, kept = labmod.down(daemon, state.get("pulled", []), instance)
+            labmod.save_state({}, instance)
+            print(f"removed {len(containers)} container(s) and {len(images)} image(s) made by lab instance {instance}")
             for k in kept:
                 _error(f"not removed: {k}")
             return EXIT_FINDINGS if kept else EXIT_OK
-        lab = labmod.Lab(daemon, say=lambda text: print(text, flush=True))
+        lab = labmod.Lab(daemon, say=lambda text: print(text, flush=True), instance=instance)
         try:
             made = labmod.up(lab, args.scenarios, args.base_image,
                              progress=lambda sid, secs: print(f"  {lab.name(sid):28} {sid:20} ready in {secs:4.1f}s",
                                                               flush=True))
         finally:
-            labmod.save_state({"pulled": sorted(set(state.get("pulled", []) + lab.pulled))})
+            labmod.save_state({"pulled": sorted(set(state.get("pulled", []) + lab.pulled))}, instance)
     except labmod.LabError as exc:
         _error(str(exc))
         return EXIT_FINDINGS
     except DaemonError as exc:
         _error(str(exc))
         return EXIT_DAEMON
-    print(f"{len(made)} broken container(s) ready on {daemon.endpoint.url}, labelled troubleshoot.lab. "
-          f"Open `troubleshoot` to work them; `troubleshoot lab down` removes them all.")
+    print(f"{len(made)} broken container(s) ready on {daemon.endpoint.url}, labelled troubleshoot.lab "
+          f"(instance {instance}). Open `troubleshoot` to work them; `troubleshoot lab down{which}` removes them all.")
     return EXIT_OK
 
 
@@ -443,7 +450,10 @@ def build_parser() -> argparse.ArgumentParser:
     lab_up.add_argument("scenarios", nargs="*", metavar="SCENARIO")
     lab_up.add_argument("--base-image", metavar="IMG", help="image to build on (default busybox:latest; without a "
                         "registry, one is built from this host's static busybox)")
-    labsub.add_parser("down", parents=[common], help="remove everything the lab made")
+    lab_down = labsub.add_parser("down", parents=[common], help="remove everything this lab instance made")
+    for p in (lab_up, lab_down):
+        p.add_argument("--instance", default="default", metavar="NAME",
+                       help="which lab on a shared daemon (default: default): `down` removes only its own")
     lab.set_defaults(func=cmd_lab)
     return parser
 

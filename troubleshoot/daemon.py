@@ -4,7 +4,9 @@ Every docker SDK call, every error mapping and the cleaning of every untrusted s
 It hands the core plain, cleaned JSON and builds facts from it; nothing here is kept in a fact.
 
 Endpoint, as the docker CLI resolves it: `--host`, then DOCKER_HOST, then DOCKER_CONTEXT, then the current context of
-~/.docker/config.json, then the local socket. ssh:// endpoints use the system ssh client (your ~/.ssh/config).
+~/.docker/config.json, then the local socket; a tcp:// one uses TLS as DOCKER_TLS_VERIFY and DOCKER_CERT_PATH say.
+ssh:// endpoints use the system ssh client, and so your ~/.ssh/config (an alias's HostName, Port, User...): no
+option it would override is passed unless the URL itself says it.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from .clean import MAX_LINE, clean_json, clean_line, clean_text, loads_clean
 from .core.detectors.image_tag import parse_ref
@@ -56,6 +58,21 @@ class Endpoint:
     url: str
     source: str  # where it came from: --host, DOCKER_HOST, context NAME, default
     tls: Any = None
+    context: str = ""  # the docker context it came from, if any
+
+    @property
+    def host_name(self) -> str:
+        """The machine the daemon runs on, as the URL names it (an ssh alias stays an alias)."""
+        return _netloc_parts(self.url)[1]
+
+    @property
+    def is_remote_machine(self) -> bool:
+        """The daemon is on another machine: a command run here (`df`, `ss`) would describe the wrong one."""
+        if self.is_ssh:
+            return True
+        if self.url.startswith(("tcp://", "http://", "https://")):
+            return self.host_name.lower() not in ("localhost", "127.0.0.1", "::1", "[::1]", "")
+        return False
 
     @property
     def is_local(self) -> bool:
@@ -69,9 +86,9 @@ class Endpoint:
 def resolve_endpoint(host: str | None = None, environ: dict[str, str] | None = None) -> Endpoint:
     env = os.environ if environ is None else environ
     if host:
-        return Endpoint(host, "--host")
+        return Endpoint(host, "--host", _tls_from_env(host, env))
     if env.get("DOCKER_HOST"):
-        return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST")
+        return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST", _tls_from_env(env["DOCKER_HOST"], env))
     name = env.get("DOCKER_CONTEXT") or _current_context_name()
     if name and name != "default":
         try:
@@ -82,8 +99,78 @@ def resolve_endpoint(host: str | None = None, environ: dict[str, str] | None = N
         if ctx is None:
             raise DaemonError(f"docker context {name!r} does not exist (see `docker context ls`)")
         if ctx.Host:
-            return Endpoint(ctx.Host, f"context {name}", ctx.TLSConfig)
+            return Endpoint(ctx.Host, f"context {name}", ctx.TLSConfig, context=name)
     return Endpoint(DEFAULT_SOCKET, "default")
+
+
+def _tls_from_env(url: str, env) -> Any:
+    """The TLS config of a tcp:// endpoint from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as docker-py and the docker CLI
+    read them (docker.utils.kwargs_from_env): None when neither is set."""
+    if not url.startswith("tcp://") or not (env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_CERT_PATH")):
+        return None
+    from docker.errors import TLSParameterError
+    from docker.utils import kwargs_from_env
+    try:
+        return kwargs_from_env(environment=dict(env)).get("tls")
+    except TLSParameterError as exc:
+        raise DaemonError(f"TLS for {url} (DOCKER_TLS_VERIFY / DOCKER_CERT_PATH): {clean_text(str(exc))}") from None
+
+
+def docker_host_url(url: str) -> str:
+    """An endpoint as DOCKER_HOST must spell it: a bare socket path gets `unix://`."""
+    return url if "://" in url else f"unix://{url}"
+
+
+def docker_env(endpoint: Endpoint, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a `docker` command run against `endpoint` (a step, an interactive shell): the one place
+    it is built. A context endpoint is passed as its context (the CLI then finds its TLS files too); any other as
+    DOCKER_HOST (DOCKER_TLS_VERIFY / DOCKER_CERT_PATH pass through as they are)."""
+    env = dict(os.environ if environ is None else environ)
+    if endpoint.context:
+        env["DOCKER_CONTEXT"] = endpoint.context
+        env.pop("DOCKER_HOST", None)
+    else:
+        env["DOCKER_HOST"] = docker_host_url(endpoint.url)
+        env.pop("DOCKER_CONTEXT", None)
+    return env
+
+
+def command_refusal(endpoint: Endpoint, argv: list[str]) -> str | None:
+    """Why `argv` must not run for this endpoint, or None. Only `docker` commands reach a remote daemon; anything
+    else (`ss -ltnp`, `df`, `free`) runs on this machine and would describe the wrong host."""
+    if not argv or argv[0] == "docker" or not endpoint.is_remote_machine:
+        return None
+    host = endpoint.host_name
+    if endpoint.is_ssh:
+        user, _, port = _netloc_parts(endpoint.url)
+        target = " ".join(([f"-p {port}"] if port else []) + [f"{user}@{host}" if user else host])
+        how = f"run it there with `ssh {target} {' '.join(argv)}`"
+    else:
+        how = "run it on that machine"
+    return f"`{argv[0]}` runs on this machine, not on {host} where the daemon is: {how}"
+
+
+def _netloc_parts(url: str) -> tuple[str, str, str]:
+    """(user, host, port) of an endpoint URL, as written: not lowercased (an ssh alias is matched as given)."""
+    netloc = url.split("://", 1)[-1].split("/", 1)[0]
+    user, _, hostport = netloc.rpartition("@")
+    if hostport.startswith("["):
+        host, _, rest = hostport.partition("]")
+        return user, host + "]", rest.removeprefix(":")
+    host, _, port = hostport.partition(":")
+    return user, host, port
+
+
+def ssh_argv(url: str, remote: list[str], options: list[str] = ()) -> list[str]:
+    """`ssh` for an ssh:// URL: `-l` and `-p` only when the URL gives them, so that ~/.ssh/config (an alias's
+    HostName, Port, User) decides everything else, as for `docker -H ssh://alias`."""
+    user, host, port = _netloc_parts(url)
+    args = ["ssh", *options]
+    if user:
+        args += ["-l", user]
+    if port:
+        args += ["-p", port]
+    return args + ["--", host, *remote]
 
 
 def _current_context_name() -> str:
@@ -255,7 +342,14 @@ class Daemon:
             kwargs["use_ssh_client"] = shutil.which("ssh") is not None
             if kwargs["use_ssh_client"]:
                 _ssh_preflight(self.endpoint)
-        return docker.APIClient(**kwargs)
+        client = docker.APIClient(**kwargs)
+        adapter = getattr(client, "_custom_adapter", None)
+        if self.endpoint.is_ssh and kwargs["use_ssh_client"] and hasattr(adapter, "ssh_host"):
+            # docker-py's parse_host adds ":22" to a URL without a port, and its ssh command then passes `-p 22`,
+            # overriding an alias's Port in ~/.ssh/config. Give it the URL's own user@host[:port] back.
+            user, host, port = _netloc_parts(self.endpoint.url)
+            adapter.ssh_host = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
+        return client
 
     def close(self) -> None:
         if self._transport is not None:
@@ -475,11 +569,12 @@ class Daemon:
     def run_command(self, argv: list[str], timeout: float = 30, max_lines: int = 400,
                     max_line: int = MAX_LINE) -> "CommandResult":
         """Run one rendered playbook command (an argument list: no shell) against this daemon and return its output
-        cleaned and bounded (the last `max_lines` lines). `docker` commands get DOCKER_HOST set to this endpoint."""
-        env = dict(os.environ)
-        if argv and argv[0] == "docker":
-            env["DOCKER_HOST"] = self.endpoint.url if "://" in self.endpoint.url else f"unix://{self.endpoint.url}"
-            env.pop("DOCKER_CONTEXT", None)
+        cleaned and bounded (the last `max_lines` lines). `docker` commands get this endpoint (`docker_env`); other
+        commands are refused for a daemon on another machine (`command_refusal`): they would describe this one."""
+        why = command_refusal(self.endpoint, argv)
+        if why:
+            return CommandResult(argv, 126, (why,), False)
+        env = docker_env(self.endpoint) if argv and argv[0] == "docker" else dict(os.environ)
         try:
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     env=env)
@@ -815,13 +910,7 @@ def _demux(res, size: int = 65536) -> Iterator[bytes]:
 def _ssh_preflight(endpoint: Endpoint, timeout: int = 10) -> None:
     """docker-py runs `ssh` with its stderr on ours, so a dead host would print ssh's own noise and a vague error.
     Try the connection first, non-interactively, and turn a failure into one line."""
-    parts = urlsplit(endpoint.url)
-    args = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}"]
-    if parts.username:
-        args += ["-l", parts.username]
-    if parts.port:
-        args += ["-p", str(parts.port)]
-    args += ["--", parts.hostname or "", "true"]
+    args = ssh_argv(endpoint.url, ["true"], ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}"])
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 5, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:

@@ -28,6 +28,15 @@ def reports_dir() -> Path:
     return data_dir() / "reports"
 
 
+def private_data_dir(directory: Path) -> Path:
+    """`directory` made owner-only (0700), and the data dir too when it is under it."""
+    from .files import private_dir
+    base = data_dir()
+    if Path(directory) != base and base in Path(directory).parents:
+        private_dir(base)
+    return private_dir(directory)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:80] or "container"
 
@@ -43,9 +52,9 @@ class IncidentLog:
         return self.path.stem
 
     def append(self, event: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_data_dir(self.path.parent)
         line = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # records may quote output: owner only
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)  # records may quote output: owner only
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)

@@ -1,9 +1,10 @@
 """The training lab: one real broken container per shipped container playbook, on the local daemon, so that a new
 on-call engineer practises each walkthrough on a real failure.
 
-Everything the lab makes carries the label `troubleshoot.lab=<scenario>` and is made through the adapter (no docker
-CLI): `down` removes exactly what carries the label, and the images `up` pulled itself (kept in a small state
-file). The base image: `--base-image`, else busybox:latest (pulled if missing); when no registry answers, the base
+Everything the lab makes carries the labels `troubleshoot.lab=<scenario>` and `troubleshoot.lab.instance=<name>` and
+is made through the adapter (no docker CLI). Several labs share one daemon as instances (`--instance NAME`, default
+`default`: a user's lab, a colleague's, a test run's): `down` removes exactly what carries its own instance's label,
+and the images its `up` pulled itself (kept in a small state file per instance). The base image: `--base-image`, else busybox:latest (pulled if missing); when no registry answers, the base
 is imported from this host's static busybox, and the lab says so. The test suite builds its incidents from these
 same recipes (tests/scenarios.py), so the lab is exercised by every integration test.
 """
@@ -14,6 +15,7 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import struct
@@ -27,7 +29,9 @@ from .core.diagnose import IGNORE_LABEL, TRAINING_LABEL
 from .daemon import ApiError, Daemon
 
 DEFAULT_BASE = "busybox:latest"
-BUILT_BASE = "troubleshoot-lab/base:1"
+INSTANCE_LABEL = "troubleshoot.lab.instance"
+DEFAULT_INSTANCE = "default"
+_INSTANCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 SECOND = 1_000_000_000  # the Engine API counts health intervals in nanoseconds
 MB = 1024 * 1024
 
@@ -36,15 +40,41 @@ class LabError(Exception):
     """One line: what the lab could not do, and why (the daemon's own words)."""
 
 
+def check_instance(name: str) -> str:
+    if not _INSTANCE_NAME.fullmatch(name or ""):
+        raise LabError(f"lab instance {name!r}: use lowercase letters, digits, '.', '_' or '-' (at most 40)")
+    return name
+
+
+def instance_of(labels: dict | None) -> str | None:
+    """The lab instance an object belongs to (None: not the lab's). Objects of labs made before instances existed
+    belong to the default one."""
+    labels = labels or {}
+    if TRAINING_LABEL not in labels:
+        return None
+    return labels.get(INSTANCE_LABEL) or DEFAULT_INSTANCE
+
+
 @dataclass
 class Lab:
-    """Where lab objects go. The defaults are the user's lab; the tests use their own prefixes and base."""
+    """Where lab objects go. The defaults are the user's lab (`lab-NAME`, `troubleshoot-lab/NAME`); another instance
+    gets `lab-INSTANCE-NAME` and `troubleshoot-lab/INSTANCE/NAME`. The tests give their own prefixes and base."""
     daemon: Daemon
     base: str = ""  # resolved by ensure_base()
-    container_prefix: str = "lab-"
-    image_prefix: str = "troubleshoot-lab/"
+    container_prefix: str = ""
+    image_prefix: str = ""
     say: Callable[[str], None] = print
     pulled: list[str] = field(default_factory=list)
+    instance: str = DEFAULT_INSTANCE
+
+    def __post_init__(self) -> None:
+        check_instance(self.instance)
+        default = self.instance == DEFAULT_INSTANCE
+        self.container_prefix = self.container_prefix or ("lab-" if default else f"lab-{self.instance}-")
+        self.image_prefix = self.image_prefix or ("troubleshoot-lab/" if default else f"troubleshoot-lab/{self.instance}/")
+
+    def labels(self, scenario: str) -> dict[str, str]:
+        return {TRAINING_LABEL: scenario, INSTANCE_LABEL: self.instance}
 
     def name(self, scenario: str) -> str:
         return f"{self.container_prefix}{scenario}"
@@ -55,16 +85,21 @@ class Lab:
     # -- making things ---------------------------------------------------------------------------------------
     def run(self, name: str, scenario: str, cmd: list[str] | None, *, image: str | None = None,
             env: tuple[str, ...] = (), memory: int = 0, restart: str = "", health: tuple[str, int] | None = None,
-            port: int | None = None, labels: dict[str, str] | None = None, good: bool = False) -> tuple[str, str]:
-        """Create and start one container (replacing an earlier one of the same name that the lab made).
+            port: int | None = None, labels: dict[str, str] | None = None, good: bool = False,
+            may_fail_to_start: bool = False) -> tuple[str, str]:
+        """Create and start one container (replacing an earlier one of the same name that this lab instance made).
         `good`: a healthcheck and a memory limit, so that only the scenario's own trouble shows.
-        Returns (id, the daemon's reason if it refused to start it)."""
+        Returns (id, the daemon's reason if it refused to start it). A refusal is the scenario's failure only with
+        `may_fail_to_start`; otherwise it is a LabError at once, in the daemon's words."""
         if good:
             memory, health = memory or 64 * MB, health or ("true", 1)
         old = self.daemon.inspect_container(name)
         if old is not None:
-            if TRAINING_LABEL not in ((old.get("Config") or {}).get("Labels") or {}):
+            owner = instance_of((old.get("Config") or {}).get("Labels"))
+            if owner is None:
                 raise LabError(f"a container named {name} exists and is not a lab container; remove or rename it")
+            if owner != self.instance:
+                raise LabError(f"a container named {name} belongs to lab instance {owner!r}; use another --instance")
             self.daemon.remove_container(old["Id"])
         host_config: dict = {}
         if memory:
@@ -72,7 +107,7 @@ class Lab:
         if restart:
             host_config["RestartPolicy"] = {"Name": restart}
         config: dict = {"Image": image or self.base, "Env": list(env),
-                        "Labels": {TRAINING_LABEL: scenario, **(labels or {})}, "HostConfig": host_config}
+                        "Labels": {**self.labels(scenario), **(labels or {})}, "HostConfig": host_config}
         if cmd is not None:
             config["Cmd"] = cmd
         if health:
@@ -84,19 +119,27 @@ class Lab:
             cid = self.daemon.create_container(name, config)
         except ApiError as exc:
             raise LabError(f"cannot create {name}: {exc}") from None
-        return cid, self.daemon.start_container(cid)
+        refused = self.daemon.start_container(cid)
+        if refused and not may_fail_to_start:
+            raise LabError(f"the daemon cannot start {name}: {refused}")
+        return cid, refused
 
     def build(self, tag: str, scenario: str, dockerfile: str, files: dict[str, bytes] | None = None) -> str:
         """Build `tag` FROM the base with the classic builder; the image is labelled as the lab's."""
         context = _tar({"Dockerfile": dockerfile.replace("{base}", self.base).encode(), **(files or {})})
         try:
-            self.daemon.build_image(tag, context, {TRAINING_LABEL: scenario})
+            self.daemon.build_image(tag, context, self.labels(scenario))
         except ApiError as exc:
             raise LabError(f"cannot build {tag}: {exc}") from None
         return tag
 
     def wait(self, cid: str, predicate: Callable[[dict], bool], what: str, timeout: float = 60) -> dict:
-        data = self.daemon.wait_until(predicate, timeout, cid)
+        """Wait until `predicate(inspect)`; a container the daemon could not run (State.Error) fails at once."""
+        def done(d: dict) -> bool:
+            return predicate(d) or bool((d.get("State") or {}).get("Error"))
+        data = self.daemon.wait_until(done, timeout, cid)
+        if data is not None and not predicate(data) and (data.get("State") or {}).get("Error"):
+            raise LabError(f"the daemon cannot run {data.get('Name', cid[:12]).lstrip('/')}: {data['State']['Error']}")
         if data is None or not predicate(data):
             raise LabError(f"timed out after {timeout:.0f}s waiting for {what}")
         return data
@@ -105,13 +148,20 @@ class Lab:
         def ok(d: dict) -> bool:
             st = d.get("State") or {}
             return st.get("Status") in states or (st.get("Health") or {}).get("Status") in states
-        return self.wait(cid, ok, f"{cid[:12]} to be {'/'.join(states)}", timeout)
+        data = self.wait(cid, lambda d: ok(d) or (d.get("State") or {}).get("Status") in ("exited", "dead"),
+                         f"{cid[:12]} to be {'/'.join(states)}", timeout)
+        if not ok(data):  # it stopped instead: say so now, not after the timeout
+            st = data.get("State") or {}
+            raise LabError(f"{data.get('Name', cid[:12]).lstrip('/')} {st.get('Status')} (exit code "
+                           f"{st.get('ExitCode')}) instead of becoming {'/'.join(states)}")
+        return data
 
     # -- the base image --------------------------------------------------------------------------------------
     def ensure_base(self, wanted: str | None = None) -> str:
         """`wanted` (--base-image) or busybox:latest, pulled when missing; with no registry, imported from the
         host's static busybox. Says which."""
-        candidates = [wanted] if wanted else [DEFAULT_BASE, BUILT_BASE]
+        built = self.image("base:1")
+        candidates = [wanted] if wanted else [DEFAULT_BASE, built]
         for ref in candidates:
             if self.daemon.inspect_image(ref) is not None:
                 self.base = ref
@@ -131,16 +181,17 @@ class Lab:
         if bb is None:
             raise LabError(f"cannot pull {DEFAULT_BASE} ({why}) and this host has no static busybox to build a base "
                            "from: install busybox-static, or give --base-image an image the daemon has")
-        repo, tag = BUILT_BASE.rsplit(":", 1)
+        repo, tag = built.rsplit(":", 1)
         try:
             self.daemon.import_image(repo, tag, busybox_rootfs(bb), ["ENV PATH=/bin", 'CMD ["/bin/sh"]',
-                                                                     f"LABEL {TRAINING_LABEL}=base"])
+                                                                     f"LABEL {TRAINING_LABEL}=base",
+                                                                     f"LABEL {INSTANCE_LABEL}={self.instance}"])
         except ApiError as exc:
             raise LabError(f"cannot import the base image: {exc}") from None
-        self.say(f"no registry reachable ({why[:120]}); built the base image {BUILT_BASE} from this host's static "
+        self.say(f"no registry reachable ({why[:120]}); built the base image {built} from this host's static "
                  f"busybox ({bb})")
-        self.base = BUILT_BASE
-        return BUILT_BASE
+        self.base = built
+        return built
 
 
 # -- scenarios: one per container playbook --------------------------------------------------------------------
@@ -194,13 +245,13 @@ def arch_mismatch(lab: Lab, name: str) -> None:
     other, elf = ("amd64", x86_64_elf()) if arch in ("aarch64", "arm64") else ("arm64", aarch64_elf())
     tag = lab.image(f"{other}-only:1")
     archive = image_archive(tag, {"app/server": elf}, {"Env": ["PATH=/bin"], "Cmd": ["/app/server"],
-                                                       "Labels": {TRAINING_LABEL: "arch-mismatch"}},
+                                                       "Labels": lab.labels("arch-mismatch")},
                             architecture=other, created_by=f"COPY server /app/server  # a {other} binary")
     try:
         lab.daemon.load_image(archive)
     except ApiError as exc:
         raise LabError(f"cannot load {tag}: {exc}") from None
-    cid, _ = lab.run(name, "arch-mismatch", None, image=tag)
+    cid, _ = lab.run(name, "arch-mismatch", None, image=tag, may_fail_to_start=True)  # exec format error
     lab.wait(cid, _exited, f"{name} to fail")
 
 
@@ -216,7 +267,8 @@ def missing_library(lab: Lab, name: str) -> None:
 
 
 def command_not_found(lab: Lab, name: str) -> None:
-    cid, _ = lab.run(name, "command-not-found", ["node", "server.js"])  # the daemon refuses: not in $PATH
+    cid, _ = lab.run(name, "command-not-found", ["node", "server.js"],  # the daemon refuses: not in $PATH
+                     may_fail_to_start=True)
     lab.wait(cid, lambda d: (d.get("State") or {}).get("ExitCode") in (126, 127), f"{name} to fail")
 
 
@@ -224,7 +276,7 @@ def port_conflict(lab: Lab, name: str) -> None:
     port = free_port()
     holder, _ = lab.run(f"{name}-holder", "port-conflict", ["sleep", "86400"], port=port, good=True)
     lab.wait_state(holder, "healthy", "running")
-    cid, _ = lab.run(name, "port-conflict", ["sleep", "86400"], port=port, good=True)
+    cid, _ = lab.run(name, "port-conflict", ["sleep", "86400"], port=port, good=True, may_fail_to_start=True)
     lab.wait(cid, lambda d: "allocated" in (d.get("State") or {}).get("Error", ""), f"{name} to fail on its port")
 
 
@@ -310,24 +362,46 @@ def up(lab: Lab, ids: list[str] | None = None, base_image: str | None = None,
     made = []
     for sid in ids or list(SCENARIOS):
         start = time.monotonic()
-        SCENARIOS[sid].make(lab, lab.name(sid))
+        try:
+            SCENARIOS[sid].make(lab, lab.name(sid))
+        except LabError as exc:
+            raise LabError(f"{sid}: {exc}") from None
         made.append(lab.name(sid))
         if progress:
             progress(sid, time.monotonic() - start)
     return made
 
 
-def down(daemon: Daemon, pulled: list[str] = ()) -> tuple[list[str], list[str], list[str]]:
-    """Remove every container, then every image, that carries the lab label, then what `up` pulled (if nothing
-    else uses it). Returns (containers removed, images removed, what could not be removed and why)."""
+def _mine(rows: list[dict], instance: str) -> list[dict]:
+    """The rows (containers or images) of this instance. An object of a lab made before instances existed (no
+    instance label) is the default instance's only when it is named like the default lab's (`lab-...`,
+    `troubleshoot-lab/...`): never a test run's, which used to carry the bare lab label too."""
+    out = []
+    for r in rows:
+        labels = r.get("Labels") or {}
+        if INSTANCE_LABEL in labels:
+            if labels[INSTANCE_LABEL] == instance:
+                out.append(r)
+        elif instance == DEFAULT_INSTANCE and TRAINING_LABEL in labels and (
+                any(n.lstrip("/").startswith("lab-") for n in r.get("Names") or ())
+                or any(t.startswith("troubleshoot-lab/") for t in r.get("RepoTags") or ())):
+            out.append(r)
+    return out
+
+
+def down(daemon: Daemon, pulled: list[str] = (), instance: str = DEFAULT_INSTANCE) -> tuple[list[str], list[str], list[str]]:
+    """Remove every container, then every image (dangling ones too), of this lab instance, then what its `up`
+    pulled (if nothing else uses it). Other instances' objects are never touched. Returns (containers removed,
+    images removed, what could not be removed and why)."""
+    check_instance(instance)
     containers, images, kept = [], [], []
-    for row in daemon.list_containers(all=True, label=TRAINING_LABEL):
+    for row in _mine(daemon.list_containers(all=True, label=TRAINING_LABEL), instance):
         try:
             if daemon.remove_container(row["Id"]):
                 containers.append(((row.get("Names") or ["/?"])[0]).lstrip("/"))
         except ApiError as exc:
             kept.append(f"container {row['Id'][:12]}: {exc}")
-    rows = daemon.list_images(label=TRAINING_LABEL)
+    rows = _mine(daemon.list_images(label=TRAINING_LABEL), instance)
     in_use = {r.get("Image") for r in daemon.list_containers(all=True)}
     # images built on the base go before it (the daemon refuses to remove a parent with children)
     for ref, row in [(r["Id"], r) for r in sorted(rows, key=lambda r: (r.get("Labels") or {}).get(TRAINING_LABEL) == "base")] + \
@@ -448,23 +522,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def state_file() -> str:
+def state_file(instance: str = DEFAULT_INSTANCE) -> str:
     from platformdirs import user_data_dir
-    return os.path.join(user_data_dir("troubleshoot"), "lab.json")
+    return os.path.join(user_data_dir("troubleshoot"),
+                        "lab.json" if instance == DEFAULT_INSTANCE else f"lab-{check_instance(instance)}.json")
 
 
-def load_state() -> dict:
+def load_state(instance: str = DEFAULT_INSTANCE) -> dict:
     try:
-        with open(state_file(), encoding="utf-8") as f:
+        with open(state_file(instance), encoding="utf-8") as f:
             return json.load(f)
     except (OSError, ValueError):
         return {}
 
 
-def save_state(state: dict) -> None:
-    path = state_file()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(state, f)
+def save_state(state: dict, instance: str = DEFAULT_INSTANCE) -> None:
+    from .files import private_dir, write_private
+    path = state_file(instance)
+    private_dir(os.path.dirname(path))
+    write_private(path, json.dumps(state))
 
 

@@ -1,21 +1,33 @@
 """The training lab as a newcomer uses it: `lab up` makes a real broken container per scenario, `scan` ranks each
-one's own playbook first, a snapshot of it diagnoses identically with no daemon, and `lab down` leaves nothing."""
+one's own playbook first, a snapshot of it diagnoses identically with no daemon, and `lab down` leaves nothing.
+
+The daemon is shared (a user's own lab, other test runs): every test here works in this run's own lab instance
+(LAB_INSTANCE), and a user's lab must survive its `lab down`."""
+import io
 import json
+import tarfile
+import time
 
 import pytest
 
-from tests.engine import docker
+from tests.engine import BASE, LAB_INSTANCE, PREFIX, docker, ensure_base
 from tests.integration.conftest import run_cli
-from troubleshoot.lab import SCENARIOS
+from troubleshoot.lab import INSTANCE_LABEL, SCENARIOS
 
 pytestmark = pytest.mark.engine
+LAB = f"lab-{LAB_INSTANCE}-"  # the names `lab up --instance LAB_INSTANCE` gives
+USER = f"{LAB_INSTANCE}-user"  # "a user's" lab, on the same daemon
 
 
-def everything() -> tuple[set[str], set[str]]:
-    """Every container and every image (intermediate ones included) on the daemon."""
-    containers = set(docker("ps", "-aq", "--no-trunc").stdout.decode().split())
-    images = set(docker("images", "-aq", "--no-trunc").stdout.decode().split())
-    return containers, images
+def instance_objects(instance: str) -> tuple[set[str], set[str]]:
+    """Every container and image (dangling and intermediate ones included) of a lab instance."""
+    label = f"label={INSTANCE_LABEL}={instance}"
+    return (set(docker("ps", "-aq", "--no-trunc", "--filter", label).stdout.decode().split()),
+            set(docker("images", "-aq", "--no-trunc", "--filter", label).stdout.decode().split()))
+
+
+def lab(*args: str, instance: str = LAB_INSTANCE, timeout: int = 600):
+    return run_cli("lab", *args, "--instance", instance, timeout=timeout)
 
 
 def findings_by_container(doc: dict) -> dict[str, list[str]]:
@@ -27,25 +39,24 @@ def findings_by_container(doc: dict) -> dict[str, list[str]]:
 
 
 def test_lab_up_scan_snapshot_down(engine, tmp_path):
-    run_cli("lab", "down")  # a lab left by an interrupted run
-    before = everything()
-    up = run_cli("lab", "up", timeout=600)  # no --base-image: no registry here, so the base is built from busybox
+    lab("down")  # a lab left by an interrupted run
+    up = lab("up")  # no --base-image: no registry here, so the base is built from busybox
     try:
         assert up.returncode == 0, up.stderr
         assert "static busybox" in up.stdout or "pulled" in up.stdout or "busybox:latest" not in up.stdout
         labelled = docker("ps", "-a", "--filter", "label=troubleshoot.lab", "--format", "{{.Names}}").stdout.decode().split()
-        assert {f"lab-{s}" for s in SCENARIOS} <= set(labelled)
+        assert {f"{LAB}{s}" for s in SCENARIOS} <= set(labelled)
 
-        live = run_cli("scan", "--json", "lab-")
+        live = run_cli("scan", "--json", LAB)
         assert live.returncode == 1, live.stderr
         live_doc = json.loads(live.stdout)
         ranked = findings_by_container(live_doc)
-        wrong = {f"lab-{s}": ranked.get(f"lab-{s}") for s in SCENARIOS if (ranked.get(f"lab-{s}") or [None])[0] != s}
+        wrong = {f"{LAB}{s}": ranked.get(f"{LAB}{s}") for s in SCENARIOS if (ranked.get(f"{LAB}{s}") or [None])[0] != s}
         assert wrong == {}, f"lab containers whose own playbook is not ranked first: {wrong}"
         assert all(c["training"] for c in live_doc["containers"]), "lab containers are marked as training"
 
         snap = tmp_path / "lab.json"
-        made = run_cli("snapshot", "-o", str(snap), "lab-")
+        made = run_cli("snapshot", "-o", str(snap), LAB)
         assert made.returncode == 0, made.stderr
         text = snap.read_text()
         for secret in ("tok_live_7f3a9c2b1e", "hunter2-prod"):  # the secrets-in-image scenario's values
@@ -64,7 +75,52 @@ def test_lab_up_scan_snapshot_down(engine, tmp_path):
                [f for f in live_doc["findings"] if f["container"] in frozen]
         assert [c["name"] for c in rec_doc["containers"]] == [c["name"] for c in live_doc["containers"]]
     finally:
-        down = run_cli("lab", "down")
+        down = lab("down")
     assert down.returncode == 0, down.stderr
     assert "removed" in down.stdout
-    assert everything() == before, "lab down must remove exactly what lab up made"
+    assert instance_objects(LAB_INSTANCE) == (set(), set()), "lab down must remove every container and image it made"
+
+
+def test_a_users_lab_survives_the_test_instances_lab_down(engine):
+    """A test run's `lab down` once removed a user's lab mid-walkthrough: now each lab is an instance."""
+    ensure_base()
+    try:
+        user = lab("up", "--base-image", BASE, "crashed", instance=USER)
+        assert user.returncode == 0, user.stderr
+        users = instance_objects(USER)
+        ours = lab("up", "--base-image", BASE, "crashed", "image-drift")  # image-drift leaves a dangling image
+        assert ours.returncode == 0, ours.stderr
+        assert len(instance_objects(LAB_INSTANCE)[1]) >= 2  # the rebuilt tag and the one the container still runs
+        down = lab("down")
+        assert down.returncode == 0, down.stderr
+        assert instance_objects(LAB_INSTANCE) == (set(), set())
+        assert instance_objects(USER) == users, "the user's lab must survive another instance's `lab down`"
+        name = docker("inspect", "-f", "{{.Name}}", *users[0]).stdout.decode().split()
+        assert name == [f"/lab-{USER}-crashed"]
+    finally:
+        lab("down", instance=USER)
+    assert instance_objects(USER) == (set(), set())
+
+
+def test_a_scenario_the_daemon_cannot_start_fails_at_once_with_its_reason(engine):
+    """A base image with no shell: the daemon refuses to start `sh -c ...`. `lab up` says so in one line naming the
+    scenario and the daemon's reason, at once (it used to wait 60 s, then say it timed out)."""
+    image = f"{PREFIX}no-shell:1"
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as tar:
+        info = tarfile.TarInfo("README")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    docker("import", "-", image, input=layer.getvalue())
+    start = time.monotonic()
+    up = lab("up", "--base-image", image, "exits-immediately", timeout=120)
+    took = time.monotonic() - start
+    try:
+        assert up.returncode == 1, up.stdout + up.stderr
+        lines = up.stderr.strip().splitlines()
+        assert len(lines) == 1, up.stderr
+        assert lines[0].startswith(f"troubleshoot: exits-immediately: the daemon cannot start {LAB}exits-immediately: ")
+        assert "executable file not found" in lines[0] or "no such file" in lines[0], lines[0]
+        assert took < 30, f"took {took:.0f}s: a refusal must not wait for a timeout"
+    finally:
+        lab("down")

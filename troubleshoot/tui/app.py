@@ -263,12 +263,13 @@ class TroubleshootApp(App):
     def run_interactive(self, argv: list[str]) -> None:
         """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it."""
         import subprocess
+        why = self.backend.refusal(argv)  # e.g. not a docker command, for a daemon on another machine
+        if why:
+            self.notify(why, severity="error", timeout=10)
+            return
+        env = self.backend.command_env(argv)  # the one builder of DOCKER_HOST (daemon.docker_env)
         with self.suspend():
             print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
-            env = None
-            if argv and argv[0] == "docker" and self.backend.live:
-                import os
-                env = {**os.environ, "DOCKER_HOST": self.backend.label}
             try:
                 subprocess.run(argv, env=env)
             except OSError as exc:

@@ -167,14 +167,15 @@ class WalkthroughScreen(Screen):
         self.app.push_screen(NoteScreen(self.app.rows[self.cid].name if self.cid in self.app.rows else "?"), saved)
 
     def action_export(self) -> None:
-        from ...incidents import reports_dir
+        from ...files import write_private
+        from ...incidents import private_data_dir, reports_dir
         if self.incident_log is None:
             self.notify("no incident record to export", severity="error")
             return
         path = reports_dir() / f"{self.incident_log.id}.md"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render_rca(self.incident_log.read(), self.app.catalog), encoding="utf-8")
+            private_data_dir(path.parent)
+            write_private(path, render_rca(self.incident_log.read(), self.app.catalog))
         except OSError as exc:
             self.notify(f"cannot write the RCA: {exc}", severity="error")
             return
