@@ -35,12 +35,24 @@ def parse(path: Path) -> list[Instruction]:
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:
-        raise DockerfileError(f"{path}: not a Dockerfile: {' '.join(str(exc).split())}") from None
+        raise DockerfileError(f"{path}: not a Dockerfile: {clean_text(' '.join(str(exc).split()))}") from None
     # A Dockerfile is untrusted text (a repository under review): every string that may be printed is cleaned here,
     # where it enters, of every terminal control (OSC 52, CSI 6n, 8-bit C1, bidi overrides...).
     return [Instruction(clean_text(c.cmd.upper()), tuple(clean_text(v) for v in c.value), c.start_line,
                         clean_text(c.original, keep_newlines=True), tuple(clean_text(f) for f in c.flags), c.json)
             for c in commands]
+
+
+def source_lines(path: Path) -> list[str]:
+    """The Dockerfile's lines as they may be printed beside a finding: cleaned of terminal controls, secrets
+    masked. (The file is untrusted text: this and `parse` are where it enters.)"""
+    from .clean import clean_text
+    from .core.secrets import mask_text
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [mask_text(clean_text(line)) for line in text.splitlines()]
 
 
 def review_path(path: str | Path) -> tuple[Path, list[DockerfileFinding]]:

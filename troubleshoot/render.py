@@ -157,10 +157,8 @@ def lab_table(scenarios, not_in_lab) -> Table:
 
 def print_dockerfile(console: Console, file, findings) -> None:
     """Each finding: severity, line, what is wrong, and the fixed fragment."""
-    try:
-        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
+    from .dockerfile import source_lines
+    lines = source_lines(file)
     if not findings:
         console.print(Text(f"{file}: no findings", style="green"))
         return
@@ -169,7 +167,7 @@ def print_dockerfile(console: Console, file, findings) -> None:
         head = badge(f.severity) + Text(f" {f.rule}", style="bold") + Text(f"  line {f.line}", style="dim")
         body: list = [Text(f.message)]
         if 0 < f.line <= len(lines):
-            body.append(Text(f"  {f.line:>3} | ", style="dim") + Text(mask_text(lines[f.line - 1]), style="yellow"))
+            body.append(Text(f"  {f.line:>3} | ", style="dim") + Text(lines[f.line - 1], style="yellow"))
         body.append(Text("fix:", style="bold"))
         body.append(Text("  " + f.fix.rstrip().replace("\n", "\n  "), style="green"))
         console.print(Panel(Group(*body), title=head, title_align="left", expand=True))
