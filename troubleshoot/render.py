@@ -113,8 +113,7 @@ def playbook_table(catalog: Catalog) -> Table:
 def _steps(title: str, steps: tuple[Step, ...]) -> list:
     out: list = [Text(title, style="bold underline")]
     for i, s in enumerate(steps, 1):
-        mark = "changes" if s.changes else ("interactive" if s.interactive else "read-only")
-        out.append(Text(f"{i}. ") + Text(s.title) + Text(f"  ({mark})", style="dim"))
+        out.append(Text(f"{i}. ") + Text(s.title) + Text(f"  ({s.kind})", style="red" if s.is_change else "dim"))
         if s.run:
             out.append(Text("   $ ", style="dim") + Text(s.run_text, style="cyan"))
         if s.dockerfile:
