@@ -11,10 +11,12 @@ import time
 from datetime import datetime, timezone
 from functools import partial
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
-from textual.worker import get_current_worker
+from textual.content import Content
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backend import Backend, BackendError, Row
 from ..core.diagnose import Finding, diagnose_container, diagnose_host
@@ -26,6 +28,21 @@ from .screens.help import HelpScreen
 BATCH = 25  # inspects per message while the first screen fills in
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
                  "rename", "update", "health_status"}
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of what it says."""
+    text = str(exc).strip().splitlines()
+    return (f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)[:300]
+
+
+def literal(message: object) -> Content:
+    """A toast's text exactly as given: a str is never read as markup (`[@click=app.quit]` stays those characters)."""
+    if isinstance(message, Content):
+        return message
+    if isinstance(message, Text):
+        return Content.from_rich_text(message)
+    return Content(str(message))
 
 
 class ContainerCommands(Provider):
@@ -337,10 +354,22 @@ class TroubleshootApp(App):
             return
         found = self.findings.get(cid) or []
         if not found:
-            self.notify(f"{self.rows[cid].name}: nothing found to walk through")
+            self.notify(Text(self.rows[cid].name) + Text(": nothing found to walk through"))
             return
         pb = self.catalog.get(found[0].playbook_id)
         self.push_screen(WalkthroughScreen(cid, found[0], pb))
+
+    def notify(self, message, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast in the app comes through here (screens' and widgets' notify call the app's): its text is
+        literal, whatever it carries (a container name, a log line, an error), so markup in it can neither act
+        (`[@click=app.quit]`) nor hide it (`bad[/]name`). `markup` is ignored on purpose."""
+        super().notify(literal(message), title=str(title), severity=severity, timeout=timeout, markup=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that fails (not a daemon error: those are handled where they happen) says so in one line."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(Text(f"{event.worker.group} failed: {one_line(event.worker.error)}"), severity="error")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
