@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from functools import partial
 
 from rich.text import Text
-from textual.app import App
+from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.content import Content
@@ -232,27 +232,48 @@ class TroubleshootApp(App):
         self._worker(partial(self._run_step, screen, item, argv), group="steps")
 
     def _run_step(self, screen, item, argv: list[str]) -> None:
+        """Whatever goes wrong, the step ends: shown and recorded as failed, never left "running…"."""
+        failed = ""
         try:
             out = self.backend.run(argv)
             code, lines = out.exit_code, out.lines
         except BackendError as exc:
-            code, lines = 1, (str(exc),)
-        self.call_from_thread(screen.step_finished, item, code, lines)
+            code, failed = 1, str(exc)
+            lines = (failed,)
+        except Exception as exc:  # noqa: BLE001 - a bug or an unexpected fault must still reach the screen
+            code, failed = 1, one_line(exc)
+            lines = (f"troubleshoot could not run it: {failed}",)
+        self.call_from_thread(screen.step_finished, item, code, lines, failed)
 
-    def run_interactive(self, argv: list[str]) -> None:
-        """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it."""
+    def run_interactive(self, argv: list[str]) -> tuple[int, str]:
+        """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it.
+        Returns the command's own exit code, and why it failed when troubleshoot could not run it at all."""
+        import os
         import subprocess
-        with self.suspend():
-            print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
-            env = None
-            if argv and argv[0] == "docker" and self.backend.live:
-                import os
-                env = {**os.environ, "DOCKER_HOST": self.backend.label}
-            try:
-                subprocess.run(argv, env=env)
-            except OSError as exc:
-                print(f"cannot run {argv[0]}: {exc}")
-                time.sleep(2)
+        if not self.backend.live:
+            return 1, "recorded data: nothing runs here"
+        env = None
+        if argv and argv[0] == "docker":
+            env = {**os.environ, "DOCKER_HOST": self.backend.label}
+            env.pop("DOCKER_CONTEXT", None)
+        try:
+            with self.suspend():
+                print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
+                try:
+                    code = subprocess.run(argv, env=env).returncode
+                except OSError as exc:
+                    print(f"cannot run {argv[0]}: {exc}", flush=True)
+                    time.sleep(2)
+                    return 127, f"cannot run {argv[0]}: {exc.strerror or exc}"
+                if code != 0:  # keep the command's error on screen until it is read
+                    print(f"(exit {code}) press Enter to return to troubleshoot", flush=True)
+                    try:
+                        input()
+                    except (EOFError, OSError):
+                        pass
+                return code, ""
+        except SuspendNotSupported:
+            return 1, "this terminal cannot be handed over to an interactive command"
 
     # -- messages --------------------------------------------------------------------------------------------
     def on_rows_loaded(self, message: RowsLoaded) -> None:
