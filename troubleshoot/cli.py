@@ -109,7 +109,7 @@ def cmd_scan(args) -> int:
 
 
 def cmd_playbooks(args) -> int:
-    from .core.playbooks import load_catalog, load_file, playbook_files
+    from .core.playbooks import load_file, playbook_files
     from .render import playbook_detail, playbook_table
     out, err = _consoles()
     if args.action == "validate":

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlencode
 
-from .clean import MAX_LINE, clean_json, clean_line, clean_text, loads_clean
+from .clean import MAX_LINE, clean_line, clean_text, loads_clean
 from .core.detectors.image_tag import parse_ref
 from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core import schema

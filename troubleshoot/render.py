@@ -11,7 +11,6 @@ from rich.text import Text
 from .core.commands import UnsafeValue, placeholder_values, render
 from .core.diagnose import Finding, Report
 from .core.playbooks import Catalog, Playbook, Step
-from .core.secrets import mask_text
 from .core.signals import human_bytes, human_seconds
 
 # One place for severity and state looks: the CLI and the app both use these.
@@ -113,8 +112,7 @@ def playbook_table(catalog: Catalog) -> Table:
 def _steps(title: str, steps: tuple[Step, ...]) -> list:
     out: list = [Text(title, style="bold underline")]
     for i, s in enumerate(steps, 1):
-        mark = "changes" if s.changes else ("interactive" if s.interactive else "read-only")
-        out.append(Text(f"{i}. ") + Text(s.title) + Text(f"  ({mark})", style="dim"))
+        out.append(Text(f"{i}. ") + Text(s.title) + Text(f"  ({s.kind})", style="red" if s.is_change else "dim"))
         if s.run:
             out.append(Text("   $ ", style="dim") + Text(s.run_text, style="cyan"))
         if s.dockerfile:

@@ -115,12 +115,43 @@ def test_interactive_step_gets_the_terminal_and_the_app_comes_back(terminal):
             time.sleep(0.3)
         wait_screen("Run the probe by hand from inside")
         tmux("send-keys", "-t", SESSION, "r")
+        wait_screen("Run this diagnose step on")  # a shell in the container can change anything: it asks first
+        tmux("send-keys", "-t", SESSION, "y")
         wait_screen("exit the command to return to troubleshoot")
         tmux("send-keys", "-t", SESSION, "-l", "echo INSIDE-$((40+2)) $(hostname)\r")
         wait_screen("INSIDE-42")
-        tmux("send-keys", "-t", SESSION, "-l", "exit\r")
+        tmux("send-keys", "-t", SESSION, "-l", "exit 0\r")
         shown = wait_screen("[x] 3. Run the probe by hand from inside")
-        assert "(ran in the terminal)" in shown
+        assert "(ran in the terminal)" in shown and "exit 0" in shown
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_an_interactive_step_that_fails_shows_its_real_exit_code(terminal, tmp_path):
+    """`docker exec -it` on a stopped container fails in the terminal: the step says so (its real exit code), on
+    screen and in the incident record, instead of `exit 0`."""
+    name = create("missing-env")  # exited: nothing to exec into
+    data = tmp_path / "data"
+    try:
+        launch_filtered_to(name, "exited", env={"XDG_DATA_HOME": str(data)})
+        open_walkthrough("List the variables the container really has")
+        for _ in range(2):
+            tmux("send-keys", "-t", SESSION, "Down")
+            time.sleep(0.3)
+        wait_screen("Check the environment from inside")
+        tmux("send-keys", "-t", SESSION, "r")
+        wait_screen("Run this diagnose step on")
+        tmux("send-keys", "-t", SESSION, "y")
+        shown = wait_screen("press Enter to return to troubleshoot")  # the command's own error stays readable
+        assert "is not running" in shown
+        code = int(re.search(r"\(exit (\d+)\) press Enter", shown).group(1))
+        assert code != 0
+        tmux("send-keys", "-t", SESSION, "Enter")
+        shown = wait_screen(lambda s: "[x] 3. Check the environment from inside" in s and f"exit {code}" in s)
+        assert "exit 0" not in shown
+        records = list((data / "troubleshoot" / "incidents").glob("*.jsonl"))
+        steps = [e for e in map(json.loads, records[0].read_text().splitlines()) if e["kind"] == "step"]
+        assert steps[-1]["exit_code"] == code
     finally:
         docker("rm", "-f", name, check=False)
 

@@ -16,6 +16,7 @@ import yaml
 
 from ..clean import clean_text
 from .match import Expr, MatchError, compile_expr
+from .readonly import change_reason
 from .signals import REGISTRY, _load_detectors
 
 SEVERITIES = ("critical", "warning", "info")
@@ -50,6 +51,36 @@ class Step:
     @property
     def run_text(self) -> str:
         return shlex.join(self.run)
+
+    @property
+    def change_reason(self) -> str:
+        """Why running this step may change something; "" when it is read-only. The one rule every gate uses: the
+        command itself (`core/readonly.py`) AND the playbook must both say read-only. A playbook's labels
+        (`changes: true`, `read_only: false`, `interactive: true`) can only make a step stricter, never looser."""
+        if not self.run:
+            return ""  # nothing runs (a Dockerfile fragment, a guide)
+        if self.interactive:
+            return "interactive: it gets a terminal, where anything can be typed"
+        if self.changes:
+            return "the playbook says it changes the system"
+        if not self.read_only:
+            return "the playbook marks it read_only: false"
+        return change_reason(self.run)
+
+    @property
+    def is_change(self) -> bool:
+        return bool(self.change_reason)
+
+    @property
+    def kind(self) -> str:
+        """What the step's label says: read-only only when it is."""
+        if not self.run:
+            return "guide"
+        if self.interactive:
+            return "interactive"
+        if self.changes:
+            return "changes"
+        return "may change" if self.is_change else "read-only"
 
     @property
     def needs_input(self) -> bool:

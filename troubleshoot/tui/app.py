@@ -12,10 +12,11 @@ from datetime import datetime, timezone
 from functools import partial
 
 from rich.text import Text
-from textual.app import App
+from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
-from textual.worker import get_current_worker
+from textual.content import Content
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backend import Backend, BackendError, Row
 from ..core.diagnose import Finding, diagnose_container, diagnose_host
@@ -27,6 +28,21 @@ from .screens.help import HelpScreen
 BATCH = 25  # inspects per message while the first screen fills in
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
                  "rename", "update", "health_status"}
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of what it says."""
+    text = str(exc).strip().splitlines()
+    return (f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)[:300]
+
+
+def literal(message: object) -> Content:
+    """A toast's text exactly as given: a str is never read as markup (`[@click=app.quit]` stays those characters)."""
+    if isinstance(message, Content):
+        return message
+    if isinstance(message, Text):
+        return Content.from_rich_text(message)
+    return Content(str(message))
 
 
 class ContainerCommands(Provider):
@@ -253,28 +269,47 @@ class TroubleshootApp(App):
         self._worker(partial(self._run_step, screen, item, argv), group="steps")
 
     def _run_step(self, screen, item, argv: list[str]) -> None:
+        """Whatever goes wrong, the step ends: shown and recorded as failed, never left "running…"."""
+        failed = ""
         try:
             out = self.backend.run(argv)
             code, lines = out.exit_code, out.lines
         except BackendError as exc:
-            code, lines = 1, (str(exc),)
-        self.call_from_thread(screen.step_finished, item, code, lines)
+            code, failed = 1, str(exc)
+            lines = (failed,)
+        except Exception as exc:  # noqa: BLE001 - a bug or an unexpected fault must still reach the screen
+            code, failed = 1, one_line(exc)
+            lines = (f"troubleshoot could not run it: {failed}",)
+        self.call_from_thread(screen.step_finished, item, code, lines, failed)
 
-    def run_interactive(self, argv: list[str]) -> None:
-        """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it."""
+    def run_interactive(self, argv: list[str]) -> tuple[int, str]:
+        """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it.
+        Returns the command's own exit code, and why it failed when troubleshoot could not run it at all."""
         import subprocess
+        if not self.backend.live:
+            return 1, "recorded data: nothing runs here"
         why = self.backend.refusal(argv)  # e.g. not a docker command, for a daemon on another machine
         if why:
-            self.notify(why, severity="error", timeout=10)
-            return
+            return 1, why
         env = self.backend.command_env(argv)  # the one builder of DOCKER_HOST (daemon.docker_env)
-        with self.suspend():
-            print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
-            try:
-                subprocess.run(argv, env=env)
-            except OSError as exc:
-                print(f"cannot run {argv[0]}: {exc}")
-                time.sleep(2)
+        try:
+            with self.suspend():
+                print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
+                try:
+                    code = subprocess.run(argv, env=env).returncode
+                except OSError as exc:
+                    print(f"cannot run {argv[0]}: {exc}", flush=True)
+                    time.sleep(2)
+                    return 127, f"cannot run {argv[0]}: {exc.strerror or exc}"
+                if code != 0:  # keep the command's error on screen until it is read
+                    print(f"(exit {code}) press Enter to return to troubleshoot", flush=True)
+                    try:
+                        input()
+                    except (EOFError, OSError):
+                        pass
+                return code, ""
+        except SuspendNotSupported:
+            return 1, "this terminal cannot be handed over to an interactive command"
 
     # -- messages --------------------------------------------------------------------------------------------
     def on_rows_loaded(self, message: RowsLoaded) -> None:
@@ -376,10 +411,22 @@ class TroubleshootApp(App):
             return
         found = self.findings.get(cid) or []
         if not found:
-            self.notify(f"{self.rows[cid].name}: nothing found to walk through")
+            self.notify(Text(self.rows[cid].name) + Text(": nothing found to walk through"))
             return
         pb = self.catalog.get(found[0].playbook_id)
         self.push_screen(WalkthroughScreen(cid, found[0], pb))
+
+    def notify(self, message, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast in the app comes through here (screens' and widgets' notify call the app's): its text is
+        literal, whatever it carries (a container name, a log line, an error), so markup in it can neither act
+        (`[@click=app.quit]`) nor hide it (`bad[/]name`). `markup` is ignored on purpose."""
+        super().notify(literal(message), title=str(title), severity=severity, timeout=timeout, markup=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that fails (not a daemon error: those are handled where they happen) says so in one line."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(Text(f"{event.worker.group} failed: {one_line(event.worker.error)}"), severity="error")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

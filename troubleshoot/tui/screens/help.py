@@ -17,8 +17,8 @@ KEYS = [
     ("i", "image: read its layers (wasted bytes, build tools, secret files)"),
     ("ctrl+p", "command palette"), ("q", "quit"),
     ("Walkthrough", ""),
-    ("↑ ↓", "select a step"), ("r", "run the step (read-only: at once; interactive: in the terminal; "
-                                     "fix: after confirmation)"),
+    ("↑ ↓", "select a step"), ("r", "run the step (read-only: at once; anything else, interactive ones "
+                                     "included: after confirmation, never with --read-only)"),
     ("c", "copy the step's command (terminal clipboard, works over SSH)"), ("v", "re-check the container"),
     ("n", "add a note to the incident record"), ("e", "export the RCA (Markdown) from the incident record"),
     ("escape", "back to the board"),

@@ -18,6 +18,7 @@ from ...core.incident import stamp, describe, known_secrets, note_event, opened_
 from ...core.secrets import mask_known
 from ...core.match import All, AnyOf, Condition, Not
 from ...core.playbooks import Playbook
+from ...core.readonly import change_reason
 from ...core.signals import container_signals
 from ..messages import StateChanged
 from ..rows import badge
@@ -83,19 +84,21 @@ class WalkthroughScreen(Screen):
         for section, steps in (("diagnose", pb.diagnose), ("fix", pb.fix), ("verify", pb.verify)):
             for step in steps:
                 number += 1
-                command, why = None, ""
+                command, why, reason = None, "", step.change_reason
                 if step.run:
                     try:
-                        command = shlex.join(render(step, values))
+                        argv = render(step, values)
+                        command = shlex.join(argv)
+                        reason = reason or change_reason(argv)  # the filled-in command must pass the rule too
                     except UnsafeValue as exc:
                         why = f"cannot fill this command: {exc}"
                     if step.needs_input:
                         why = "fill in the <...> values yourself: copy it (c), it is never run as is"
-                    elif step.changes and app.read_only:
-                        why = "--read-only: shown, not runnable"
                     elif not app.backend.live:
                         why = "recorded data: no daemon to run it on"
-                items.append(StepItem(step, section, number, command, why, pattern))
+                    elif reason and app.read_only:
+                        why = f"--read-only: shown, not runnable (it may change something: {reason})"
+                items.append(StepItem(step, section, number, command, why, pattern, reason))
         with VerticalScroll(id="wt-body"):
             yield ListView(*items, id="steps")
             tail: list = []
@@ -125,7 +128,7 @@ class WalkthroughScreen(Screen):
                                              self.app.clock(), app.backend.label))
         except OSError as exc:
             self.incident_log = None
-            self.notify(f"the incident record cannot be written: {exc}", severity="error")
+            self.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
 
     def record(self, event: dict) -> None:
@@ -134,13 +137,16 @@ class WalkthroughScreen(Screen):
         try:
             self.incident_log.append(event)
         except OSError as exc:
-            self.notify(f"the incident record cannot be written: {exc}", severity="error")
+            self.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
 
-    def record_step(self, item: StepItem, exit_code: int | None, lines: tuple[str, ...]) -> None:
-        self.record(step_event(self.app.clock(), item.section, item.number, item.step.title,
-                               item.command or item.step.run_text, exit_code, lines, self.secrets,
-                               confirmed=item.step.changes))
+    def record_step(self, item: StepItem, exit_code: int | None, lines: tuple[str, ...], failed: str = "") -> None:
+        event = step_event(self.app.clock(), item.section, item.number, item.step.title,
+                           item.command or item.step.run_text, exit_code, lines, self.secrets,
+                           confirmed=item.is_change)  # every change ran only after the dialog
+        if failed:
+            event["failed"] = mask_known(failed, self.secrets)
+        self.record(event)
 
     def _show_timeline(self) -> None:
         box = self.query_one("#wt-timeline", Static)
@@ -177,11 +183,11 @@ class WalkthroughScreen(Screen):
             private_data_dir(path.parent)
             write_private(path, render_rca(self.incident_log.read(), self.app.catalog))
         except OSError as exc:
-            self.notify(f"cannot write the RCA: {exc}", severity="error")
+            self.notify(Text(f"cannot write the RCA: {exc}"), severity="error")
             return
         self.record({"at": stamp(self.app.clock()), "kind": "exported",
                      "path": str(path)})
-        self.notify(f"RCA written to {path}", timeout=8)
+        self.notify(Text(f"RCA written to {path}"), timeout=8)
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
         if event.item is not None:
@@ -201,7 +207,7 @@ class WalkthroughScreen(Screen):
         if not text:
             return
         self.app.copy_to_clipboard(text)
-        self.notify(f"copied: {text[:60]}")
+        self.notify(Text(f"copied: {text[:60]}"))
 
     def action_run_step(self) -> None:
         item = self.current
@@ -210,12 +216,16 @@ class WalkthroughScreen(Screen):
             self.notify("this step has no command to run", severity="warning")
             return
         if item.why_not or item.command is None:
-            self.notify(item.why_not or "this command cannot be rendered", severity="warning")
+            self.notify(Text(item.why_not or "this command cannot be rendered"), severity="warning")
+            return
+        if not app.backend.live:  # recorded data (a snapshot, the demo): nothing ever runs
+            self.notify("recorded data: no daemon to run it on", severity="warning")
             return
         argv = shlex.split(item.command)
-        if item.step.changes:
+        if item.is_change:  # one rule (Step.change_reason + the filled-in command): a change asks first
             if app.read_only:
-                self.notify("--read-only: fixes are not run", severity="error")
+                self.notify(Text(f"--read-only: not run (it may change something: {item.change_reason})"),
+                            severity="error")
                 return
             from .confirm import ConfirmScreen
 
@@ -224,24 +234,35 @@ class WalkthroughScreen(Screen):
                     self._run(item, argv)
                 else:
                     self.notify("not run")
-            app.push_screen(ConfirmScreen(f"Run this fix on {app.rows[self.cid].name}?", item.command), answered)
+            what = "fix" if item.section == "fix" else f"{item.section} step"
+            warning = ("This changes the system." if item.step.changes
+                       else f"This may change the system: {item.change_reason}.")
+            app.push_screen(ConfirmScreen(f"Run this {what} on {app.rows[self.cid].name}?", item.command, warning),
+                            answered)
             return
         self._run(item, argv)
 
     def _run(self, item: StepItem, argv: list[str]) -> None:
         if item.step.interactive:
-            self.app.run_interactive(argv)
-            item.set_output(0, ("(ran in the terminal)",))
-            self.record_step(item, None, ("(ran interactively in the terminal; its output is not recorded)",))
+            code, failed = self.app.run_interactive(argv)  # the command's own exit code
+            item.set_output(code, ("(ran in the terminal)",), failed)
+            self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
+            self.record_step(item, code, ("(ran interactively in the terminal; its output is not recorded)",)
+                             + ((f"failed: {failed}",) if failed else ()), failed)
+            if failed:
+                self.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
             return
         item.set_running()
         self.app.run_step(self, item, argv)
 
-    def step_finished(self, item: StepItem, exit_code: int, lines: tuple[str, ...]) -> None:
+    def step_finished(self, item: StepItem, exit_code: int, lines: tuple[str, ...], failed: str = "") -> None:
         lines = tuple(mask_known(line, self.secrets) for line in lines)  # its own secrets, never on screen
-        item.set_output(exit_code, lines)
+        failed = mask_known(failed, self.secrets)
+        item.set_output(exit_code, lines, failed)
+        if failed:
+            self.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
         self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
-        self.record_step(item, exit_code, lines)
+        self.record_step(item, exit_code, lines, failed)
 
     def action_recheck(self) -> None:
         self._rechecking = True

@@ -13,13 +13,16 @@ class StepItem(ListItem):
     """One playbook step in the walkthrough: checkbox, title, the exact command, what to look for, its output."""
 
     def __init__(self, step: Step, section: str, number: int, command: str | None, why_not: str = "",
-                 highlight: re.Pattern[str] | None = None) -> None:
+                 highlight: re.Pattern[str] | None = None, change_reason: str | None = None) -> None:
         super().__init__(classes=f"step -{section}")
         self.step = step
         self.section = section
         self.number = number
         self.command = command  # rendered (placeholders filled) or None when it cannot be
         self.why_not = why_not  # why it cannot run here (read-only mode, needs input, bad value...)
+        # why it may change something ("" when read-only): the step's rule, and the rendered command's
+        self.change_reason = step.change_reason if change_reason is None else change_reason
+        self.failed = ""  # troubleshoot itself failed to run it (not the command's own exit code)
         self.highlight = highlight
         self.done = False
         self.output: tuple[str, ...] = ()
@@ -31,9 +34,11 @@ class StepItem(ListItem):
     def _body(self):
         s = self.step
         mark = "[x]" if self.done else "[ ]"
-        kind = "changes" if s.changes else ("interactive" if s.interactive else ("read-only" if s.run else "guide"))
+        kind = s.kind
+        if kind == "read-only" and self.is_change:  # the rendered command is not read-only
+            kind = "may change"
         head = Text(f"{mark} {self.number}. ", style="bold") + Text(s.title, style="bold")
-        head.append(f"  ({kind})", style="red" if s.changes else "dim")
+        head.append(f"  ({kind})", style="red" if self.is_change else "dim")
         parts: list = [head]
         if self.command:
             parts.append(Text("    $ ", style="dim") + Text(self.command, style="cyan"))
@@ -46,14 +51,20 @@ class StepItem(ListItem):
         if self.why_not:
             parts.append(Text(f"    {self.why_not}", style="yellow"))
         if self.exit_code is not None:
-            parts.append(Text(f"    exit {self.exit_code}", style="green" if self.exit_code == 0 else "red"))
+            status = f"    exit {self.exit_code}" + (f" (failed: {self.failed})" if self.failed else "")
+            parts.append(Text(status, style="green" if self.exit_code == 0 and not self.failed else "red"))
             for line in self.output:
                 hit = bool(self.highlight and self.highlight.search(line))
                 parts.append(Text("    │ ", style="dim") + Text(line, style="bold yellow" if hit else ""))
         return Group(*parts)
 
-    def set_output(self, exit_code: int, lines: tuple[str, ...]) -> None:
+    @property
+    def is_change(self) -> bool:
+        return bool(self.change_reason)
+
+    def set_output(self, exit_code: int, lines: tuple[str, ...], failed: str = "") -> None:
         self.done = True
+        self.failed = failed
         self.exit_code = exit_code
         self.output = lines
         self.query_one(".step-body", Static).update(self._body())
