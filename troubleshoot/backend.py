@@ -32,6 +32,9 @@ class StepOutput:
     timed_out: bool = False
 
 
+PROBE_TIMEOUT = 10  # seconds: a daemon that does not list its containers in this time is shown as unreachable
+
+
 class BackendError(Exception):
     """The back end cannot answer now (daemon gone...); one line."""
 
@@ -50,6 +53,11 @@ class Backend:
 
     def rows(self, all: bool = True) -> list[Row]:
         raise NotImplementedError
+
+    def probe_rows(self) -> list[Row]:
+        """The sparse list of every container, with a short timeout: the periodic reconcile, which also tells that
+        the daemon answers (or not) when nothing else asks it anything."""
+        return self.rows(all=True)
 
     def observe(self, ids: list[str]) -> list[Observation]:
         raise NotImplementedError
@@ -75,6 +83,9 @@ class Backend:
 
     def close(self) -> None: ...
 
+    def abort(self) -> None:
+        """From any thread: make every blocking call in flight fail now, and every later one (the app is quitting)."""
+
 
 def _rows_from_list(items: list[dict]) -> list[Row]:
     return [Row(r.get("Id", ""), ((r.get("Names") or ["/?"])[0]).lstrip("/"), r.get("State", ""), r.get("Status", ""),
@@ -88,6 +99,7 @@ class LiveBackend(Backend):
         super().__init__(catalog)
         from .daemon import Daemon
         self.daemon = Daemon(host)
+        self.probe = Daemon(host, timeout=PROBE_TIMEOUT)  # own connections: never queued behind a slow inspect
         self.label = self.daemon.endpoint.url
 
     def _guard(self, fn, *args, **kwargs):
@@ -103,6 +115,14 @@ class LiveBackend(Backend):
 
     def rows(self, all: bool = True) -> list[Row]:
         return _rows_from_list(self._guard(self.daemon.list_containers, all))
+
+    def probe_rows(self) -> list[Row]:
+        from .daemon import DaemonError
+        try:
+            return _rows_from_list(self.probe.list_containers(True))
+        except DaemonError as exc:
+            self.probe.close()
+            raise BackendError(str(exc)) from None
 
     def observe(self, ids: list[str]) -> list[Observation]:
         return [observation_from_record(r) for r in self._guard(self.daemon.observe_records, ids=ids)]
@@ -145,6 +165,11 @@ class LiveBackend(Backend):
 
     def close(self) -> None:
         self.daemon.close()
+        self.probe.close()
+
+    def abort(self) -> None:
+        self.daemon.abort()
+        self.probe.abort()
 
 
 class RecordedBackend(Backend):
