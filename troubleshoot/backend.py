@@ -35,6 +35,9 @@ class StepOutput:
     timed_out: bool = False
 
 
+PROBE_TIMEOUT = 10  # seconds: a daemon that does not list its containers in this time is shown as unreachable
+
+
 class BackendError(Exception):
     """The back end cannot answer now (daemon gone...); one line."""
 
@@ -57,6 +60,11 @@ class Backend:
     def records(self, ids: list[str]) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         """(record, its raw secret values) for each id that still exists."""
         raise NotImplementedError
+
+    def probe_rows(self) -> list[Row]:
+        """The sparse list of every container, with a short timeout: the periodic reconcile, which also tells that
+        the daemon answers (or not) when nothing else asks it anything."""
+        return self.rows(all=True)
 
     def host_record(self) -> schema.HostRecord:
         raise NotImplementedError
@@ -103,6 +111,9 @@ class Backend:
 
     def close(self) -> None: ...
 
+    def abort(self) -> None:
+        """From any thread: make every blocking call in flight fail now, and every later one (the app is quitting)."""
+
 
 def _rows_from_list(items: list[schema.ListRow]) -> list[Row]:
     return [Row(r.Id, r.name, r.State, r.Status, r.Image) for r in items]
@@ -116,6 +127,7 @@ class LiveBackend(Backend):
         from .daemon import Daemon, DaemonError
         try:
             self.daemon = Daemon(host)
+            self.probe = Daemon(host, timeout=PROBE_TIMEOUT)  # own connections: never queued behind a slow inspect
         except DaemonError as exc:  # a docker context that cannot be read: said when connecting, in one line
             raise BackendError(str(exc)) from None
         self.label = self.daemon.endpoint.url
@@ -138,6 +150,14 @@ class LiveBackend(Backend):
                 deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         return self._guard(self.daemon.observe_records, ids=ids, tail=tail, deep=deep)
 
+    def probe_rows(self) -> list[Row]:
+        from .daemon import DaemonError
+        try:
+            return _rows_from_list(self.probe.containers(True))
+        except DaemonError as exc:
+            self.probe.close()
+            raise BackendError(str(exc)) from None
+
     def host_record(self) -> schema.HostRecord:
         return self._guard(self.daemon.host_record)
 
@@ -147,7 +167,7 @@ class LiveBackend(Backend):
     def reveal_env(self, cid: str) -> tuple[tuple[str, str], ...]:
         return self._guard(self.daemon.reveal_env, cid)
 
-    def events(self, stop: threading.Event, since: float | None = None) -> Iterator[dict]:
+    def events(self, stop: threading.Event, since: float | None = None) -> Iterator[schema.Event]:
         """Live container events from `since`. Over ssh:// the stream cannot be closed from here, so it is read in
         2 s windows. A daemon error while reading becomes BackendError (the app shows it and reconnects)."""
         from .daemon import DaemonError
@@ -187,6 +207,11 @@ class LiveBackend(Backend):
 
     def close(self) -> None:
         self.daemon.close()
+        self.probe.close()
+
+    def abort(self) -> None:
+        self.daemon.abort()
+        self.probe.abort()
 
 
 class RecordedBackend(Backend):

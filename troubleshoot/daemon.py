@@ -223,16 +223,19 @@ class _UnixTransport:
     opens a new connection for each), and it spares the ~140 ms import of docker-py and paramiko.
     http.client connections are not thread-safe: each thread (the TUI's workers) gets its own."""
 
-    def __init__(self, path: str, timeout: float | None):
+    def __init__(self, path: str, timeout: float | None, sockets: "_Sockets | None" = None):
         self.path = path
         self.timeout = timeout
         self._local = threading.local()
+        self._sockets = sockets  # the owner's: abort() shuts every one of them from any thread
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            if self._sockets is not None:
+                self._sockets.add(sock)  # raises once aborted: no new connection to a daemon we are leaving
             sock.settimeout(self.timeout)
             try:
                 sock.connect(self.path)
@@ -265,6 +268,36 @@ class _UnixTransport:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+class _Sockets:
+    """Every unix socket a Daemon opened, in any thread. `abort()` shuts them down: a thread blocked reading from a
+    hung daemon (SIGSTOP: up to the 30 s socket timeout, or forever on the event stream) wakes at once with an
+    error, and no new connection is opened afterwards. Used when the app quits: its worker threads must not hold
+    the process."""
+
+    def __init__(self):
+        import weakref
+        self._lock = threading.Lock()
+        self._set: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
+        self.aborted = False
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.aborted:
+                sock.close()
+                raise ConnectionAbortedError("the connection to the daemon was closed (quitting)")
+            self._set.add(sock)
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            socks = list(self._set)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _DockerPyTransport:
@@ -312,13 +345,14 @@ class Daemon:
         self.timeout = timeout
         self._transport: _UnixTransport | _DockerPyTransport | None = None
         self._prefix = ""
+        self._sockets = _Sockets()
 
     # -- connection -------------------------------------------------------------------------------------------
     def connect(self) -> "Daemon":
         url = self.endpoint.url
         try:
             if url.startswith("unix://") or url.startswith("/"):
-                self._transport = _UnixTransport(url.removeprefix("unix://"), self.timeout)
+                self._transport = _UnixTransport(url.removeprefix("unix://"), self.timeout, self._sockets)
             else:
                 self._transport = _DockerPyTransport(self._docker_py_client())
             version = self._get_typed("/version", schema.Version)
@@ -528,9 +562,10 @@ class Daemon:
             params["until"] = f"{until:.3f}"
         side = Daemon.__new__(Daemon)
         side.endpoint, side.timeout, side._prefix = self.endpoint, None if until is None else self.timeout, self._prefix
-        side._transport = None
+        side._transport, side._sockets = None, self._sockets
         try:
-            side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), None) if self.endpoint.is_local
+            side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), None, self._sockets)
+                               if self.endpoint.is_local
                                else _DockerPyTransport(side._docker_py_client()))
             res = side._open("/events", params)
             conn = side._transport.current if isinstance(side._transport, _UnixTransport) else None
@@ -556,6 +591,11 @@ class Daemon:
             raise DaemonError(explain(exc, self.endpoint)) from None
         finally:
             side.close()
+
+    def abort(self) -> None:
+        """From any thread: every request of this Daemon, in every thread, fails now (unix sockets), and none is
+        made afterwards. For quitting while the daemon hangs."""
+        self._sockets.abort()
 
     def close_events(self) -> None:
         sock = getattr(self, "_events_sock", None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 from rich.text import Text
@@ -26,6 +26,7 @@ from .screens.board import BoardScreen
 from .screens.help import HelpScreen
 
 BATCH = 25  # inspects per message while the first screen fills in
+RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
                  "rename", "update", "health_status"}
 
@@ -85,6 +86,15 @@ class TroubleshootApp(App):
         self._follow: str | None = None
         self._offered_demo = False
         self._loaded_once = False  # a daemon answered once: losing it later is a banner, not the demo offer
+        # Container ids are never reused: once an id is known removed, nothing that was asked before (an inspect in
+        # flight, a batch of the first load, an older list) brings its row back.
+        self._gone: set[str] = set()
+        self._added_at: dict[str, float] = {}  # cid -> monotonic time it was known to exist (a list asked later
+        self._observed_at: dict[str, float] = {}  # without it means removed); when its shown inspect was asked
+        self._answered_at = 0.0  # monotonic: the daemon's latest answer ...
+        self._lost_at: float | None = None  # ... and its latest failure, while the banner shows
+        self._lost_since: datetime | None = None  # wall clock of the first failure since the last answer
+        self.reconciles = 0  # periodic lists applied (tests wait for them)
 
     @property
     def catalog(self):
@@ -117,12 +127,18 @@ class TroubleshootApp(App):
     def on_mount(self) -> None:
         self.push_screen(BoardScreen())
         self.load_all()
+        if self.live_events:
+            self._worker(self._reconcile, group="reconcile", exclusive=True)
 
     def on_unmount(self) -> None:
+        """Quit at once, even while the daemon hangs: the worker threads blocked on its sockets are woken with an
+        error (their sockets are shut down) instead of being waited for (asyncio joins the executor's threads at
+        exit: up to the 30 s socket timeout each, or forever for the event stream)."""
         self._stop.set()
         stop = getattr(self.backend, "stop_events", None)
         if stop:
             stop()
+        self.backend.abort()
 
     # -- workers (threads) -----------------------------------------------------------------------------------
     def _worker(self, fn, group: str = "default", exclusive: bool = False):
@@ -136,8 +152,9 @@ class TroubleshootApp(App):
         try:
             self.backend.connect()
             since = time.time()  # events from before the list are covered by the list itself
+            asked = time.monotonic()
             rows = self.backend.rows(all=True)
-            self.post_message(RowsLoaded(rows))
+            self.post_message(RowsLoaded(rows, asked))
             if self.live_events:  # open the stream now: a container dying during a slow first load is not missed
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
             host = self.backend.host()
@@ -146,7 +163,8 @@ class TroubleshootApp(App):
                 if get_current_worker().is_cancelled:
                     return
                 ids = [r.id for r in rows[i:i + BATCH]]
-                self.post_message(self._observed(self.backend.observe(ids), ids, host))
+                asked = time.monotonic()
+                self.post_message(self._observed(self.backend.observe(ids), ids, host, asked))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
@@ -173,36 +191,68 @@ class TroubleshootApp(App):
         while not self._stop.wait(2):
             try:
                 self.backend.connect()
+                asked = time.monotonic()
                 rows = self.backend.rows(all=True)
             except BackendError as exc:
                 self.post_message(DaemonLost(str(exc)))
                 continue
             self.post_message(DaemonBack())
-            self.post_message(RowsLoaded(rows))
+            self.post_message(RowsLoaded(rows, asked))
             ids = [r.id for r in rows]
             try:
                 host = self.backend.host()
                 self.post_message(HostLoaded(host))
                 for i in range(0, len(ids), BATCH):
-                    self.post_message(self._observed(self.backend.observe(ids[i:i + BATCH]), ids[i:i + BATCH], host))
+                    asked = time.monotonic()
+                    self.post_message(self._observed(self.backend.observe(ids[i:i + BATCH]), ids[i:i + BATCH], host,
+                                                     asked))
             except BackendError as exc:
                 self.post_message(DaemonLost(str(exc)))
                 continue
             return
 
+    def _reconcile(self) -> None:
+        """Every RECONCILE_EVERY s: the sparse list (rows of removed containers leave, new ones come, changed ones
+        are re-inspected: the board converges even when events are lost) and the host readings (the host strip),
+        with every container re-diagnosed against them here, in the worker. Its answers, or its failure within
+        the probe's short timeout, also tell whether the daemon answers when nothing else asks it anything."""
+        while not self._stop.wait(RECONCILE_EVERY):
+            try:
+                asked = time.monotonic()
+                rows = self.backend.probe_rows()
+                self.post_message(RowsLoaded(rows, asked, reconcile=True))
+                host = self.backend.host()
+            except BackendError as exc:
+                if not self._stop.is_set():
+                    self.post_message(DaemonLost(str(exc)))
+                continue
+            basis = dict(self.observations)  # a copy (atomic): the UI thread keeps changing its own
+            findings = {cid: diagnose_container(obs, host, self.catalog) for cid, obs in basis.items()}
+            self.post_message(HostLoaded(host, findings, basis))
+
     def recheck(self, cid: str) -> None:
         self._worker(partial(self._observe_one, cid), group=f"inspect-{cid}")
 
-    def _observed(self, observations: list[Observation], ids: list[str], host: Host | None) -> Observed:
+    def inspect(self, ids: list[str]) -> None:
+        self._worker(partial(self._observe_many, ids), group="reconcile-inspect")
+
+    def _observed(self, observations: list[Observation], ids: list[str], host: Host | None,
+                  asked_at: float) -> Observed:
         """Diagnosis is pure and CPU-bound: it runs here, in the worker, not on the UI thread."""
         findings = None
         if host is not None:
             findings = {o.container.id: diagnose_container(o, host, self.catalog) for o in observations}
-        return Observed(observations, ids, findings)
+        return Observed(observations, ids, findings, asked_at)
 
     def _observe_one(self, cid: str) -> None:
+        self._observe_many([cid])
+
+    def _observe_many(self, ids: list[str]) -> None:
         try:
-            self.post_message(self._observed(self.backend.observe([cid]), [cid], self.host))
+            for i in range(0, len(ids), BATCH):
+                asked = time.monotonic()
+                batch = ids[i:i + BATCH]
+                self.post_message(self._observed(self.backend.observe(batch), batch, self.host, asked))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
@@ -312,19 +362,48 @@ class TroubleshootApp(App):
             return 1, "this terminal cannot be handed over to an interactive command"
 
     # -- messages --------------------------------------------------------------------------------------------
+    def _forget(self, cid: str) -> None:
+        """The container is gone (destroy event, inspect 404, absent from a later list): for good."""
+        self._gone.add(cid)
+        for state in (self.rows, self.observations, self.findings, self._added_at, self._observed_at):
+            state.pop(cid, None)
+
     def on_rows_loaded(self, message: RowsLoaded) -> None:
+        """A sparse list, asked for at `asked_at`: a row it lacks that was known to exist before then is gone; a
+        row known only since (an event's inspect that overtook the list) stays. The periodic list (reconcile)
+        also has the app inspect what is new or changed."""
         self._loaded_once = True
-        self.rows = {r.id: r for r in message.rows}
-        for gone in set(self.observations) - set(self.rows):
-            self.observations.pop(gone, None)
-            self.findings.pop(gone, None)
+        self._answered(message.at)
+        self.reconciles += message.reconcile
+        listed = {r.id: r for r in message.rows if r.id not in self._gone}
+        for cid in [cid for cid in self.rows if cid not in listed]:
+            if self._added_at.get(cid, 0.0) < message.asked_at:
+                self._forget(cid)
+        inspect = []
+        for cid, row in listed.items():
+            obs = self.observations.get(cid)
+            if cid not in self.rows:
+                self._added_at[cid] = message.asked_at
+                inspect.append(cid)
+            elif obs is not None:
+                if obs.container.state != row.state or obs.container.name != row.name:
+                    inspect.append(cid)  # changed without an event reaching us: inspect again
+                continue  # the inspect is newer and richer than the list: keep its row
+            self.rows[cid] = row
         self._changed()
+        if message.reconcile and inspect:
+            self.inspect(inspect)
 
     def on_observed(self, message: Observed) -> None:
+        self._answered(message.at)
         seen = set()
         for obs in message.observations:
             cid = obs.container.id
             seen.add(cid)
+            if cid in self._gone or message.asked_at < self._observed_at.get(cid, float("-inf")):
+                continue  # removed since it was asked for, or a newer inspect of it is already shown
+            self._observed_at[cid] = message.asked_at
+            self._added_at.setdefault(cid, message.asked_at)
             self.observations[cid] = obs
             row = self.rows.get(cid)
             c = obs.container
@@ -333,31 +412,50 @@ class TroubleshootApp(App):
                 self.findings[cid] = message.findings[cid]
             elif self.host is not None:
                 self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
+            else:
+                self.findings.pop(cid, None)
         for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile
-            self.rows.pop(cid, None)
-            self.observations.pop(cid, None)
-            self.findings.pop(cid, None)
+            self._forget(cid)
         self._changed(set(message.ids))
 
     def on_host_loaded(self, message: HostLoaded) -> None:
+        self._answered(message.at)
         self.host = message.host
         self.host_findings = diagnose_host(self.host, self.catalog)
+        basis = message.basis or {}
         for cid, obs in self.observations.items():
-            self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
+            if message.findings is not None and basis.get(cid) is obs:  # diagnosed in the worker, still current
+                self.findings[cid] = message.findings[cid]
+            else:
+                self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
         self._changed()
 
     def on_container_event(self, message: ContainerEvent) -> None:
         """Re-inspect what an event names: event attributes can be forged with labels, the inspect cannot."""
+        self._answered(message.at)
         if message.action == "destroy":
-            self.rows.pop(message.cid, None)
-            self.observations.pop(message.cid, None)
-            self.findings.pop(message.cid, None)
+            self._forget(message.cid)
             self._changed({message.cid})
             return
-        self.recheck(message.cid)
+        if message.cid not in self._gone:
+            self.recheck(message.cid)
+
+    def _answered(self, at: float) -> None:
+        """The daemon answered (a load, the reconcile, a re-check, an event): an answer newer than the last
+        failure clears the banner."""
+        self._answered_at = max(self._answered_at, at)
+        if self._lost_at is not None and at > self._lost_at:
+            self._daemon_back()
 
     def on_daemon_lost(self, message: DaemonLost) -> None:
-        self.banner = f"⚠ daemon unreachable: {message.reason} — retrying every 2 s"
+        if message.at < self._answered_at:
+            return  # it failed, but the daemon has answered since
+        if self._lost_at is None:  # since its last answer (or now, if it never answered)
+            silent = time.monotonic() - self._answered_at if self._answered_at else 0.0
+            self._lost_since = datetime.now().astimezone() - timedelta(seconds=silent)
+        self._lost_at = max(self._lost_at or 0.0, message.at)
+        since = self._lost_since or datetime.now().astimezone()
+        self.banner = f"⚠ daemon unreachable since {since:%H:%M:%S}: {message.reason} — retrying"
         self._changed()
         self._offer_demo(message.reason)
         if not self.live_events and self.backend.live:
@@ -386,10 +484,14 @@ class TroubleshootApp(App):
         self.push_screen(NoDaemonScreen(reason), chosen)
 
     def on_daemon_back(self, message: DaemonBack) -> None:
+        self._answered(message.at)
+
+    def _daemon_back(self) -> None:
         from .screens.no_daemon import NoDaemonScreen
         if isinstance(self.screen, NoDaemonScreen):
             self.screen.dismiss("wait")
         self.banner = ""
+        self._lost_at = self._lost_since = None
         self.notify("daemon is back")
         self._changed()
 

@@ -1,5 +1,11 @@
-"""Messages from workers (threads) to the app: the only way daemon data reaches the UI."""
+"""Messages from workers (threads) to the app: the only way daemon data reaches the UI.
+
+Each message from the daemon carries `at` (time.monotonic() when the worker built it, i.e. when the daemon had just
+answered, or just failed): the app clears the "daemon unreachable" banner only for an answer newer than the last
+failure, and never lets an answer older than a container's removal bring the container back."""
 from __future__ import annotations
+
+import time
 
 from textual.message import Message
 
@@ -8,24 +14,33 @@ from ..core.facts import Host, Observation
 
 
 class RowsLoaded(Message):
-    def __init__(self, rows: list[Row]) -> None:
+    def __init__(self, rows: list[Row], asked_at: float | None = None, reconcile: bool = False) -> None:
         super().__init__()
         self.rows = rows
+        self.at = time.monotonic()
+        self.asked_at = self.at if asked_at is None else asked_at  # when the list was asked for
+        self.reconcile = reconcile  # the periodic list: new and changed containers are inspected by the app
 
 
 class Observed(Message):
     def __init__(self, observations: list[Observation], ids: list[str],
-                 findings: dict[str, list] | None = None) -> None:
+                 findings: dict[str, list] | None = None, asked_at: float | None = None) -> None:
         super().__init__()
         self.observations = observations
         self.ids = ids  # asked for: an id asked for and not observed has vanished
         self.findings = findings  # diagnosed in the worker (None: the UI diagnoses, e.g. before the host is known)
+        self.at = time.monotonic()
+        self.asked_at = self.at if asked_at is None else asked_at  # when the inspects were asked for
 
 
 class HostLoaded(Message):
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Host, findings: dict[str, list] | None = None,
+                 basis: dict[str, Observation] | None = None) -> None:
         super().__init__()
         self.host = host
+        self.findings = findings  # containers diagnosed with this host, in the worker ...
+        self.basis = basis  # ... from these observations (the app keeps a finding only if its observation is current)
+        self.at = time.monotonic()
 
 
 class ContainerEvent(Message):
@@ -33,16 +48,20 @@ class ContainerEvent(Message):
         super().__init__()
         self.cid = cid
         self.action = action
+        self.at = time.monotonic()
 
 
 class DaemonLost(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+        self.at = time.monotonic()
 
 
 class DaemonBack(Message):
-    pass
+    def __init__(self) -> None:
+        super().__init__()
+        self.at = time.monotonic()
 
 
 class StateChanged(Message):
