@@ -788,6 +788,11 @@ class Daemon:
                                         r"(_authToken|password|passwd|secret|token|api_?key)\s*[=:]\s*\S+", text, re.I))
                                     layer["secrets"].append([path, e.size, has_token])
                     layers[member.name] = layer
+            # tarfile stops at the end-of-archive blocks; the export's padding may follow. A keep-alive connection
+            # with a response not read to its end refuses the next request ("Request-sent"): read the rest (it is
+            # padding, a few KB at most), or drop the connection.
+            if len(_read_exact(res, 1 << 20)) >= 1 << 20:
+                self.close()
         except (tarfile.TarError, OSError, EOFError) as exc:
             self.close()
             raise DaemonError(f"reading the export of {ref} failed: {clean_text(str(exc))}") from None

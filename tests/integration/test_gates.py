@@ -232,7 +232,9 @@ def test_toasts_never_render_markup(tmp_path):
         record["inspect"]["Name"] = "/" + name.format(dir=tmp_path)
         records.append(record)
     catalog = load_catalog(include_shipped=False)  # no playbook: nothing is found for any container
-    backend = RecordedBackend(catalog, records, doc["host"], datetime(2026, 1, 1, tzinfo=timezone.utc))
+    from troubleshoot.boundary import fixture_host, fixture_record
+    backend = RecordedBackend(catalog, [fixture_record(r) for r in records], fixture_host(doc["host"]),
+                              datetime(2026, 1, 1, tzinfo=timezone.utc))
 
     async def go():
         app = make_app(catalog, backend=backend, read_only=True)
