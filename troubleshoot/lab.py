@@ -4,8 +4,9 @@ on-call engineer practises each walkthrough on a real failure.
 Everything the lab makes carries the labels `troubleshoot.lab=<scenario>` and `troubleshoot.lab.instance=<name>` and
 is made through the adapter (no docker CLI). Several labs share one daemon as instances (`--instance NAME`, default
 `default`: a user's lab, a colleague's, a test run's): `down` removes exactly what carries its own instance's label,
-and the images its `up` pulled itself (kept in a small state file per instance). The base image: `--base-image`, else busybox:latest (pulled if missing); when no registry answers, the base
-is imported from this host's static busybox, and the lab says so. The test suite builds its incidents from these
+and the images its `up` pulled itself (kept in a small state file per instance). The base image: `--base-image`,
+else busybox:latest (pulled if missing); when no registry answers, the base is imported from this host's static
+busybox, and the lab says so. The test suite builds its incidents from these
 same recipes (tests/scenarios.py), so the lab is exercised by every integration test.
 """
 from __future__ import annotations

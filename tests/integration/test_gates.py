@@ -244,7 +244,8 @@ def test_toasts_never_render_markup(tmp_path):
                 cid, name = record["inspect"]["Id"], record["inspect"]["Name"][1:]
                 app.call_later(app.open_walkthrough, cid)
                 expected = f"{name}: nothing found to walk through"
-                await until(pilot, lambda: any(t.render().plain == expected for t in app.screen.query(Toast)),
+                await until(pilot, lambda expected=expected: any(t.render().plain == expected
+                                                                 for t in app.screen.query(Toast)),
                             what=f"the toast for {name!r}, literal")
             for toast in list(app.screen.query(Toast)):
                 await pilot.click(toast, offset=(2, 1))  # on the name: a link there would act

@@ -149,7 +149,7 @@ def test_app_on_hostile_files_shows_text_never_sequences(sources):
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     out = _read(fd, 5)
     # the quiet container has nothing to walk through: enter makes a toast naming it (markup in its name)
-    for keys in (f"/quiet\r".encode(), b"\r", b"1", b"2", b"3", b"4", b"\x1b",
+    for keys in ("/quiet\r".encode(), b"\r", b"1", b"2", b"3", b"4", b"\x1b",
                  f"/{NAME}\r".encode(), b"1", b"2", b"3", b"4", b"1", b"\r", b"r", b"j", b"r", b"\x1b"):
         os.write(fd, keys)
         out += _read(fd, 0.8)

@@ -8,7 +8,6 @@ from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 from tests.scenarios import create
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
-from troubleshoot.tui.screens.board import BoardScreen
 from troubleshoot.tui.screens.confirm import ConfirmScreen
 from troubleshoot.tui.screens.walkthrough import WalkthroughScreen
 from troubleshoot.tui.widgets.container_table import ContainerTable

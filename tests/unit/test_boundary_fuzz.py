@@ -1,0 +1,141 @@
+"""Property tests of the boundary (troubleshoot/boundary.py): whatever a daemon answers or a snapshot file holds,
+decoding it either gives typed records that the whole diagnosis runs on without an exception, or one BoundaryError
+line naming what was wrong. Never another exception, never a second line, never unbounded time.
+
+Inputs: random JSON trees, random bytes, and random mutations (a subtree replaced by any JSON value) of the real
+records recorded from the engine (tests/fixtures)."""
+import json
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.conftest import FIXTURES
+from troubleshoot.boundary import BoundaryError, decode, read_snapshot_bytes
+from troubleshoot.core import schema
+from troubleshoot.core.diagnose import diagnose
+from troubleshoot.core.playbooks import load_catalog
+from troubleshoot.core.records import host_from_record, observation_from_record
+
+CATALOG = load_catalog()
+DOCS = [json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json"))]
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2 ** 63), max_value=2 ** 64),
+                    st.floats(allow_nan=False), st.text(max_size=40),
+                    st.sampled_from(["", "0001-01-01T00:00:00Z", "2026-13-45T99:99:99Z", "NaN", "\x1b[2J", "-1",
+                                     "exited", "running", "restarting", "unhealthy", "/", "a=b", "=", "PASSWORD="]))
+JSON = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                     st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+                    max_leaves=20)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, prefix + (i,))
+
+
+def _replace(node, path, value):
+    if not path:
+        return value
+    node = json.loads(json.dumps(node))
+    cur = node
+    for key in path[:-1]:
+        cur = cur[key]
+    cur[path[-1]] = value
+    return node
+
+
+@st.composite
+def mutated_snapshot(draw):
+    """A real snapshot (every recorded fixture) with one to three subtrees replaced by arbitrary JSON."""
+    doc = {"format": "troubleshoot-snapshot", "version": 1, "taken_at": "2026-11-23T10:00:00Z", "tool": "t",
+           "source": "s", "host": DOCS[0]["host"], "containers": [d["record"] for d in DOCS]}
+    for _ in range(draw(st.integers(1, 3))):
+        paths = list(_paths(doc))
+        doc = _replace(doc, draw(st.sampled_from(paths)), draw(JSON))
+    return doc
+
+
+def _diagnoses(doc: schema.Snapshot) -> None:
+    host = host_from_record(doc.host)
+    observations = [observation_from_record(r) for r in doc.containers]
+    diagnose(observations, host, CATALOG)
+
+
+def _one_line(exc: BoundaryError) -> None:
+    text = str(exc)
+    assert text and "\n" not in text and len(text) < 2000, text
+
+
+@SETTINGS
+@given(mutated_snapshot())
+def test_any_snapshot_decodes_and_diagnoses_or_is_one_line(doc):
+    raw = json.dumps(doc).encode()
+    start = time.monotonic()
+    try:
+        snap = read_snapshot_bytes(raw, "fuzz.json")
+    except BoundaryError as exc:
+        _one_line(exc)
+        assert str(exc).startswith("fuzz.json")
+        return
+    _diagnoses(snap)  # whatever passed the boundary, the core runs on
+    assert time.monotonic() - start < 5
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_any_bytes_as_a_snapshot_are_one_line(raw):
+    try:
+        read_snapshot_bytes(raw, "fuzz.json")
+    except BoundaryError as exc:
+        _one_line(exc)
+
+
+@st.composite
+def mutated_inspect(draw):
+    d = draw(st.sampled_from(DOCS))["record"]["inspect"]
+    for _ in range(draw(st.integers(1, 3))):
+        d = _replace(d, draw(st.sampled_from(list(_paths(d)))), draw(JSON))
+    return d
+
+
+@SETTINGS
+@given(mutated_inspect())
+def test_any_inspect_answer_decodes_and_diagnoses_or_is_one_line(data):
+    from troubleshoot.boundary import container_record
+    try:
+        inspect = decode(json.dumps(data), schema.ContainerInspect, "/containers/x/json")
+    except BoundaryError as exc:
+        _one_line(exc)
+        return
+    record, secrets = container_record(inspect, logs=("Error: DB_HOST is not set",))
+    host = host_from_record(schema.HostRecord())
+    diagnose([observation_from_record(record, secrets)], host, CATALOG)
+
+
+@SETTINGS
+@given(st.one_of(JSON, st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
+def test_any_list_event_or_info_answer_is_typed_or_one_line(data):
+    raw = json.dumps(data) if not isinstance(data, str) else data
+    for kind in (list[schema.ListRow], schema.Event, schema.Info, schema.Version, list[schema.HistoryEntry],
+                 schema.ImageInspect):
+        try:
+            decode(raw, kind, "answer")
+        except BoundaryError as exc:
+            _one_line(exc)
+
+
+def test_deep_nesting_and_big_answers_are_one_line():
+    for raw in (b"[" * 300_000 + b"]" * 300_000, b'{"Id": "' + b"x" * 70_000_000 + b'"}'):
+        try:
+            decode(raw, schema.ContainerInspect, "answer")
+        except BoundaryError as exc:
+            _one_line(exc)
+        else:
+            raise AssertionError("accepted")
