@@ -506,28 +506,6 @@ class Daemon:
         env = ((doc.get("Config") if isinstance(doc, dict) else None) or {}).get("Env") or []
         return tuple((clean_text(k), clean_text(v)) for k, _, v in (str(e).partition("=") for e in env))
 
-    # -- reads for the training lab: its own objects, as cleaned plain JSON ---------------------------------------
-    def list_containers(self, all: bool = True, label: str | None = None) -> list[dict]:
-        params: dict[str, Any] = {"all": all}
-        if label:
-            params["filters"] = json.dumps({"label": [label]})
-        return self._call_json("/containers/json", params)
-
-    def inspect_container(self, cid: str) -> dict | None:
-        try:
-            return self._call_json(f"/containers/{_quote(cid)}/json")
-        except NotFound:
-            return None
-
-    def list_images(self, label: str | None = None) -> list[dict]:
-        return self._call_json("/images/json", {"filters": json.dumps({"label": [label]})} if label else None)
-
-    def inspect_image(self, ref: str) -> dict | None:
-        try:
-            return self._call_json(f"/images/{_quote(ref)}/json")
-        except NotFound:
-            return None
-
     def logs_tail(self, cid: str, tail: int = LOG_TAIL, max_line: int = MAX_LINE, tty: bool = False) -> tuple[str, ...]:
         """The last `tail` lines (stdout+stderr), streamed into a bounded buffer, each cleaned and cut."""
         return self.read_logs(cid, tail, max_line, tty)[0]
@@ -715,12 +693,12 @@ class Daemon:
         name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
         return self._stream_change("/images/create", {"fromImage": name, "tag": tag}, None, "application/json")
 
-    def wait_until(self, predicate, timeout: float, what: str) -> dict | None:
+    def wait_until(self, predicate, timeout: float, what: str) -> schema.ContainerInspect | None:
         """Re-inspect `what` (a container id) until `predicate(inspect)` holds; returns the last inspect."""
         deadline = time.monotonic() + timeout
         data = None
         while time.monotonic() < deadline:
-            data = self.inspect_container(what)
+            data = self.inspect(what)
             if data is not None and predicate(data):
                 return data
             time.sleep(0.25)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .core.diagnose import IGNORE_LABEL, TRAINING_LABEL
+from .core import schema
 from .daemon import ApiError, Daemon
 
 DEFAULT_BASE = "busybox:latest"
@@ -94,14 +95,14 @@ class Lab:
         `may_fail_to_start`; otherwise it is a LabError at once, in the daemon's words."""
         if good:
             memory, health = memory or 64 * MB, health or ("true", 1)
-        old = self.daemon.inspect_container(name)
+        old = self.daemon.inspect(name)
         if old is not None:
-            owner = instance_of((old.get("Config") or {}).get("Labels"))
+            owner = instance_of(old.Config.Labels)
             if owner is None:
                 raise LabError(f"a container named {name} exists and is not a lab container; remove or rename it")
             if owner != self.instance:
                 raise LabError(f"a container named {name} belongs to lab instance {owner!r}; use another --instance")
-            self.daemon.remove_container(old["Id"])
+            self.daemon.remove_container(old.Id)
         host_config: dict = {}
         if memory:
             host_config.update(Memory=memory, MemorySwap=memory)
@@ -134,27 +135,26 @@ class Lab:
             raise LabError(f"cannot build {tag}: {exc}") from None
         return tag
 
-    def wait(self, cid: str, predicate: Callable[[dict], bool], what: str, timeout: float = 60) -> dict:
+    def wait(self, cid: str, predicate: Callable[[schema.ContainerInspect], bool], what: str,
+             timeout: float = 60) -> schema.ContainerInspect:
         """Wait until `predicate(inspect)`; a container the daemon could not run (State.Error) fails at once."""
-        def done(d: dict) -> bool:
-            return predicate(d) or bool((d.get("State") or {}).get("Error"))
+        def done(d: schema.ContainerInspect) -> bool:
+            return predicate(d) or bool(d.State.Error)
         data = self.daemon.wait_until(done, timeout, cid)
-        if data is not None and not predicate(data) and (data.get("State") or {}).get("Error"):
-            raise LabError(f"the daemon cannot run {data.get('Name', cid[:12]).lstrip('/')}: {data['State']['Error']}")
+        if data is not None and not predicate(data) and data.State.Error:
+            raise LabError(f"the daemon cannot run {data.Name.lstrip('/') or cid[:12]}: {data.State.Error}")
         if data is None or not predicate(data):
             raise LabError(f"timed out after {timeout:.0f}s waiting for {what}")
         return data
 
-    def wait_state(self, cid: str, *states: str, timeout: float = 60) -> dict:
-        def ok(d: dict) -> bool:
-            st = d.get("State") or {}
-            return st.get("Status") in states or (st.get("Health") or {}).get("Status") in states
-        data = self.wait(cid, lambda d: ok(d) or (d.get("State") or {}).get("Status") in ("exited", "dead"),
+    def wait_state(self, cid: str, *states: str, timeout: float = 60) -> schema.ContainerInspect:
+        def ok(d: schema.ContainerInspect) -> bool:
+            return d.State.Status in states or (d.State.Health is not None and d.State.Health.Status in states)
+        data = self.wait(cid, lambda d: ok(d) or d.State.Status in ("exited", "dead"),
                          f"{cid[:12]} to be {'/'.join(states)}", timeout)
         if not ok(data):  # it stopped instead: say so now, not after the timeout
-            st = data.get("State") or {}
-            raise LabError(f"{data.get('Name', cid[:12]).lstrip('/')} {st.get('Status')} (exit code "
-                           f"{st.get('ExitCode')}) instead of becoming {'/'.join(states)}")
+            raise LabError(f"{data.Name.lstrip('/') or cid[:12]} {data.State.Status} (exit code "
+                           f"{data.State.ExitCode}) instead of becoming {'/'.join(states)}")
         return data
 
     # -- the base image --------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ class Lab:
         built = self.image("base:1")
         candidates = [wanted] if wanted else [DEFAULT_BASE, built]
         for ref in candidates:
-            if self.daemon.inspect_image(ref) is not None:
+            if self.daemon.image(ref) is not None:
                 self.base = ref
                 return ref
         ref = wanted or DEFAULT_BASE
@@ -197,7 +197,7 @@ class Lab:
 
 # -- scenarios: one per container playbook --------------------------------------------------------------------
 def _exited(d: dict) -> bool:
-    return (d.get("State") or {}).get("Status") == "exited"
+    return d.State.Status == "exited"
 
 
 def exits_immediately(lab: Lab, name: str) -> None:
@@ -237,7 +237,7 @@ def no_memory_limit(lab: Lab, name: str) -> None:
 def restart_loop(lab: Lab, name: str) -> None:
     cid, _ = lab.run(name, "restart-loop", ["sh", "-c", "echo 'panic: worker pool exhausted'; exit 2"],
                      restart="always", good=True)
-    lab.wait(cid, lambda d: d.get("RestartCount", 0) >= 3, f"{name} to restart 3 times")
+    lab.wait(cid, lambda d: d.RestartCount >= 3, f"{name} to restart 3 times")
 
 
 def arch_mismatch(lab: Lab, name: str) -> None:
@@ -270,7 +270,7 @@ def missing_library(lab: Lab, name: str) -> None:
 def command_not_found(lab: Lab, name: str) -> None:
     cid, _ = lab.run(name, "command-not-found", ["node", "server.js"],  # the daemon refuses: not in $PATH
                      may_fail_to_start=True)
-    lab.wait(cid, lambda d: (d.get("State") or {}).get("ExitCode") in (126, 127), f"{name} to fail")
+    lab.wait(cid, lambda d: d.State.ExitCode in (126, 127), f"{name} to fail")
 
 
 def port_conflict(lab: Lab, name: str) -> None:
@@ -278,7 +278,7 @@ def port_conflict(lab: Lab, name: str) -> None:
     holder, _ = lab.run(f"{name}-holder", "port-conflict", ["sleep", "86400"], port=port, good=True)
     lab.wait_state(holder, "healthy", "running")
     cid, _ = lab.run(name, "port-conflict", ["sleep", "86400"], port=port, good=True, may_fail_to_start=True)
-    lab.wait(cid, lambda d: "allocated" in (d.get("State") or {}).get("Error", ""), f"{name} to fail on its port")
+    lab.wait(cid, lambda d: "allocated" in d.State.Error, f"{name} to fail on its port")
 
 
 def mutable_tag(lab: Lab, name: str) -> None:
@@ -307,7 +307,7 @@ def secrets_in_image(lab: Lab, name: str) -> None:
 
 def image_too_large(lab: Lab, name: str) -> None:
     tag = lab.image("large:1")
-    if lab.daemon.inspect_image(tag) is None:
+    if lab.daemon.image(tag) is None:
         lab.build(tag, "image-too-large", "FROM {base}\nRUN mkdir -p /opt && dd if=/dev/zero of=/opt/toolchain.bin "
                                           "bs=1M count=1100\nCMD [\"sleep\", \"86400\"]\n")
     cid, _ = lab.run(name, "image-too-large", None, image=tag, good=True)
@@ -373,19 +373,19 @@ def up(lab: Lab, ids: list[str] | None = None, base_image: str | None = None,
     return made
 
 
-def _mine(rows: list[dict], instance: str) -> list[dict]:
+def _mine(rows: list, instance: str) -> list:
     """The rows (containers or images) of this instance. An object of a lab made before instances existed (no
     instance label) is the default instance's only when it is named like the default lab's (`lab-...`,
     `troubleshoot-lab/...`): never a test run's, which used to carry the bare lab label too."""
     out = []
     for r in rows:
-        labels = r.get("Labels") or {}
+        labels = r.Labels or {}
         if INSTANCE_LABEL in labels:
             if labels[INSTANCE_LABEL] == instance:
                 out.append(r)
         elif instance == DEFAULT_INSTANCE and TRAINING_LABEL in labels and (
-                any(n.lstrip("/").startswith("lab-") for n in r.get("Names") or ())
-                or any(t.startswith("troubleshoot-lab/") for t in r.get("RepoTags") or ())):
+                any(n.lstrip("/").startswith("lab-") for n in getattr(r, "Names", None) or ())
+                or any(t.startswith("troubleshoot-lab/") for t in getattr(r, "RepoTags", None) or ())):
             out.append(r)
     return out
 
@@ -396,18 +396,19 @@ def down(daemon: Daemon, pulled: list[str] = (), instance: str = DEFAULT_INSTANC
     images removed, what could not be removed and why)."""
     check_instance(instance)
     containers, images, kept = [], [], []
-    for row in _mine(daemon.list_containers(all=True, label=TRAINING_LABEL), instance):
+    for row in _mine(daemon.containers(all=True, label=TRAINING_LABEL), instance):
         try:
-            if daemon.remove_container(row["Id"]):
-                containers.append(((row.get("Names") or ["/?"])[0]).lstrip("/"))
+            if daemon.remove_container(row.Id):
+                containers.append(row.name)
         except ApiError as exc:
-            kept.append(f"container {row['Id'][:12]}: {exc}")
-    rows = _mine(daemon.list_images(label=TRAINING_LABEL), instance)
-    in_use = {r.get("Image") for r in daemon.list_containers(all=True)}
+            kept.append(f"container {row.Id[:12]}: {exc}")
+    rows = _mine(daemon.images(label=TRAINING_LABEL), instance)
+    in_use = {r.Image for r in daemon.containers(all=True)}
     # images built on the base go before it (the daemon refuses to remove a parent with children)
-    for ref, row in [(r["Id"], r) for r in sorted(rows, key=lambda r: (r.get("Labels") or {}).get(TRAINING_LABEL) == "base")] + \
-            [(p, None) for p in pulled if p not in in_use]:
-        name = ", ".join(t for t in (row or {}).get("RepoTags") or () if t != "<none>:<none>") or (ref[7:19] if row else ref)
+    ordered = sorted(rows, key=lambda r: (r.Labels or {}).get(TRAINING_LABEL) == "base")
+    for ref, row in [(r.Id, r) for r in ordered] + [(p, None) for p in pulled if p not in in_use]:
+        tags = [t for t in (row.RepoTags or ()) if t != "<none>:<none>"] if row is not None else []
+        name = ", ".join(tags) or (ref[7:19] if row is not None else ref)
         try:
             if daemon.remove_image(ref):
                 images.append(name)

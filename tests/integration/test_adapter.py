@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
+from troubleshoot.core import schema
 from troubleshoot.daemon import Daemon, DaemonError
 
 pytestmark = pytest.mark.engine
@@ -40,8 +41,8 @@ class _ListsAGhost(Daemon):
         super().__init__()
         self.ghost = ghost
 
-    def list_containers(self, all=True):
-        return [{"Id": self.ghost, "Names": ["/tst-ghost"]}] + super().list_containers(all)
+    def containers(self, all=True, label=None):
+        return [schema.ListRow(Id=self.ghost, Names=[f"/{PREFIX}ghost"])] + super().containers(all, label)
 
 
 def test_container_removed_mid_scan_is_skipped(engine):
@@ -114,7 +115,7 @@ def test_one_daemon_used_from_many_threads(engine):
         def work(cid):
             out = []
             for _ in range(20):
-                out.append(daemon.inspect_container(cid)["Id"])
+                out.append(daemon.inspect(cid).Id)
                 out.append(daemon.logs_tail(cid, 5))
             return out
         with ThreadPoolExecutor(6) as pool:
