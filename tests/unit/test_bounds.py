@@ -84,7 +84,7 @@ def test_too_many_nodes_and_too_many_bytes():
 def test_a_huge_file_is_refused_without_reading_it_whole(tmp_path):
     big = tmp_path / "big.yaml"
     with big.open("wb") as f:
-        f.truncate(2 << 30)  # 2 GB, sparse: reading it whole would take 2 GB of memory
+        f.truncate(64 << 20)  # 64 MB, sparse (were it read whole, a bigger one would take all memory)
     _pb, errors = load_file(big)
     assert [str(e) for e in errors] == [f"{big}:1: (file): larger than 256 KB: not a playbook"]
 
@@ -218,3 +218,53 @@ def test_walkthrough_highlight_takes_a_playbook_with_inline_flags():
     assert pattern.search("port is already allocated")  # the other `matches` of the playbook
     assert pattern.search("OOMKilled=true")  # and the common trouble words
     assert not pattern.search("all good")
+
+
+# -- Dockerfiles ----------------------------------------------------------------------------------------------------
+
+def run_dockerfile_review(path: Path, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
+    start = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "troubleshoot", "dockerfile", str(path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`troubleshoot dockerfile {path}` did not end within {timeout:.0f} s")
+    return proc, time.monotonic() - start
+
+
+def test_a_dockerfile_with_200k_continuations_is_one_line_at_once(tmp_path):
+    """buildkit's parser joins continuations in quadratic time: over 120 s, Ctrl-C ignored."""
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN echo a \\\n" + " b \\\n" * 200_000 + " c\n")
+    proc, took = run_dockerfile_review(tmp_path)
+    assert proc.returncode == 64, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"{tmp_path / 'Dockerfile'}:2: one instruction longer than 32 KB" in proc.stderr
+    assert took < 30
+
+
+def test_continuations_with_another_escape_character_and_comments_count_too(tmp_path):
+    from troubleshoot.dockerfile import DockerfileError, parse
+    path = tmp_path / "Dockerfile"
+    path.write_text("# escape=`\nFROM alpine\nRUN echo a `\n" + "# note\n b `\n" * 10_000 + " c\n")
+    with pytest.raises(DockerfileError, match=r"Dockerfile:3: one instruction longer than 32 KB"):
+        parse(path)
+
+
+def test_a_huge_dockerfile_is_refused_without_reading_it_whole(tmp_path):
+    path = tmp_path / "Dockerfile"
+    with path.open("wb") as f:
+        f.truncate(64 << 20)  # 64 MB, sparse
+    proc, took = run_dockerfile_review(path)
+    assert proc.returncode == 64 and proc.stderr.strip().endswith(f"{path}: larger than 1 MB: not reviewed (a "
+                                                                  f"Dockerfile is a few KB)"), proc.stderr
+
+
+def test_the_worst_dockerfile_within_the_bounds_parses_in_bounded_time(tmp_path):
+    """1 MB of instructions each just under the bound: the quadratic part stays small (~1.5 s here)."""
+    from troubleshoot.dockerfile import MAX_BYTES, MAX_INSTRUCTION, parse
+    one = "RUN echo a \\\n" + " b \\\n" * ((MAX_INSTRUCTION - 200) // 5) + " c\n"
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine\n" + one * ((MAX_BYTES - 100) // len(one)))
+    start = time.monotonic()
+    assert len(parse(path)) > 30
+    assert time.monotonic() - start < 30
