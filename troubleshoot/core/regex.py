@@ -7,7 +7,7 @@ one 2,000-character log line. RE2 has no backtracking, so it cannot run backrefe
 pattern is refused (`RegexError`, said once, where it is loaded).
 
 Python's `re` is kept only for patterns written in our own code that are linear by construction (anchored, or
-character classes with bounded or non-overlapping repetition; see docs/security.md).
+character classes with bounded or non-overlapping repetition; the list is in docs/security.md, section 7).
 """
 from __future__ import annotations
 
