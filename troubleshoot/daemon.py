@@ -10,6 +10,7 @@ option it would override is passed unless the URL itself says it.
 """
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
@@ -34,11 +35,46 @@ from .core.secrets import SecretValues
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LOG_TAIL = 200
+MAX_LIST_JSON = 64 << 20  # /containers/json, /images/json: ~2 KB a container, so 30,000 containers
+MAX_ONE_JSON = 16 << 20  # one inspect, history, /info, /version: a few KB to a few hundred
+MAX_ERROR_BODY = 64 << 10
+MAX_TAR_HEADER = 1 << 20  # a pax or GNU long-name header of a `docker save` member: a few hundred bytes in practice
 MIN_API = "1.24"  # Docker 1.12 (2016): every field the facts read is there
 
 
 class DaemonError(Exception):
     """The daemon cannot be used; `str()` is one line that says why and what to try."""
+
+
+class _DeadlineExceeded(TimeoutError):
+    """A request's total time ran out (whatever the daemon kept sending meanwhile)."""
+
+
+class _DeadlineSocket(socket.socket):
+    """A unix socket whose every receive waits at most until `deadline` (time.monotonic()): a socket timeout alone
+    restarts with each byte, so a daemon that sends one byte a second would hold a request forever."""
+    deadline: float | None = None
+    base_timeout: float | None = None
+
+    def _arm(self) -> None:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise _DeadlineExceeded("deadline")
+            super().settimeout(left if self.base_timeout is None else min(left, self.base_timeout))
+
+    def recv_into(self, *args, **kwargs):
+        self._arm()
+        try:
+            return super().recv_into(*args, **kwargs)
+        except socket.timeout:
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                raise _DeadlineExceeded("deadline") from None
+            raise
+
+    def recv(self, *args, **kwargs):
+        self._arm()
+        return super().recv(*args, **kwargs)
 
 
 class NotFound(Exception):
@@ -233,7 +269,8 @@ class _UnixTransport:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock = _DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.base_timeout = self.timeout
             if self._sockets is not None:
                 self._sockets.add(sock)  # raises once aborted: no new connection to a daemon we are leaving
             sock.settimeout(self.timeout)
@@ -251,9 +288,13 @@ class _UnixTransport:
         return getattr(self._local, "conn", None)
 
     def request(self, path: str, method: str = "GET", body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+                headers: dict[str, str] | None = None, deadline: float | None = None) -> http.client.HTTPResponse:
+        """`deadline` (time.monotonic()) bounds the whole exchange: headers and every read of the body after."""
         for attempt in (0, 1):
             conn = self._connection()
+            conn.sock.deadline = deadline
+            if deadline is None:
+                conn.sock.settimeout(self.timeout)  # as it was before a deadline shortened it
             try:
                 conn.request(method, path, body=body, headers={"Host": "docker", **(headers or {})})
                 return conn.getresponse()
@@ -306,9 +347,13 @@ class _DockerPyTransport:
     def __init__(self, api):
         self.api = api
 
-    def request(self, path: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None):
-        return _ResponseAdapter(self.api.request(method, self.api.base_url + path, data=body, headers=headers,
-                                                 stream=True, timeout=self.api.timeout))
+    def request(self, path: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None,
+                deadline: float | None = None):
+        """The deadline is checked between reads only (requests' timeout bounds each read)."""
+        res = _ResponseAdapter(self.api.request(method, self.api.base_url + path, data=body, headers=headers,
+                                                stream=True, timeout=self.api.timeout))
+        res.deadline = deadline
+        return res
 
     def close(self) -> None:
         self.api.close()
@@ -317,12 +362,19 @@ class _DockerPyTransport:
 class _ResponseAdapter:
     """A requests.Response seen through http.client's interface (status, read)."""
 
+    deadline: float | None = None
+
     def __init__(self, res):
         self.res = res
         self.status = res.status_code
         self._raw = res.raw
 
+    def getheader(self, name: str, default=None):
+        return self.res.headers.get(name, default)
+
     def read(self, n: int = -1) -> bytes:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise _DeadlineExceeded("deadline")
         return self._raw.read(None if n < 0 else n, decode_content=True) or b""
 
     def read1(self, n: int = -1) -> bytes:
@@ -342,7 +394,7 @@ class Daemon:
 
     def __init__(self, host: str | None = None, timeout: int = 30):
         self.endpoint = resolve_endpoint(host)
-        self.timeout = timeout
+        self.timeout = timeout  # each JSON request, whole (a total deadline); each read of a stream
         self._transport: _UnixTransport | _DockerPyTransport | None = None
         self._prefix = ""
         self._sockets = _Sockets()
@@ -390,25 +442,35 @@ class Daemon:
             self._transport.close()
             self._transport = None
 
+    @property
+    def logs_budget(self) -> float:
+        """A log tail (at most LOG_TAIL lines, the daemon reads them from the end): whole within this."""
+        return max(120.0, 4.0 * (self.timeout or 30))
+
     def _open(self, path: str, params: dict[str, Any] | None = None, method: str = "GET", body: bytes | None = None,
-              headers: dict[str, str] | None = None):
+              headers: dict[str, str] | None = None, budget: float | None = None):
         """METHOD prefix+path; returns the response (status 2xx) or raises NotFound / ApiError / DaemonError.
-        A list value in `params` repeats the parameter (`changes=...&changes=...`)."""
+        A list value in `params` repeats the parameter (`changes=...&changes=...`). `budget`: seconds the whole
+        request may take, reading its answer included (None: streams, which only have the socket timeout)."""
         if self._transport is None:
             self.connect()
         query = ""
         if params:
             query = "?" + urlencode([(k, _param(x)) for k, v in params.items()
                                      for x in (v if isinstance(v, (list, tuple)) else [v])])
+        deadline = time.monotonic() + budget if budget is not None else None
         try:
-            res = self._transport.request(f"{self._prefix}{path}{query}", method, body, headers)
+            res = self._transport.request(f"{self._prefix}{path}{query}", method, body, headers, deadline=deadline)
         except DaemonError:
             raise
+        except _DeadlineExceeded:
+            self.close()
+            raise DaemonError(self._too_slow(path, budget)) from None
         except Exception as exc:  # socket, http.client and requests errors alike
             self.close()
             raise DaemonError(explain(exc, self.endpoint)) from None
         if res.status >= 400:
-            body = res.read()
+            body = self._read_bounded(res, path, MAX_ERROR_BODY, budget, cut=True)
             try:
                 message = json.loads(body).get("message") or ""
             except (ValueError, AttributeError):
@@ -419,39 +481,51 @@ class Daemon:
             raise ApiError(res.status, message or f"HTTP {res.status}")
         return res
 
-    def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        res = self._open(path, params)
+    def _too_slow(self, path: str, budget: float | None) -> str:
+        return f"the daemon at {self.endpoint.url} did not answer {path} within {budget or 0:.0f} s"
+
+    def _read_bounded(self, res, path: str, limit: int, budget: float | None, cut: bool = False) -> bytes:
+        """The whole answer, read in chunks, under the request's deadline; more than `limit` bytes is a DaemonError
+        (or, with `cut`, the first `limit` bytes: an error message). A refused answer is never read to its end."""
+        length = res.getheader("Content-Length") if hasattr(res, "getheader") else None
+        if not cut and length and length.strip().isdigit() and int(length) > limit:
+            self.close()
+            raise DaemonError(f"the daemon at {self.endpoint.url} answered {path} with {int(length) >> 20} MB: "
+                              f"more than the {limit >> 20} MB a sane answer takes; refused")
+        buf = bytearray()
         try:
-            return loads_clean(res.read())
-        except ValueError as exc:
-            raise DaemonError(f"the daemon at {self.endpoint.url} sent something that is not JSON: {exc}") from None
-        except OSError as exc:
+            while True:
+                chunk = res.read(min(65536, limit + 1 - len(buf)))
+                if not chunk:
+                    return bytes(buf)
+                buf += chunk
+                if len(buf) > limit:
+                    self.close()  # the rest is never read: this connection cannot be reused
+                    if cut:
+                        return bytes(buf[:limit])
+                    raise DaemonError(f"the daemon at {self.endpoint.url} sent more than {limit >> 20} MB for {path}: "
+                                      f"refused")
+        except _DeadlineExceeded:
+            self.close()
+            raise DaemonError(self._too_slow(path, budget)) from None
+        except (OSError, http.client.HTTPException) as exc:
             self.close()
             raise DaemonError(explain(exc, self.endpoint)) from None
 
-    def _call_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        try:
-            return self._get_json(path, params)
-        except ApiError as exc:
-            raise DaemonError(f"the daemon refused {path}: {exc}") from None
-
-    def _get_typed(self, path: str, kind: Any, params: dict[str, Any] | None = None) -> Any:
-        """GET path, decoded into a typed record by the boundary (validated, bounded, cleaned)."""
+    def _get_typed(self, path: str, kind: Any, params: dict[str, Any] | None = None, limit: int = MAX_ONE_JSON) -> Any:
+        """GET path: at most `limit` bytes, all of it within the timeout (a total deadline), decoded into a typed
+        record by the boundary (validated, bounded, cleaned)."""
         from .boundary import BoundaryError, decode
-        res = self._open(path, params)
+        res = self._open(path, params, budget=self.timeout)
+        raw = self._read_bounded(res, path, limit, self.timeout)
         try:
-            raw = res.read()
-        except OSError as exc:
-            self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
-        try:
-            return decode(raw, kind, f"the daemon's answer to {path}")
+            return decode(raw, kind, f"the daemon's answer to {path}", limit=limit)
         except BoundaryError as exc:
             raise DaemonError(f"{exc} (daemon at {self.endpoint.url})") from None
 
-    def _typed(self, path: str, kind: Any, params: dict[str, Any] | None = None) -> Any:
+    def _typed(self, path: str, kind: Any, params: dict[str, Any] | None = None, limit: int = MAX_ONE_JSON) -> Any:
         try:
-            return self._get_typed(path, kind, params)
+            return self._get_typed(path, kind, params, limit)
         except ApiError as exc:
             raise DaemonError(f"the daemon refused {path}: {exc}") from None
 
@@ -467,7 +541,7 @@ class Daemon:
         params: dict[str, Any] = {"all": all}
         if label:
             params["filters"] = json.dumps({"label": [label]})
-        return self._typed("/containers/json", list[schema.ListRow], params)
+        return self._typed("/containers/json", list[schema.ListRow], params, MAX_LIST_JSON)
 
     def inspect(self, cid: str) -> schema.ContainerInspect | None:
         """None when the container vanished in the meantime (removed mid-scan)."""
@@ -484,7 +558,7 @@ class Daemon:
 
     def images(self, label: str | None = None) -> list[schema.ImageRow]:
         return self._typed("/images/json", list[schema.ImageRow],
-                           {"filters": json.dumps({"label": [label]})} if label else None)
+                           {"filters": json.dumps({"label": [label]})} if label else None, MAX_LIST_JSON)
 
     def history(self, ref: str) -> list[schema.HistoryEntry]:
         try:
@@ -495,14 +569,14 @@ class Daemon:
     def reveal_env(self, cid: str) -> tuple[tuple[str, str], ...]:
         """A container's env with its secret values, unmasked (cleaned): only for the app's reveal action, after
         the engineer confirmed. Never stored in a fact, a record or a snapshot."""
+        path = f"/containers/{_quote(cid)}/json"
         try:
-            res = self._open(f"/containers/{_quote(cid)}/json")
-            doc = json.loads(res.read())
+            res = self._open(path, budget=self.timeout)
+            doc = json.loads(self._read_bounded(res, path, MAX_ONE_JSON, self.timeout))
         except NotFound:
             return ()
-        except (OSError, ValueError) as exc:
-            self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
+        except ValueError as exc:
+            raise DaemonError(f"the daemon at {self.endpoint.url} sent something that is not JSON: {exc}") from None
         env = ((doc.get("Config") if isinstance(doc, dict) else None) or {}).get("Env") or []
         return tuple((clean_text(k), clean_text(v)) for k, _, v in (str(e).partition("=") for e in env))
 
@@ -518,13 +592,17 @@ class Daemon:
         tail = int(tail)  # a string would silently mean "the whole log"
         try:
             res = self._open(f"/containers/{_quote(cid)}/logs",
-                             {"stdout": 1, "stderr": 1, "tail": tail, "follow": 0, "timestamps": 0})
+                             {"stdout": 1, "stderr": 1, "tail": tail, "follow": 0, "timestamps": 0},
+                             budget=self.logs_budget)
             chunks = _raw_chunks(res) if tty else _demux(res)
             return tuple(bounded_lines(chunks, tail, max_line)), ""
         except NotFound:
             return (), "the container is gone"
         except ApiError as exc:
             return (), f"logs unavailable: {exc}"
+        except _DeadlineExceeded:
+            self.close()
+            raise DaemonError(self._too_slow(f"/containers/{cid[:12]}/logs", self.logs_budget)) from None
         except OSError as exc:
             self.close()
             raise DaemonError(explain(exc, self.endpoint)) from None
@@ -619,12 +697,10 @@ class Daemon:
                 content_type: str = "application/json") -> Any:
         """A request that changes something; JSON bodies are encoded here. Returns the decoded answer (or None)."""
         data = json.dumps(body).encode() if content_type == "application/json" and body is not None else body
-        res = self._open(path, params, method, data, {"Content-Type": content_type} if data is not None else None)
-        try:
-            raw = res.read()
-        except OSError as exc:
-            self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
+        budget = self.logs_budget  # a stop before a removal can take the container's stop timeout
+        res = self._open(path, params, method, data, {"Content-Type": content_type} if data is not None else None,
+                         budget=budget)
+        raw = self._read_bounded(res, path, MAX_ONE_JSON, budget)
         return loads_clean(raw) if raw.strip().startswith((b"{", b"[")) else None
 
     def _stream_change(self, path: str, params: dict[str, Any], body: bytes | None,
@@ -726,8 +802,9 @@ class Daemon:
         entries = 0
         truncated = False
         try:
-            with tarfile.open(fileobj=_Stream(res), mode="r|") as outer:
+            with tarfile.open(fileobj=_Stream(res), mode="r|", tarinfo=_bounded_tarinfo()) as outer:
                 for member in outer:
+                    outer.members.clear()  # stream mode keeps every member it has seen: memory would grow with them
                     if not member.isfile():
                         continue
                     f = outer.extractfile(member)
@@ -741,8 +818,9 @@ class Daemon:
                     if not (member.name.endswith("layer.tar") or member.name.startswith("blobs/")):
                         continue  # VERSION and other small files of the legacy layout
                     layer = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [], "secrets": []}
-                    with tarfile.open(fileobj=_Stream(f, head), mode="r|") as inner:
+                    with tarfile.open(fileobj=_Stream(f, head), mode="r|", tarinfo=_bounded_tarinfo()) as inner:
                         for e in inner:
+                            inner.members.clear()
                             name = clean_text(e.name)
                             while name.startswith("./"):
                                 name = name[2:]
@@ -771,7 +849,7 @@ class Daemon:
             # padding, a few KB at most), or drop the connection.
             if len(_read_exact(res, 1 << 20)) >= 1 << 20:
                 self.close()
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError, HugeTarHeader) as exc:
             self.close()
             raise DaemonError(f"reading the export of {ref} failed: {clean_text(str(exc))}") from None
         manifest = blobs.get("manifest.json") or [{}]
@@ -856,6 +934,30 @@ class Daemon:
                 if tag and tag != "<none>:<none>":
                     index[parse_ref(tag).name] = row.Id
         return index
+
+
+@functools.lru_cache(maxsize=None)
+def _bounded_tarinfo():
+    """Built on first use: tarfile is imported only when layers are read."""
+    import tarfile
+
+    class BoundedTarInfo(tarfile.TarInfo):
+        """tarfile reads a pax or GNU long-name header whole into memory (a 50 MB one took 50 MB and more): refuse
+        one larger than MAX_TAR_HEADER before reading it."""
+
+        def _proc_member(self, tf):
+            if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+                             tarfile.GNUTYPE_LONGLINK) and self.size > MAX_TAR_HEADER:
+                kind = "pax" if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE) else "long-name"
+                raise HugeTarHeader(f"a {kind} header of {self.size:,} bytes (more than {MAX_TAR_HEADER >> 20} MB): "
+                                    f"refused")
+            return super()._proc_member(tf)
+
+    return BoundedTarInfo
+
+
+class HugeTarHeader(Exception):
+    """Not a TarError: tarfile's stream reader would turn some of those into a silent end of the archive."""
 
 
 class _Stream:

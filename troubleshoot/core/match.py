@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
+from .regex import Linear, RegexError, compile_linear
 from .signals import REGISTRY, evidence_line
 
 NUMERIC = ("int", "float", "bytes", "seconds", "percent")
@@ -74,7 +75,7 @@ class Condition:
     signal: str
     op: str
     value: Any
-    regex: re.Pattern[str] | None = None
+    regex: Linear | None = None  # RE2: linear in the text, whatever the playbook says
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,8 @@ def _compile_value(name: str, typ: str, op: str, value: Any) -> Condition:
         if not isinstance(value, str) or not value:
             raise ValueError("'matches' takes a regular expression (a non-empty string)")
         try:
-            return Condition(name, op, value, re.compile(value))
-        except re.error as exc:
+            return Condition(name, op, value, compile_linear(value))
+        except RegexError as exc:
             raise ValueError(f"bad regular expression {value!r}: {exc}") from None
     if op == "in":
         if not isinstance(value, list) or not value:

@@ -359,11 +359,53 @@ def load_text(text: str, path: str = "<string>") -> tuple[Playbook | None, list[
                           " ".join(e.message.split())) for e in errors]
 
 
+MAX_BYTES = 256 * 1024  # the largest shipped playbook is ~3 KB
+MAX_DEPTH = 64  # nested mappings/lists; a playbook needs ~8
+MAX_NODES = 20_000  # scalars, lists and mappings
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _check_events(text: str) -> None:
+    """Walk libyaml's event stream (a state machine with its own stack: no recursion, unlike its composer, which
+    overflows the C stack and kills the process on 50,000 nested `[`) and refuse, before anything is composed:
+    anchors and aliases (a 272-byte "billion laughs" file expands to gigabytes), nesting deeper than MAX_DEPTH and
+    more than MAX_NODES nodes. Costs one extra parse of a small file."""
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            what = "an alias (*" if isinstance(event, yaml.AliasEvent) else "an anchor (&"
+            raise _Refused(event.start_mark.line + 1, f"{what}{event.anchor}): anchors and aliases are not allowed "
+                                                      f"in playbooks (write the value out)")
+        if isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise _Refused(event.start_mark.line + 1, f"more than {MAX_NODES} values: not a playbook")
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(event.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def _load_text(text: str, path: str) -> tuple[Playbook | None, list[LoadError]]:
     _load_detectors()
     lines: dict[str, int] = {}
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_BYTES else len(text)
+    if size > MAX_BYTES:
+        return None, [LoadError(path, 1, "(file)", f"{size:,} bytes: larger than {MAX_BYTES // 1024} KB, "
+                                                   f"not a playbook")]
     try:
+        _check_events(text)
         node = yaml.compose(text, Loader=_LOADER)
+    except _Refused as exc:
+        return None, [LoadError(path, exc.line, "(yaml)", exc.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -387,7 +429,11 @@ def _load_text(text: str, path: str) -> tuple[Playbook | None, list[LoadError]]:
 
 def load_file(path: Path) -> tuple[Playbook | None, list[LoadError]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # a huge file is never read whole
+        if len(raw) > MAX_BYTES:
+            return None, [LoadError(str(path), 1, "(file)", f"larger than {MAX_BYTES // 1024} KB: not a playbook")]
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text() would
     except UnicodeDecodeError as exc:
         return None, [LoadError(str(path), 1, "(file)", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
     except OSError as exc:

@@ -1,11 +1,10 @@
-"""Shared libraries the dynamic loader could not find."""
-import re
-
+"""Shared libraries the dynamic loader could not find (log patterns run with RE2: linear in the line)."""
 from ..facts import Host, Observation
+from ..regex import compile_linear
 from ..signals import SignalSpec, detector
 
-_MISSING_SO = re.compile(r"error while loading shared libraries: ([^\s:]+)")
-_MUSL = re.compile(r"Error loading shared library ([^\s:]+)")
+_MISSING_SO = compile_linear(r"error while loading shared libraries: ([^\s:]+)")
+_MUSL = compile_linear(r"Error loading shared library ([^\s:]+)")
 
 
 @detector(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 import time
 
 from rich.console import Group
@@ -12,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Log, Static, TabbedContent, TabPane
 
+from ...core.regex import RegexError, compile_linear
 from ...core.secrets import is_masked, is_secret_name, token_shape
 from ...core.signals import human_bytes
 from ..messages import StateChanged
@@ -193,12 +193,15 @@ class BoardScreen(Screen):
         log = self.query_one("#logs", Log)
         log.clear()
         if self.log_search:
-            try:
-                pattern = re.compile(self.log_search, re.I)
+            how = "matching"
+            try:  # RE2: linear in the line, whatever the pattern
+                pattern = compile_linear(self.log_search, ignore_case=True)
                 lines = tuple(l for l in lines if pattern.search(l))
-            except re.error:
-                lines = tuple(l for l in lines if self.log_search.lower() in l.lower())
-            log.write_line(f"-- {len(lines)} line(s) matching {self.log_search!r} (s to change, empty to clear) --")
+            except RegexError as exc:  # backreferences, lookarounds, unbalanced brackets: plain text, and say so
+                needle = self.log_search.lower()
+                lines = tuple(l for l in lines if needle in l.lower())
+                how = f"containing the text (not a regex RE2 can run: {exc})"
+            log.write_line(f"-- {len(lines)} line(s) {how} {self.log_search!r} (s to change, empty to clear) --")
         log.write_lines(lines)
 
     def load_history(self) -> None:

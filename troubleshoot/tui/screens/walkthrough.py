@@ -1,7 +1,6 @@
 """The playbook walkthrough: symptom, root cause, evidence, then the steps as a checklist that runs for real."""
 from __future__ import annotations
 
-import re
 import shlex
 
 from rich.console import Group
@@ -19,6 +18,7 @@ from ...core.secrets import mask_known
 from ...core.match import All, AnyOf, Condition, Not
 from ...core.playbooks import Playbook
 from ...core.readonly import change_reason
+from ...core.regex import AnyOf as AnyOfPatterns, Linear, compile_linear
 from ...core.signals import container_signals
 from ..messages import StateChanged
 from ..rows import badge
@@ -27,13 +27,15 @@ from ..widgets.step_item import StepItem
 _TROUBLE = r"error|fail|fatal|panic|refused|denied|killed|oomkilled=true|not found|no such|unhealthy|exit(ed)? [1-9]"
 
 
-def highlight_pattern(pb: Playbook) -> re.Pattern[str]:
-    """Output lines that matter: what the playbook's own `matches` conditions look for, and common trouble words."""
-    found: list[str] = []
+def highlight_pattern(pb: Playbook) -> AnyOfPatterns:
+    """Output lines that matter: what the playbook's own `matches` conditions look for, and common trouble words.
+    Each pattern is compiled on its own with RE2 (linear in the line): joined into one, a valid `(?i)` in the middle
+    would be an error, and one pattern's flags would leak into the next."""
+    found: list[Linear] = []
 
     def walk(expr) -> None:
-        if isinstance(expr, Condition) and expr.op == "matches":
-            found.append(expr.value)
+        if isinstance(expr, Condition) and expr.op == "matches" and expr.regex is not None:
+            found.append(compile_linear(expr.value, ignore_case=True))  # compiled at load: RE2 takes it
         elif isinstance(expr, (All, AnyOf)):
             for item in expr.items:
                 walk(item)
@@ -42,7 +44,7 @@ def highlight_pattern(pb: Playbook) -> re.Pattern[str]:
     walk(pb.match)
     if pb.likely is not None:
         walk(pb.likely)
-    return re.compile("|".join(f"(?:{p})" for p in [*found, _TROUBLE]), re.I)
+    return AnyOfPatterns([*found, compile_linear(_TROUBLE, ignore_case=True)])
 
 
 class WalkthroughScreen(Screen):
