@@ -107,7 +107,8 @@ def ensure_base() -> str:
     return BASE
 
 
-def build(tag: str, dockerfile: str, files: dict[str, bytes] | None = None) -> str:
+def build(tag: str, dockerfile: str, files: dict[str, bytes] | None = None,
+          build_args: dict[str, str] | None = None) -> str:
     """Build with the classic builder (no buildx here); a failed step leaves no container behind (--force-rm)."""
     with tempfile.TemporaryDirectory() as d:
         Path(d, "Dockerfile").write_text(dockerfile)
@@ -115,7 +116,8 @@ def build(tag: str, dockerfile: str, files: dict[str, bytes] | None = None) -> s
             Path(d, rel).parent.mkdir(parents=True, exist_ok=True)
             Path(d, rel).write_bytes(data)
             Path(d, rel).chmod(0o755)
-        proc = subprocess.run(["docker", "build", "-q", "--force-rm", "--label", f"{TEST_LABEL}={PREFIX}", "-t", tag, d],
+        args = [f"--build-arg={k}={v}" for k, v in (build_args or {}).items()]
+        proc = subprocess.run(["docker", "build", "-q", "--force-rm", "--label", f"{TEST_LABEL}={PREFIX}", *args, "-t", tag, d],
                               capture_output=True,
                               env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=600)
         if proc.returncode != 0:

@@ -62,8 +62,15 @@ WHY_NOT_OPENED = ("not inspected yet", "nothing found to walk through")
 def open_walkthrough(first_step: str) -> str:
     """Enter on the filtered board. If the app answers with a toast instead of the walkthrough, fail with the screen
     as it is then (a toast lasts 5 s: a plain timeout would hide why)."""
+    opened = lambda s: first_step in s or any(w in s for w in WHY_NOT_OPENED)  # noqa: E731
     tmux("send-keys", "-t", SESSION, "Enter")
-    shown = wait_screen(lambda s: first_step in s or any(w in s for w in WHY_NOT_OPENED))
+    try:
+        shown = wait_screen(opened, timeout=5)
+    except AssertionError:
+        # Under load the board can show the filtered rows (the filter applies as it is typed) before the filter
+        # box has taken its own Enter: the first Enter then submits the filter. The board is still there: again.
+        tmux("send-keys", "-t", SESSION, "Enter")
+        shown = wait_screen(opened)
     assert first_step in shown, f"Enter did not open the walkthrough; the screen was:\n{shown}"
     return shown
 
