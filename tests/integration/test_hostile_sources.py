@@ -7,15 +7,20 @@ hostile container name. None of the sequences may appear, no traceback, and mark
 
 No daemon is involved: the sources here are files. (Live daemon strings are tested by test_hostile.py.)
 """
+import fcntl
 import json
-import time
+import os
+import pty
+import select
+import struct
 import subprocess
+import termios
+import time
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.engine import PREFIX
 from tests.integration.test_hostile import leaked
 from tests.unit.conftest import fixture
 
@@ -29,6 +34,7 @@ HOSTILE = f"{ESC} {MARKUP}"
 YAML_ESC = (r"\e]0;PWNED-TITLE\a \e]52;c;UFdORUQtQ0xJUA==\a \e]8;;http://evil.example/\aclick\e]8;;\a \e[6n "
             r"\e[21t \e[2J\e[1;1H \x9b31mC1 \x9d0;C1-TITLE\x9c \u202eDESREVER")
 NAME = "hostile-snap"
+TOAST = b"quiet-[@click=app.quit]x[/]: nothing"  # the toast of a container with nothing to walk through
 QUIET = "quiet-[@click=app.quit]x[/]"
 
 
@@ -137,61 +143,65 @@ def test_a_bad_source_is_one_line_and_exit_2(tmp_path):
             assert b"Traceback" not in proc.stderr
 
 
-def test_app_on_hostile_files_shows_text_never_sequences(sources, tmp_path):
-    """The real binary in tmux: keys in, the screen read with capture-pane, and every byte the app wrote to the
-    terminal kept with pipe-pane (what a terminal emulator would have acted on)."""
-    snap, playbooks, _ = sources
-    session = f"{PREFIX}hostile-src"
-    raw = tmp_path / "terminal.bytes"
-
-    def tmux(*args: str) -> str:
-        return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
-
-    def wait(predicate, what: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        shown = ""
-        while time.monotonic() < deadline:
-            shown = tmux("capture-pane", "-p", "-t", session)
-            if predicate(shown):
-                return shown
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}; the screen was:\n{shown}")
-
-    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", "-e", "TERM=xterm-256color",
-         f"{BIN} --no-user-playbooks --playbooks {playbooks} --from {snap}; sleep 30")
-    try:
-        tmux("pipe-pane", "-t", session, "-o", f"cat >> {raw}")
-        wait(lambda s: NAME in s and "quiet-" in s, "the board")
-        tmux("send-keys", "-t", session, "-l", "/quiet\r")
-        wait(lambda s: "quiet-" in s and "exited" not in s, "the filter")  # the hostile one is the exited one
-        shown = ""
-        for _ in range(3):  # under load the filter box may take the first enter itself
-            tmux("send-keys", "-t", session, "Enter")
+def _read(fd: int, seconds: float) -> bytes:
+    out = b""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
             try:
-                shown = wait(lambda s: "nothing found to walk" in s, "the toast", timeout=5)
+                out += os.read(fd, 65536)
+            except OSError:
                 break
-            except AssertionError:
-                continue
-        assert "[@click=app.quit]" in shown, "markup in a name is shown as text, in the board and the toast"
-        for key in ("1", "2", "3", "4", "Escape"):
-            tmux("send-keys", "-t", session, key)
-            time.sleep(0.3)
-        tmux("send-keys", "-t", session, "-l", f"/{NAME}\r")
-        wait(lambda s: "quiet-" not in s, "the filter on the hostile container")
-        for key in ("1", "2", "3", "4", "1", "Enter"):
-            tmux("send-keys", "-t", session, key)
-            time.sleep(0.3)
-        shown = wait(lambda s: "hostile-text" in s and "Root cause" in s, "the hostile playbook's walkthrough")
-        assert "[@click=app.quit]" in shown
-        for key in ("r", "j", "r", "Escape", "q"):
-            tmux("send-keys", "-t", session, key)
-            time.sleep(0.3)
-        wait(lambda s: "hostile-snap" not in s, "the app to quit")
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    out = raw.read_bytes()
-    assert NAME.encode() in out and b"nothing found to walk" in out  # the bytes are the app's
+    return out
+
+
+def _read_until(fd: int, needle: bytes, timeout: float = 30) -> bytes:
+    """What the app writes, until `needle` is in it (at most `timeout` s: a loaded machine paints late)."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and needle not in out:
+        out += _read(fd, 0.3)
+    return out
+
+
+def test_app_on_hostile_files_shows_text_never_sequences(sources):
+    """The real binary on a pseudo-terminal: every byte it writes is what a terminal emulator would act on."""
+    snap, playbooks, _ = sources
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real binary on a real pseudo-terminal
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(str(BIN), [str(BIN), "--no-user-playbooks", "--playbooks", str(playbooks), "--from", str(snap)])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    out = _read_until(fd, b"CRIT")  # the board, diagnosed (its first paint is the bare list)
+    assert b"quiet-" in out, "the board never showed the snapshot's containers"
+    out += _read(fd, 1)
+    # the quiet container (second, worst first) has nothing to walk through: enter makes a toast naming it
+    os.write(fd, b"\x1b[B")
+    out += _read(fd, 1)
+    toast = b""
+    for _ in range(3):  # a loaded machine may still be repainting the board: enter again until the toast
+        os.write(fd, b"\r")
+        toast += _read_until(fd, TOAST, timeout=10)
+        if TOAST in toast:
+            break
+    out += toast
+    assert TOAST in toast, "the toast names it, its markup as text (the rest of its words wrap with the width)"
+    for keys in (b"1", b"2", b"3", b"4", b"\x1b[A", b"1", b"2", b"3", b"4", b"1"):
+        os.write(fd, keys)
+        out += _read(fd, 0.5)
+    os.write(fd, b"\r")  # the hostile container's walkthrough: the hostile playbook's text everywhere
+    walkthrough = _read_until(fd, b"Root cause")
+    out += walkthrough
+    assert b"Root cause" in walkthrough and b"[@click=app.quit]" in walkthrough
+    for keys in (b"r", b"j", b"r", b"\x1b"):
+        os.write(fd, keys)
+        out += _read(fd, 0.8)
+    os.write(fd, b"q")
+    out += _read(fd, 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the app did not quit cleanly: {status}"
     assert b"Traceback" not in out
+    assert NAME.encode() in out
     assert leaked(out) == []
     assert b"PWNED" not in out and b"dcs-payload" not in out
