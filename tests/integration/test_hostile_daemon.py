@@ -112,9 +112,9 @@ d = Daemon(sys.argv[1], timeout=float(sys.argv[3])).connect()
 what = sys.argv[2]
 try:
     if what == "list":
-        d.list_containers()
+        d.containers()
     elif what == "inspect":
-        d.inspect_container("abc")
+        d.inspect("abc")
     else:
         d.image_layers("img")
     error = ""
