@@ -135,9 +135,7 @@ class TroubleshootApp(App):
         error (their sockets are shut down) instead of being waited for (asyncio joins the executor's threads at
         exit: up to the 30 s socket timeout each, or forever for the event stream)."""
         self._stop.set()
-        stop = getattr(self.backend, "stop_events", None)
-        if stop:
-            stop()
+        self.backend.stop_events()
         self.backend.abort()
 
     # -- workers (threads) -----------------------------------------------------------------------------------
