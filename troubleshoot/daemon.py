@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import io
 import json
 import os
 import re
@@ -25,7 +26,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlencode
 
 from .clean import MAX_LINE, clean_line, clean_text, loads_clean
@@ -161,7 +162,7 @@ def netloc_parts(url: str) -> tuple[str, str, str]:
     return user, host, port
 
 
-def ssh_argv(url: str, remote: list[str], options: list[str] = ()) -> list[str]:
+def ssh_argv(url: str, remote: list[str], options: Sequence[str] = ()) -> list[str]:
     """`ssh` for an ssh:// URL: `-l` and `-p` only when the URL gives them, so that ~/.ssh/config (an alias's
     HostName, Port, User) decides everything else, as for `docker -H ssh://alias`."""
     user, host, port = netloc_parts(url)
@@ -229,23 +230,29 @@ class _UnixTransport:
         self._local = threading.local()
         self._sockets = sockets  # the owner's: abort() shuts every one of them from any thread
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
-            sock = _DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.base_timeout = self.timeout
-            if self._sockets is not None:
-                self._sockets.add(sock)  # raises once aborted: no new connection to a daemon we are leaving
-            sock.settimeout(self.timeout)
-            try:
-                sock.connect(self.path)
-            except OSError:
-                sock.close()
-                raise
-            conn.sock = sock
-            self._local.conn = conn
-        return conn
+    def _connection(self) -> tuple[http.client.HTTPConnection, _DeadlineSocket]:
+        """This thread's connection and its socket. One http.client let go of (it sets `sock` to None after an
+        answer with `Connection: close`, and would reconnect by TCP to localhost) is replaced by a new one."""
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        sock: _DeadlineSocket | None = getattr(self._local, "sock", None)
+        if conn is not None and sock is not None and conn.sock is sock:
+            return conn, sock
+        if conn is not None:
+            conn.close()
+        conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
+        sock = _DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.base_timeout = self.timeout
+        if self._sockets is not None:
+            self._sockets.add(sock)  # raises once aborted: no new connection to a daemon we are leaving
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.path)
+        except OSError:
+            sock.close()
+            raise
+        conn.sock = sock
+        self._local.conn, self._local.sock = conn, sock
+        return conn, sock
 
     @property
     def current(self) -> http.client.HTTPConnection | None:
@@ -255,10 +262,10 @@ class _UnixTransport:
                 headers: dict[str, str] | None = None, deadline: float | None = None) -> http.client.HTTPResponse:
         """`deadline` (time.monotonic()) bounds the whole exchange: headers and every read of the body after."""
         for attempt in (0, 1):
-            conn = self._connection()
-            conn.sock.deadline = deadline
+            conn, sock = self._connection()
+            sock.deadline = deadline
             if deadline is None:
-                conn.sock.settimeout(self.timeout)  # as it was before a deadline shortened it
+                sock.settimeout(self.timeout)  # as it was before a deadline shortened it
             try:
                 conn.request(method, path, body=body, headers={"Host": "docker", **(headers or {})})
                 return conn.getresponse()
@@ -272,7 +279,7 @@ class _UnixTransport:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
-            self._local.conn = None
+            self._local.conn = self._local.sock = None
 
 
 class _Sockets:
@@ -348,9 +355,9 @@ class _ResponseAdapter:
 class Daemon:
     """A connection to one daemon. Reads return typed records (through the boundary); errors become DaemonError."""
 
-    def __init__(self, host: str | None = None, timeout: int = 30):
+    def __init__(self, host: str | None = None, timeout: float = 30):
         self.endpoint = resolve_endpoint(host)
-        self.timeout = timeout  # each JSON request, whole (a total deadline); each read of a stream
+        self.timeout: float | None = timeout  # each JSON request, whole (a total deadline); each read of a stream
         self._transport: _UnixTransport | _DockerPyTransport | None = None
         self._prefix = ""
         self._sockets = _Sockets()
@@ -432,13 +439,16 @@ class Daemon:
         request may take, reading its answer included (None: streams, which only have the socket timeout)."""
         if self._transport is None:
             self.connect()
+        transport = self._transport
+        if transport is None:  # closed meanwhile by another thread, after an error of its own
+            raise DaemonError(f"the connection to the daemon at {self.endpoint.url} was closed; retry")
         query = ""
         if params:
             query = "?" + urlencode([(k, _param(x)) for k, v in params.items()
                                      for x in (v if isinstance(v, (list, tuple)) else [v])])
         deadline = time.monotonic() + budget if budget is not None else None
         try:
-            res = self._transport.request(f"{self._prefix}{path}{query}", method, body, headers, deadline=deadline)
+            res = transport.request(f"{self._prefix}{path}{query}", method, body, headers, deadline=deadline)
         except DaemonError:
             raise
         except _DeadlineExceeded:
@@ -696,16 +706,16 @@ class Daemon:
         except ApiError as exc:
             raise DaemonError(f"the daemon cannot export {ref}: {exc}") from None
         blobs: dict[str, Any] = {}  # member name -> parsed JSON (manifest, config, index)
-        layers: dict[str, dict] = {}
+        layers: dict[str, dict[str, Any]] = {}
         entries = 0
         truncated = False
         try:
             with tarfile.open(fileobj=_Stream(res), mode="r|", tarinfo=_bounded_tarinfo()) as outer:
                 for member in outer:
-                    outer.members.clear()  # stream mode keeps every member it has seen: memory would grow with them
-                    if not member.isfile():
+                    _forget_members(outer)
+                    f = outer.extractfile(member) if member.isfile() else None
+                    if f is None:
                         continue
-                    f = outer.extractfile(member)
                     head = f.read(512)
                     if head[:1] in (b"{", b"[") and member.size < 8 * 1024 * 1024:
                         try:
@@ -715,10 +725,11 @@ class Daemon:
                         continue
                     if not (member.name.endswith("layer.tar") or member.name.startswith("blobs/")):
                         continue  # VERSION and other small files of the legacy layout
-                    layer = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [], "secrets": []}
+                    layer: dict[str, Any] = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [],
+                                             "secrets": []}
                     with tarfile.open(fileobj=_Stream(f, head), mode="r|", tarinfo=_bounded_tarinfo()) as inner:
                         for e in inner:
-                            inner.members.clear()
+                            _forget_members(inner)
                             name = clean_text(e.name)
                             while name.startswith("./"):
                                 name = name[2:]
@@ -736,7 +747,8 @@ class Daemon:
                                 else:
                                     truncated = True
                                 if SECRET_FILE.search(path):
-                                    data = inner.extractfile(e).read(65536) if e.size else b""
+                                    content = inner.extractfile(e) if e.size else None
+                                    data = content.read(65536) if content is not None else b""
                                     text = data.decode("utf-8", "replace")
                                     has_token = bool(token_shape(text) or re.search(
                                         r"(_authToken|password|passwd|secret|token|api_?key)\s*[=:]\s*\S+", text, re.I))
@@ -761,6 +773,12 @@ class Daemon:
                            schema.ImageLayers, f"the export of {ref}")
         except BoundaryError as exc:
             raise DaemonError(str(exc)) from None
+
+def _forget_members(tf: Any) -> None:
+    """Stream mode keeps every member it has seen in `TarFile.members`: memory would grow with them. (`members` is
+    tarfile's own list, absent from its type stubs: hence `Any`.)"""
+    tf.members.clear()
+
 
 @functools.lru_cache(maxsize=None)
 def _bounded_tarinfo():
@@ -787,14 +805,20 @@ class HugeTarHeader(Exception):
 
 
 class _Stream:
-    """A read-only file object over an HTTP response (or a tar member), with bytes already read put back in front:
-    what tarfile's stream mode reads from."""
+    """A read-only, forward-only file object over an HTTP response (or a tar member), with bytes already read put
+    back in front: what tarfile's stream mode reads from (it only reads; the rest of a file's interface refuses)."""
 
     def __init__(self, source, prefix: bytes = b""):
         self.source = source
         self.prefix = prefix
+        self.position = 0
 
     def read(self, n: int = -1) -> bytes:
+        out = self._read(n)
+        self.position += len(out)
+        return out
+
+    def _read(self, n: int) -> bytes:
         if self.prefix:
             if n < 0:
                 out, self.prefix = self.prefix + self.source.read(), b""
@@ -804,6 +828,18 @@ class _Stream:
                 out += self.source.read(n - len(out))
             return out
         return self.source.read(n)
+
+    def tell(self) -> int:
+        return self.position
+
+    def write(self, b: bytes) -> int:
+        raise io.UnsupportedOperation("read-only")
+
+    def seek(self, pos: int) -> int:
+        raise io.UnsupportedOperation("forward-only")
+
+    def close(self) -> None:
+        """The response (or the outer archive) is closed by its owner."""
 
 
 def _param(value: Any) -> str:
