@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from .core import schema
 from .core.facts import Host, Observation
@@ -71,7 +71,7 @@ class Backend:
     def observe(self, ids: list[str]) -> list[Observation]:
         return [observation_from_record(r, secrets) for r, secrets in self.records(ids)]
 
-    def select(self, names: list[str] = (), running: bool = False) -> list[str]:
+    def select(self, names: Sequence[str] = (), running: bool = False) -> list[str]:
         """Ids of the containers a command names (a name part or an id prefix), all of them when none is named."""
         names = [n for n in names if n]
         return [r.id for r in self.rows(all=not running)
