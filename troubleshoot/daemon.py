@@ -288,7 +288,7 @@ class _Sockets:
     error, and no new connection is opened afterwards. Used when the app quits: its worker threads must not hold
     the process."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import weakref
         self._lock = threading.Lock()
         self._set: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
@@ -382,7 +382,7 @@ class Daemon:
         self._prefix = f"/v{api}"
         return self
 
-    def _docker_py_client(self):
+    def _docker_py_client(self) -> Any:
         import docker  # only for tcp/TLS/ssh endpoints
         kwargs: dict[str, Any] = {"base_url": self.endpoint.url, "timeout": self.timeout, "version": MIN_API}
         if self.endpoint.tls is not None:
@@ -393,7 +393,7 @@ class Daemon:
                 _ssh_preflight(self.endpoint)
         client = docker.APIClient(**kwargs)
         adapter = getattr(client, "_custom_adapter", None)
-        if self.endpoint.is_ssh and kwargs["use_ssh_client"] and hasattr(adapter, "ssh_host"):
+        if self.endpoint.is_ssh and kwargs["use_ssh_client"] and adapter is not None and hasattr(adapter, "ssh_host"):
             # docker-py's parse_host adds ":22" to a URL without a port, and its ssh command then passes `-p 22`,
             # overriding an alias's Port in ~/.ssh/config. Give it the URL's own user@host[:port] back.
             user, host, port = netloc_parts(self.endpoint.url)
