@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-install
 
-.PHONY: run test unit engine bench clean
+.PHONY: run test lint unit engine bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,9 +17,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/troubleshoot $(ARGS)
 
-## Every test: installs what it needs, makes sure a Docker engine answers, runs unit + integration tests.
-test: $(STAMP) engine
+## Every test: installs what it needs, runs the linters (a failure stops here), makes sure a Docker engine
+## answers, runs unit + integration tests.
+test: lint engine
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The linters alone: ruff, mypy, and the architecture's import contracts ([tool.importlinter] in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check troubleshoot tests bench scripts
+	$(BIN)/mypy troubleshoot
+	$(BIN)/lint-imports
 
 ## Only the pure core (milliseconds, no engine).
 unit: $(STAMP)

@@ -14,6 +14,7 @@ from tests.engine import docker, remove_all
 from tests.scenarios import SCENARIOS, create
 from troubleshoot.core import schema
 from troubleshoot.daemon import Daemon
+from troubleshoot.scan import host_record, observe_records
 
 OUT = Path(__file__).resolve().parent / "fixtures"
 
@@ -22,11 +23,11 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     remove_all()
     daemon = Daemon().connect()
-    host = schema.to_builtins(daemon.host_record())
+    host = schema.to_builtins(host_record(daemon))
     host.get("local", {}).pop("vmstat", None)  # keep fixtures small
     for playbook in [*sorted(SCENARIOS), "control"]:
         name = create(playbook)
-        records = [schema.to_builtins(r) for r, _ in daemon.observe_records([name]) if r.inspect.Name == f"/{name}"]
+        records = [schema.to_builtins(r) for r, _ in observe_records(daemon, [name]) if r.inspect.Name == f"/{name}"]
         path = OUT / f"{playbook}.json"
         path.write_text(json.dumps({"playbook": playbook, "record": records[0], "host": host}, indent=1,
                                    sort_keys=True) + "\n")

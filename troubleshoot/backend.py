@@ -5,11 +5,10 @@ cleaned, masked). Blocking: the TUI calls these from thread workers only. No tex
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from .core import schema
 from .core.facts import Host, Observation
@@ -72,7 +71,7 @@ class Backend:
     def observe(self, ids: list[str]) -> list[Observation]:
         return [observation_from_record(r, secrets) for r, secrets in self.records(ids)]
 
-    def select(self, names: list[str] = (), running: bool = False) -> list[str]:
+    def select(self, names: Sequence[str] = (), running: bool = False) -> list[str]:
         """Ids of the containers a command names (a name part or an id prefix), all of them when none is named."""
         names = [n for n in names if n]
         return [r.id for r in self.rows(all=not running)
@@ -90,6 +89,9 @@ class Backend:
 
     def events(self, stop: threading.Event, since: float | None = None) -> Iterator[schema.Event]:
         return iter(())
+
+    def stop_events(self) -> None:
+        """From any thread: end the event stream being read (`events`), so that its worker returns."""
 
     def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
         raise BackendError("this back end runs no commands (recorded data)")
@@ -125,11 +127,13 @@ class LiveBackend(Backend):
     def __init__(self, catalog: Catalog, host: str | None = None):
         super().__init__(catalog)
         from .daemon import Daemon, DaemonError
+        from .events import EventStream
         try:
             self.daemon = Daemon(host)
             self.probe = Daemon(host, timeout=PROBE_TIMEOUT)  # own connections: never queued behind a slow inspect
         except DaemonError as exc:  # a docker context that cannot be read: said when connecting, in one line
             raise BackendError(str(exc)) from None
+        self.event_stream = EventStream(self.daemon)
         self.label = self.daemon.endpoint.url
 
     def _guard(self, fn, *args, **kwargs):
@@ -148,7 +152,8 @@ class LiveBackend(Backend):
 
     def records(self, ids: list[str], tail: int = 200,
                 deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
-        return self._guard(self.daemon.observe_records, ids=ids, tail=tail, deep=deep)
+        from . import scan
+        return self._guard(scan.observe_records, self.daemon, ids=ids, tail=tail, deep=deep)
 
     def probe_rows(self) -> list[Row]:
         from .daemon import DaemonError
@@ -159,7 +164,8 @@ class LiveBackend(Backend):
             raise BackendError(str(exc)) from None
 
     def host_record(self) -> schema.HostRecord:
-        return self._guard(self.daemon.host_record)
+        from . import scan
+        return self._guard(scan.host_record, self.daemon)
 
     def image(self, ref: str) -> schema.ImageInspect | None:
         return self._guard(self.daemon.image, ref)
@@ -168,34 +174,28 @@ class LiveBackend(Backend):
         return self._guard(self.daemon.reveal_env, cid)
 
     def events(self, stop: threading.Event, since: float | None = None) -> Iterator[schema.Event]:
-        """Live container events from `since`. Over ssh:// the stream cannot be closed from here, so it is read in
-        2 s windows. A daemon error while reading becomes BackendError (the app shows it and reconnects)."""
+        """Live container events from `since` (events.py: over ssh:// in short windows). A daemon error while
+        reading becomes BackendError (the app shows it and reconnects)."""
         from .daemon import DaemonError
-        since = time.time() if since is None else since
         try:
-            if self.daemon.endpoint.is_ssh or not self.daemon.endpoint.is_local:
-                while not stop.is_set():
-                    until = time.time() + 2
-                    yield from list(self.daemon.events(since, until))
-                    since = until
-                return
-            yield from self.daemon.events(since, stop=stop)
+            yield from self.event_stream.follow(stop, since)
         except DaemonError as exc:
             raise BackendError(str(exc)) from None
 
     def stop_events(self) -> None:
-        self.daemon.close_events()
+        self.event_stream.close()
 
     def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
-        r = self.daemon.run_command(argv, timeout)  # refuses what command_refusal refuses
+        from .runner import run_command
+        r = run_command(self.daemon.endpoint, argv, timeout)  # refuses what command_refusal refuses
         return StepOutput(r.exit_code, r.lines, r.timed_out)
 
     def refusal(self, argv: list[str]) -> str | None:
-        from .daemon import command_refusal
+        from .runner import command_refusal
         return command_refusal(self.daemon.endpoint, argv)
 
     def command_env(self, argv: list[str]) -> dict[str, str] | None:
-        from .daemon import docker_env
+        from .runner import docker_env
         return docker_env(self.daemon.endpoint) if argv and argv[0] == "docker" else None
 
     def logs(self, cid: str, tail: int = 500, tty: bool = False, secrets: Iterable[str] = ()) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ Facts (`core/facts.py`) are built only from records that passed through here.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any, Iterable, TypeVar
 
 import msgspec
 from msgspec import Struct
@@ -91,14 +91,13 @@ def _not_json(what: str, raw: bytes, exc: Exception) -> str:
     """`file:line:col: not JSON: why`, the line and column from msgspec's byte offset."""
     text = " ".join(str(exc).split())
     m = re.search(r"^(.*?)\s*\(byte (\d+)\)$", text)
-    if not m:  # "Input data was truncated": the error is at the end
-        m = re.match(r"^(.*)$", text)
-        offset = len(raw)
+    if m is None:  # "Input data was truncated": the error is at the end
+        why, offset = text, len(raw)
     else:
-        offset = int(m.group(2))
+        why, offset = m.group(1), int(m.group(2))
     line = raw.count(b"\n", 0, offset) + 1
     col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
-    why = m.group(1).removeprefix("JSON is malformed: ").rstrip(":")
+    why = why.removeprefix("JSON is malformed: ").rstrip(":")
     return f"{what}:{line}:{col}: not JSON: {clean_text(why)}"
 
 
@@ -178,7 +177,7 @@ def _mask_env(items: list[str] | None) -> list[str] | None:
     return out
 
 
-def _mask_value(value: Any, known: tuple[str, ...], by_key: bool = False) -> Any:
+def _mask_value(value: Any, known: Iterable[str], by_key: bool = False) -> Any:
     if isinstance(value, str):
         return mask_known(value, known)
     if isinstance(value, Struct):
@@ -196,7 +195,7 @@ def _mask_value(value: Any, known: tuple[str, ...], by_key: bool = False) -> Any
     return value
 
 
-def _mask_struct(record: Struct, known: tuple[str, ...]) -> None:
+def _mask_struct(record: Struct, known: Iterable[str]) -> None:
     for name in record.__struct_fields__:
         value = getattr(record, name)
         if value is None or isinstance(value, (bool, int, float)):

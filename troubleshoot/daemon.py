@@ -1,7 +1,9 @@
 """The adapter: the one module that talks to the Docker daemon.
 
 Every docker SDK call, every error mapping and the cleaning of every untrusted string happens here, once.
-It hands the core plain, cleaned JSON and builds facts from it; nothing here is kept in a fact.
+`Daemon` is the connection, its typed reads (every answer decoded by the boundary into a typed record) and the
+changes the training lab makes. What a scan reads is decided in scan.py, the event stream is events.py, and the
+commands a playbook runs are runner.py.
 
 Endpoint, as the docker CLI resolves it: `--host`, then DOCKER_HOST, then DOCKER_CONTEXT, then the current context of
 ~/.docker/config.json, then the local socket; a tcp:// one uses TLS as DOCKER_TLS_VERIFY and DOCKER_CERT_PATH say.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import io
 import json
 import os
 import re
@@ -23,15 +26,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlencode
 
 from .clean import MAX_LINE, clean_line, clean_text, loads_clean
-from .core.detectors.image_tag import parse_ref
-from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core import schema
-from .core.records import host_from_record, observation_from_record
-from .core.secrets import SecretValues
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LOG_TAIL = 200
@@ -99,7 +98,7 @@ class Endpoint:
     @property
     def host_name(self) -> str:
         """The machine the daemon runs on, as the URL names it (an ssh alias stays an alias)."""
-        return _netloc_parts(self.url)[1]
+        return netloc_parts(self.url)[1]
 
     @property
     def is_remote_machine(self) -> bool:
@@ -152,41 +151,7 @@ def _tls_from_env(url: str, env) -> Any:
         raise DaemonError(f"TLS for {url} (DOCKER_TLS_VERIFY / DOCKER_CERT_PATH): {clean_text(str(exc))}") from None
 
 
-def docker_host_url(url: str) -> str:
-    """An endpoint as DOCKER_HOST must spell it: a bare socket path gets `unix://`."""
-    return url if "://" in url else f"unix://{url}"
-
-
-def docker_env(endpoint: Endpoint, environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a `docker` command run against `endpoint` (a step, an interactive shell): the one place
-    it is built. A context endpoint is passed as its context (the CLI then finds its TLS files too); any other as
-    DOCKER_HOST (DOCKER_TLS_VERIFY / DOCKER_CERT_PATH pass through as they are)."""
-    env = dict(os.environ if environ is None else environ)
-    if endpoint.context:
-        env["DOCKER_CONTEXT"] = endpoint.context
-        env.pop("DOCKER_HOST", None)
-    else:
-        env["DOCKER_HOST"] = docker_host_url(endpoint.url)
-        env.pop("DOCKER_CONTEXT", None)
-    return env
-
-
-def command_refusal(endpoint: Endpoint, argv: list[str]) -> str | None:
-    """Why `argv` must not run for this endpoint, or None. Only `docker` commands reach a remote daemon; anything
-    else (`ss -ltnp`, `df`, `free`) runs on this machine and would describe the wrong host."""
-    if not argv or argv[0] == "docker" or not endpoint.is_remote_machine:
-        return None
-    host = endpoint.host_name
-    if endpoint.is_ssh:
-        user, _, port = _netloc_parts(endpoint.url)
-        target = " ".join(([f"-p {port}"] if port else []) + [f"{user}@{host}" if user else host])
-        how = f"run it there with `ssh {target} {' '.join(argv)}`"
-    else:
-        how = "run it on that machine"
-    return f"`{argv[0]}` runs on this machine, not on {host} where the daemon is: {how}"
-
-
-def _netloc_parts(url: str) -> tuple[str, str, str]:
+def netloc_parts(url: str) -> tuple[str, str, str]:
     """(user, host, port) of an endpoint URL, as written: not lowercased (an ssh alias is matched as given)."""
     netloc = url.split("://", 1)[-1].split("/", 1)[0]
     user, _, hostport = netloc.rpartition("@")
@@ -197,10 +162,10 @@ def _netloc_parts(url: str) -> tuple[str, str, str]:
     return user, host, port
 
 
-def ssh_argv(url: str, remote: list[str], options: list[str] = ()) -> list[str]:
+def ssh_argv(url: str, remote: list[str], options: Sequence[str] = ()) -> list[str]:
     """`ssh` for an ssh:// URL: `-l` and `-p` only when the URL gives them, so that ~/.ssh/config (an alias's
     HostName, Port, User) decides everything else, as for `docker -H ssh://alias`."""
-    user, host, port = _netloc_parts(url)
+    user, host, port = netloc_parts(url)
     args = ["ssh", *options]
     if user:
         args += ["-l", user]
@@ -265,23 +230,29 @@ class _UnixTransport:
         self._local = threading.local()
         self._sockets = sockets  # the owner's: abort() shuts every one of them from any thread
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
-            sock = _DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.base_timeout = self.timeout
-            if self._sockets is not None:
-                self._sockets.add(sock)  # raises once aborted: no new connection to a daemon we are leaving
-            sock.settimeout(self.timeout)
-            try:
-                sock.connect(self.path)
-            except OSError:
-                sock.close()
-                raise
-            conn.sock = sock
-            self._local.conn = conn
-        return conn
+    def _connection(self) -> tuple[http.client.HTTPConnection, _DeadlineSocket]:
+        """This thread's connection and its socket. One http.client let go of (it sets `sock` to None after an
+        answer with `Connection: close`, and would reconnect by TCP to localhost) is replaced by a new one."""
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        sock: _DeadlineSocket | None = getattr(self._local, "sock", None)
+        if conn is not None and sock is not None and conn.sock is sock:
+            return conn, sock
+        if conn is not None:
+            conn.close()
+        conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
+        sock = _DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.base_timeout = self.timeout
+        if self._sockets is not None:
+            self._sockets.add(sock)  # raises once aborted: no new connection to a daemon we are leaving
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.path)
+        except OSError:
+            sock.close()
+            raise
+        conn.sock = sock
+        self._local.conn, self._local.sock = conn, sock
+        return conn, sock
 
     @property
     def current(self) -> http.client.HTTPConnection | None:
@@ -291,10 +262,10 @@ class _UnixTransport:
                 headers: dict[str, str] | None = None, deadline: float | None = None) -> http.client.HTTPResponse:
         """`deadline` (time.monotonic()) bounds the whole exchange: headers and every read of the body after."""
         for attempt in (0, 1):
-            conn = self._connection()
-            conn.sock.deadline = deadline
+            conn, sock = self._connection()
+            sock.deadline = deadline
             if deadline is None:
-                conn.sock.settimeout(self.timeout)  # as it was before a deadline shortened it
+                sock.settimeout(self.timeout)  # as it was before a deadline shortened it
             try:
                 conn.request(method, path, body=body, headers={"Host": "docker", **(headers or {})})
                 return conn.getresponse()
@@ -308,7 +279,7 @@ class _UnixTransport:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
-            self._local.conn = None
+            self._local.conn = self._local.sock = None
 
 
 class _Sockets:
@@ -317,7 +288,7 @@ class _Sockets:
     error, and no new connection is opened afterwards. Used when the app quits: its worker threads must not hold
     the process."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import weakref
         self._lock = threading.Lock()
         self._set: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
@@ -381,20 +352,12 @@ class _ResponseAdapter:
         return self.read(n)
 
 
-@dataclass(frozen=True)
-class CommandResult:
-    argv: list[str]
-    exit_code: int
-    lines: tuple[str, ...]  # cleaned, each cut, at most the last N
-    timed_out: bool
-
-
 class Daemon:
-    """A connection to one daemon. Methods return cleaned JSON or facts; errors become DaemonError."""
+    """A connection to one daemon. Reads return typed records (through the boundary); errors become DaemonError."""
 
-    def __init__(self, host: str | None = None, timeout: int = 30):
+    def __init__(self, host: str | None = None, timeout: float = 30):
         self.endpoint = resolve_endpoint(host)
-        self.timeout = timeout  # each JSON request, whole (a total deadline); each read of a stream
+        self.timeout: float | None = timeout  # each JSON request, whole (a total deadline); each read of a stream
         self._transport: _UnixTransport | _DockerPyTransport | None = None
         self._prefix = ""
         self._sockets = _Sockets()
@@ -419,7 +382,7 @@ class Daemon:
         self._prefix = f"/v{api}"
         return self
 
-    def _docker_py_client(self):
+    def _docker_py_client(self) -> Any:
         import docker  # only for tcp/TLS/ssh endpoints
         kwargs: dict[str, Any] = {"base_url": self.endpoint.url, "timeout": self.timeout, "version": MIN_API}
         if self.endpoint.tls is not None:
@@ -430,10 +393,10 @@ class Daemon:
                 _ssh_preflight(self.endpoint)
         client = docker.APIClient(**kwargs)
         adapter = getattr(client, "_custom_adapter", None)
-        if self.endpoint.is_ssh and kwargs["use_ssh_client"] and hasattr(adapter, "ssh_host"):
+        if self.endpoint.is_ssh and kwargs["use_ssh_client"] and adapter is not None and hasattr(adapter, "ssh_host"):
             # docker-py's parse_host adds ":22" to a URL without a port, and its ssh command then passes `-p 22`,
             # overriding an alias's Port in ~/.ssh/config. Give it the URL's own user@host[:port] back.
-            user, host, port = _netloc_parts(self.endpoint.url)
+            user, host, port = netloc_parts(self.endpoint.url)
             adapter.ssh_host = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
         return client
 
@@ -441,6 +404,28 @@ class Daemon:
         if self._transport is not None:
             self._transport.close()
             self._transport = None
+
+    def side_connection(self, timeout: float | None) -> "Daemon":
+        """Another connection to the same (connected) daemon: same endpoint, API version and sockets (`abort()`
+        reaches it), a transport of its own, with `timeout` for each read. For a stream (events) that must not hold
+        the main connection; close it when done."""
+        side = Daemon.__new__(Daemon)
+        side.endpoint, side.timeout, side._prefix, side._sockets = self.endpoint, timeout, self._prefix, self._sockets
+        side._transport = None
+        side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), timeout, self._sockets)
+                           if self.endpoint.is_local else _DockerPyTransport(side._docker_py_client()))
+        return side
+
+    def stream(self, path: str, params: dict[str, Any] | None = None):
+        """GET a stream (events): the response, read as it arrives; only the socket timeout bounds each read."""
+        return self._open(path, params)
+
+    @property
+    def current_socket(self) -> socket.socket | None:
+        """This thread's unix socket to the daemon (None over docker-py): shutting it down ends a stream in flight
+        from any thread."""
+        conn = self._transport.current if isinstance(self._transport, _UnixTransport) else None
+        return conn.sock if conn is not None else None
 
     @property
     def logs_budget(self) -> float:
@@ -454,13 +439,16 @@ class Daemon:
         request may take, reading its answer included (None: streams, which only have the socket timeout)."""
         if self._transport is None:
             self.connect()
+        transport = self._transport
+        if transport is None:  # closed meanwhile by another thread, after an error of its own
+            raise DaemonError(f"the connection to the daemon at {self.endpoint.url} was closed; retry")
         query = ""
         if params:
             query = "?" + urlencode([(k, _param(x)) for k, v in params.items()
                                      for x in (v if isinstance(v, (list, tuple)) else [v])])
         deadline = time.monotonic() + budget if budget is not None else None
         try:
-            res = self._transport.request(f"{self._prefix}{path}{query}", method, body, headers, deadline=deadline)
+            res = transport.request(f"{self._prefix}{path}{query}", method, body, headers, deadline=deadline)
         except DaemonError:
             raise
         except _DeadlineExceeded:
@@ -607,90 +595,10 @@ class Daemon:
             self.close()
             raise DaemonError(explain(exc, self.endpoint)) from None
 
-    # -- events ----------------------------------------------------------------------------------------------
-    def events(self, since: float, until: float | None = None, stop=None) -> Iterator[schema.Event]:
-        """Container events (typed, cleaned) from `since`. With `until` the daemon ends the stream there (ssh://
-        cannot close a stream from our side, so it is read in short windows); without, it runs until `stop` is set
-        or `close_events()` is called. Uses its own connection: the main one stays free for inspects."""
-        from .boundary import BoundaryError, decode
-        params: dict[str, Any] = {"since": f"{since:.3f}", "filters": json.dumps({"type": ["container"]})}
-        if until is not None:
-            params["until"] = f"{until:.3f}"
-        side = Daemon.__new__(Daemon)
-        side.endpoint, side.timeout, side._prefix = self.endpoint, None if until is None else self.timeout, self._prefix
-        side._transport, side._sockets = None, self._sockets
-        try:
-            side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), None, self._sockets)
-                               if self.endpoint.is_local
-                               else _DockerPyTransport(side._docker_py_client()))
-            res = side._open("/events", params)
-            conn = side._transport.current if isinstance(side._transport, _UnixTransport) else None
-            self._events_sock = conn.sock if conn is not None else None  # close_events() shuts it from any thread
-            buf = b""
-            while True:
-                chunk = res.read1(4096)  # what has arrived: read(n) would wait for n bytes
-                if not chunk:
-                    return
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if line.strip():
-                        try:
-                            yield decode(line, schema.Event, "an event", limit=1024 * 1024)
-                        except BoundaryError:
-                            continue  # one odd message never ends the stream
-                if stop is not None and stop.is_set():
-                    return
-        except (OSError, ValueError, http.client.HTTPException) as exc:
-            if stop is not None and stop.is_set():
-                return
-            raise DaemonError(explain(exc, self.endpoint)) from None
-        finally:
-            side.close()
-
     def abort(self) -> None:
         """From any thread: every request of this Daemon, in every thread, fails now (unix sockets), and none is
         made afterwards. For quitting while the daemon hangs."""
         self._sockets.abort()
-
-    def close_events(self) -> None:
-        sock = getattr(self, "_events_sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    # -- commands from playbooks -------------------------------------------------------------------------------
-    def run_command(self, argv: list[str], timeout: float = 30, max_lines: int = 400,
-                    max_line: int = MAX_LINE) -> "CommandResult":
-        """Run one rendered playbook command (an argument list: no shell) against this daemon and return its output
-        cleaned and bounded (the last `max_lines` lines). `docker` commands get this endpoint (`docker_env`); other
-        commands are refused for a daemon on another machine (`command_refusal`): they would describe this one."""
-        why = command_refusal(self.endpoint, argv)
-        if why:
-            return CommandResult(argv, 126, (why,), False)
-        env = docker_env(self.endpoint) if argv and argv[0] == "docker" else dict(os.environ)
-        try:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=env)
-        except OSError as exc:
-            return CommandResult(argv, 127, (clean_text(f"cannot run {argv[0]}: {exc.strerror or exc}"),), False)
-        lines: list[str] = []
-        timed_out = False
-        try:
-            timer = threading.Timer(timeout, proc.kill)
-            timer.start()
-            lines = list(bounded_lines(iter(lambda: proc.stdout.read(65536), b""), max_lines, max_line))
-            timer.cancel()
-            timed_out = not timer.is_alive() and proc.poll() is None
-        finally:
-            proc.stdout.close()
-            code = proc.wait()
-        if code == -9:
-            timed_out = True
-            lines.append(f"(stopped after {timeout:.0f}s)")
-        return CommandResult(argv, code, tuple(lines), timed_out)
 
     # -- changes: only the training lab makes them, after the user asked for it -----------------------------------
     def _change(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None,
@@ -798,16 +706,16 @@ class Daemon:
         except ApiError as exc:
             raise DaemonError(f"the daemon cannot export {ref}: {exc}") from None
         blobs: dict[str, Any] = {}  # member name -> parsed JSON (manifest, config, index)
-        layers: dict[str, dict] = {}
+        layers: dict[str, dict[str, Any]] = {}
         entries = 0
         truncated = False
         try:
             with tarfile.open(fileobj=_Stream(res), mode="r|", tarinfo=_bounded_tarinfo()) as outer:
                 for member in outer:
-                    outer.members.clear()  # stream mode keeps every member it has seen: memory would grow with them
-                    if not member.isfile():
+                    _forget_members(outer)
+                    f = outer.extractfile(member) if member.isfile() else None
+                    if f is None:
                         continue
-                    f = outer.extractfile(member)
                     head = f.read(512)
                     if head[:1] in (b"{", b"[") and member.size < 8 * 1024 * 1024:
                         try:
@@ -817,10 +725,11 @@ class Daemon:
                         continue
                     if not (member.name.endswith("layer.tar") or member.name.startswith("blobs/")):
                         continue  # VERSION and other small files of the legacy layout
-                    layer = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [], "secrets": []}
+                    layer: dict[str, Any] = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [],
+                                             "secrets": []}
                     with tarfile.open(fileobj=_Stream(f, head), mode="r|", tarinfo=_bounded_tarinfo()) as inner:
                         for e in inner:
-                            inner.members.clear()
+                            _forget_members(inner)
                             name = clean_text(e.name)
                             while name.startswith("./"):
                                 name = name[2:]
@@ -838,7 +747,8 @@ class Daemon:
                                 else:
                                     truncated = True
                                 if SECRET_FILE.search(path):
-                                    data = inner.extractfile(e).read(65536) if e.size else b""
+                                    content = inner.extractfile(e) if e.size else None
+                                    data = content.read(65536) if content is not None else b""
                                     text = data.decode("utf-8", "replace")
                                     has_token = bool(token_shape(text) or re.search(
                                         r"(_authToken|password|passwd|secret|token|api_?key)\s*[=:]\s*\S+", text, re.I))
@@ -864,76 +774,10 @@ class Daemon:
         except BoundaryError as exc:
             raise DaemonError(str(exc)) from None
 
-    # -- records and facts ------------------------------------------------------------------------------------
-    def host_record(self) -> schema.HostRecord:
-        from .boundary import convert, mask_host
-        info = self.info()
-        local = None
-        if self.endpoint.is_local:
-            local = convert(_local_readings(info.DockerRootDir), schema.LocalReadings, "local readings")
-        record = schema.HostRecord(info=info, version=self.version(), local=local)
-        mask_host(record)
-        return record
-
-    def host(self) -> Host:
-        return host_from_record(self.host_record())
-
-    def observe_records(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
-                        ids: Iterable[str] | None = None,
-                        deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
-        """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
-        logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
-        mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
-        Returns (record, its raw secret values) pairs: records masked by the boundary."""
-        from .boundary import container_record
-        if ids is None:
-            names = [n for n in names if n]
-            rows = self.containers(all=all)
-            if names:
-                rows = [r for r in rows if _row_matches(r, names)]
-            ids = [r.Id for r in rows]
-        inspected = [d for d in (self.inspect(i) for i in ids) if d is not None]
-        if not inspected:
-            return []
-        tags = self._tag_index()
-        images: dict[str, tuple[schema.ImageInspect | None, list[schema.HistoryEntry]]] = {}
-
-        def image(ref: str, with_history: bool = True) -> tuple[schema.ImageInspect | None, list]:
-            if ref not in images:
-                data = self.image(ref)
-                images[ref] = (data, self.history(ref) if data is not None and with_history else [])
-            return images[ref]
-
-        out = []
-        layers: dict[str, schema.ImageLayers | None] = {}
-        for data in inspected:
-            c = container_from_inspect(data)
-            ref = parse_ref(c.image_ref)
-            tag_id = tags.get(ref.name) if ref.tag else None
-            img, history = image(c.image_id) if c.image_id else (None, [])
-            tag_img = None
-            if tag_id:
-                tag_img = img if tag_id == c.image_id else image(tag_id, with_history=False)[0]
-            logs, logs_error = self.read_logs(c.id, tail, tty=c.tty) if wants_logs(c) else ((), "")
-            layer = None
-            if deep and c.image_id:  # every layer read: as costly as a `docker save` of each distinct image
-                if c.image_id not in layers:
-                    layers[c.image_id] = self.image_layers(c.image_id)
-                layer = layers[c.image_id]
-            out.append(container_record(data, img, history, logs, logs_error, tag_img, layer))
-        return out
-
-    def observe(self, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
-                deep: bool = False) -> list[Observation]:
-        return [observation_from_record(r, secrets) for r, secrets in self.observe_records(names, all, tail, deep=deep)]
-
-    def _tag_index(self) -> dict[str, str]:
-        index = {}
-        for row in self.images():
-            for tag in row.RepoTags or ():
-                if tag and tag != "<none>:<none>":
-                    index[parse_ref(tag).name] = row.Id
-        return index
+def _forget_members(tf: Any) -> None:
+    """Stream mode keeps every member it has seen in `TarFile.members`: memory would grow with them. (`members` is
+    tarfile's own list, absent from its type stubs: hence `Any`.)"""
+    tf.members.clear()
 
 
 @functools.lru_cache(maxsize=None)
@@ -961,14 +805,20 @@ class HugeTarHeader(Exception):
 
 
 class _Stream:
-    """A read-only file object over an HTTP response (or a tar member), with bytes already read put back in front:
-    what tarfile's stream mode reads from."""
+    """A read-only, forward-only file object over an HTTP response (or a tar member), with bytes already read put
+    back in front: what tarfile's stream mode reads from (it only reads; the rest of a file's interface refuses)."""
 
     def __init__(self, source, prefix: bytes = b""):
         self.source = source
         self.prefix = prefix
+        self.position = 0
 
     def read(self, n: int = -1) -> bytes:
+        out = self._read(n)
+        self.position += len(out)
+        return out
+
+    def _read(self, n: int) -> bytes:
         if self.prefix:
             if n < 0:
                 out, self.prefix = self.prefix + self.source.read(), b""
@@ -978,6 +828,18 @@ class _Stream:
                 out += self.source.read(n - len(out))
             return out
         return self.source.read(n)
+
+    def tell(self) -> int:
+        return self.position
+
+    def write(self, b: bytes) -> int:
+        raise io.UnsupportedOperation("read-only")
+
+    def seek(self, pos: int) -> int:
+        raise io.UnsupportedOperation("forward-only")
+
+    def close(self) -> None:
+        """The response (or the outer archive) is closed by its owner."""
 
 
 def _param(value: Any) -> str:
@@ -1044,11 +906,6 @@ def _ssh_preflight(endpoint: Endpoint, timeout: int = 10) -> None:
         raise DaemonError(explain(RuntimeError(proc.stderr.strip() or f"ssh exited {proc.returncode}"), endpoint))
 
 
-def _row_matches(row: schema.ListRow, names: list[str]) -> bool:
-    row_names = [n.lstrip("/") for n in row.Names or ()]
-    return any(n == row.Id[:len(n)] or any(n in rn for rn in row_names) for n in names)
-
-
 def bounded_lines(chunks: Iterable[bytes], keep: int, max_line: int = MAX_LINE) -> Iterator[str]:
     """Assemble lines from a byte stream keeping at most `keep` lines and, per line, at most `max_line` characters
     (plus a count of what was cut): memory stays bounded for a 1 GB log or a 10 MB single line."""
@@ -1083,25 +940,3 @@ def _finish(raw: bytearray, dropped: int, max_line: int) -> str:
     if dropped:
         line = f"{line.split(' ...[cut ')[0]} ...[cut {dropped}+ bytes]"
     return line
-
-
-def _local_readings(docker_root: str) -> dict[str, Any]:
-    import psutil
-    out: dict[str, Any] = {}
-    vm = psutil.virtual_memory()
-    out.update(mem_total=vm.total, mem_available=vm.available)
-    sw = psutil.swap_memory()
-    out.update(swap_total=sw.total, swap_used=sw.used)
-    if docker_root and os.path.isdir(docker_root):
-        du = psutil.disk_usage(docker_root)
-        out.update(disk_total=du.total, disk_free=du.free)
-    try:
-        out["load1"] = os.getloadavg()[0]
-    except OSError:
-        pass
-    try:
-        with open("/proc/vmstat", encoding="ascii") as f:
-            out["vmstat"] = f.read()
-    except OSError:
-        pass
-    return out

@@ -24,7 +24,7 @@ import subprocess
 import tarfile
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from .core.diagnose import IGNORE_LABEL, TRAINING_LABEL
 from .core import schema
@@ -196,7 +196,7 @@ class Lab:
 
 
 # -- scenarios: one per container playbook --------------------------------------------------------------------
-def _exited(d: dict) -> bool:
+def _exited(d: schema.ContainerInspect) -> bool:
     return d.State.Status == "exited"
 
 
@@ -390,7 +390,8 @@ def _mine(rows: list, instance: str) -> list:
     return out
 
 
-def down(daemon: Daemon, pulled: list[str] = (), instance: str = DEFAULT_INSTANCE) -> tuple[list[str], list[str], list[str]]:
+def down(daemon: Daemon, pulled: Sequence[str] = (),
+         instance: str = DEFAULT_INSTANCE) -> tuple[list[str], list[str], list[str]]:
     """Remove every container, then every image (dangling ones too), of this lab instance, then what its `up`
     pulled (if nothing else uses it). Other instances' objects are never touched. Returns (containers removed,
     images removed, what could not be removed and why)."""

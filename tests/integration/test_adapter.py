@@ -9,6 +9,7 @@ import pytest
 from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 from troubleshoot.core import schema
 from troubleshoot.daemon import Daemon, DaemonError
+from troubleshoot.scan import observe
 
 pytestmark = pytest.mark.engine
 
@@ -54,7 +55,7 @@ def test_container_removed_mid_scan_is_skipped(engine):
     try:
         wait_state(PREFIX + "alive", "exited")
         daemon = _ListsAGhost(ghost).connect()
-        names = [o.container.name for o in daemon.observe([PREFIX + "ghost", PREFIX + "alive"])]
+        names = [o.container.name for o in observe(daemon, [PREFIX + "ghost", PREFIX + "alive"])]
         assert names == [PREFIX + "alive"]
         assert daemon.read_logs(ghost) == ((), "the container is gone")
     finally:

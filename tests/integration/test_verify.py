@@ -35,7 +35,7 @@ def inspect_image_id(ref: str) -> str:
 def test_lock_file_mismatch_is_critical(deployed, tmp_path):
     good, newer = deployed
     lock = tmp_path / "images.lock.json"
-    lock.write_text(json.dumps({"tst-verify-ok": f"{PREFIX}verify-order@{good}", PREFIX + "verify-bad": f"{PREFIX}verify-order@{good}",
+    lock.write_text(json.dumps({PREFIX + "verify-ok": f"{PREFIX}verify-order@{good}", PREFIX + "verify-bad": f"{PREFIX}verify-order@{good}",
                                 PREFIX + "verify-gone": f"{PREFIX}verify-order@{good}"}))
     proc = run_cli("verify", "--lock", str(lock), "--json")
     assert proc.returncode == 1, proc.stderr
@@ -50,7 +50,7 @@ def test_lock_file_mismatch_is_critical(deployed, tmp_path):
 
 def test_expected_digest_on_the_command_line(deployed):
     good, _newer = deployed
-    ok = run_cli("verify", f"{PREFIX}verify-ok=tst-verify-order@{good}")
+    ok = run_cli("verify", f"{PREFIX}verify-ok={PREFIX}verify-order@{good}")
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    bad = run_cli("verify", PREFIX + "verify-ok=tst-verify-order:latest")
+    bad = run_cli("verify", f"{PREFIX}verify-ok={PREFIX}verify-order:latest")
     assert bad.returncode == 2 and "expected NAME IMAGE@sha256" in bad.stderr and bad.stderr.count("\n") == 1

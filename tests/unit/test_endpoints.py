@@ -42,7 +42,7 @@ def test_no_tls_env_no_tls_and_missing_certs_are_one_line(tmp_path):
 
 
 def test_one_docker_host_builder_for_steps_and_interactive_steps(monkeypatch):
-    from troubleshoot.daemon import docker_env
+    from troubleshoot.runner import docker_env
     monkeypatch.setenv("DOCKER_CONTEXT", "prod")
     bare = Endpoint("/run/other/docker.sock", "--host")
     assert docker_env(bare)["DOCKER_HOST"] == "unix:///run/other/docker.sock" and "DOCKER_CONTEXT" not in docker_env(bare)
@@ -54,7 +54,7 @@ def test_one_docker_host_builder_for_steps_and_interactive_steps(monkeypatch):
 
 
 def test_local_commands_are_refused_for_a_daemon_on_another_machine():
-    from troubleshoot.daemon import command_refusal
+    from troubleshoot.runner import command_refusal, run_command
     ssh = Endpoint("ssh://ops@db1:2222", "--host")
     why = command_refusal(ssh, ["ss", "-ltnp"])
     assert why == ("`ss` runs on this machine, not on db1 where the daemon is: run it there with "
@@ -63,7 +63,7 @@ def test_local_commands_are_refused_for_a_daemon_on_another_machine():
     assert command_refusal(Endpoint("tcp://10.1.2.3:2376", "--host"), ["df", "-h"]).startswith("`df` runs on this")
     for local in ("unix:///var/run/docker.sock", "/var/run/docker.sock", "tcp://127.0.0.1:2375"):
         assert command_refusal(Endpoint(local, "--host"), ["free", "-m"]) is None
-    result = Daemon("ssh://myalias").run_command(["free", "-m"])  # refused before anything runs (no connection)
+    result = run_command(Daemon("ssh://myalias").endpoint, ["free", "-m"])  # refused before anything runs (no connection)
     assert result.exit_code == 126 and "ssh myalias free -m" in result.lines[0]
     backend = LiveBackend(None, "ssh://myalias")
     assert "not on myalias" in backend.run(["df", "-h"]).lines[0]

@@ -13,6 +13,7 @@ Rules (ids are a public contract, like playbook ids):
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from .secrets import is_secret_name, mask, token_shape
@@ -60,6 +61,7 @@ DAEMONIZING = re.compile(r"(\bservice\s+\S+\s+start\b|\bsystemctl\b|\bnohup\b|&\
                          r"\bdaemon\s+on\b|\bstart-stop-daemon\b|/etc/init\.d/)")
 KEEPALIVE = re.compile(r"(tail\s+-f\s+/dev/null|sleep\s+infinity|while\s+true)")
 MUST_IGNORE = (".env", ".git")
+_FOREGROUND = 'CMD ["nginx", "-g", "daemon off;"]   # the server itself, in the foreground, exec form'
 
 
 def _stages(ins: list[Instruction]) -> list[list[Instruction]]:
@@ -95,7 +97,7 @@ def _stage_name(stage: list[Instruction]) -> str:
     return v[2] if len(v) >= 3 and v[1].upper() == "AS" else ""
 
 
-def review(instructions: list[Instruction], dockerignore: str | None, context_files: set[str] = frozenset()
+def review(instructions: list[Instruction], dockerignore: str | None, context_files: AbstractSet[str] = frozenset()
            ) -> list[DockerfileFinding]:
     """All findings for one Dockerfile. `dockerignore`: the .dockerignore text, None when there is none.
     `context_files`: top-level names in the build context (to say what .dockerignore lets in)."""
@@ -138,9 +140,9 @@ def review(instructions: list[Instruction], dockerignore: str | None, context_fi
             text = _text(i)
             tools = [m.group(0) for inst in INSTALLS.finditer(text) for m in BUILD_TOOLS.finditer(inst.group(3))]
             step = BUILD_STEPS.search(text)
-            if tools or step:
-                what = f"installs build tools ({', '.join(dict.fromkeys(tools))})" if tools else \
-                    f"builds in place ({step.group(0)})"
+            if tools or step is not None:
+                what = (f"installs build tools ({', '.join(dict.fromkeys(tools))})" if tools or step is None else
+                        f"builds in place ({step.group(0)})")
                 base = stage[0].value[0]
                 found.append(DockerfileFinding(
                     "no-multi-stage", "warning", i.line,
@@ -221,13 +223,15 @@ def review(instructions: list[Instruction], dockerignore: str | None, context_fi
     if starts:
         last = starts[-1]
         text = _text(last) if last.json else " ".join(last.value)
-        if DAEMONIZING.search(text) or KEEPALIVE.search(text):
-            hack = KEEPALIVE.search(text) and not DAEMONIZING.search(text)
+        daemonizing, keepalive = DAEMONIZING.search(text), KEEPALIVE.search(text)
+        if daemonizing is not None:
             found.append(DockerfileFinding(
-                "cmd-not-foreground", "info" if hack else "critical", last.line,
-                (f"{last.cmd} keeps the container alive with a placeholder ({KEEPALIVE.search(text).group(0)}): the real "
-                 "process is not PID 1, so its crash is invisible to Docker") if hack else
-                (f"{last.cmd} starts a daemon in the background ({DAEMONIZING.search(text).group(0).strip()}): the "
-                 "command returns, so the container exits at once (Exited 0)"),
-                'CMD ["nginx", "-g", "daemon off;"]   # the server itself, in the foreground, exec form'))
+                "cmd-not-foreground", "critical", last.line,
+                f"{last.cmd} starts a daemon in the background ({daemonizing.group(0).strip()}): the "
+                "command returns, so the container exits at once (Exited 0)", _FOREGROUND))
+        elif keepalive is not None:  # a placeholder only: the container stays up, but not with the real process
+            found.append(DockerfileFinding(
+                "cmd-not-foreground", "info", last.line,
+                f"{last.cmd} keeps the container alive with a placeholder ({keepalive.group(0)}): the real "
+                "process is not PID 1, so its crash is invisible to Docker", _FOREGROUND))
     return sorted(found, key=lambda f: (f.line, f.rule))

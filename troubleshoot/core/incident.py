@@ -75,13 +75,13 @@ def finding_json(f: Finding) -> dict:
 
 
 def step_event(at: datetime, phase: str, number: int, title: str, command: str, exit_code: int | None,
-               lines: Iterable[str], secrets: tuple[str, ...], confirmed: bool = False) -> dict:
+               lines: Iterable[str], secrets: Iterable[str], confirmed: bool = False) -> dict:
     out = [mask_known(line, secrets) for line in lines][-OUTPUT_LINES:]
     return {"at": stamp(at), "kind": "step", "phase": phase, "number": number, "title": title,
             "command": mask_known(command, secrets), "exit_code": exit_code, "output": out, "confirmed": confirmed}
 
 
-def note_event(at: datetime, text: str, secrets: tuple[str, ...]) -> dict:
+def note_event(at: datetime, text: str, secrets: Iterable[str]) -> dict:
     return {"at": stamp(at), "kind": "note", "text": mask_known(" ".join(text.split()), secrets)}
 
 

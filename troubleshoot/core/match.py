@@ -231,11 +231,12 @@ def _condition(c: Condition, signals: dict[str, Any]) -> tuple[bool, list[str]]:
     elif c.op in ("gt", "ge", "lt", "le"):
         ok = {"gt": value > c.value, "ge": value >= c.value, "lt": value < c.value, "le": value <= c.value}[c.op]
     elif c.op == "matches":
+        rx = c.regex if c.regex is not None else compile_linear(str(c.value))  # a Condition made without compile_expr
         if isinstance(value, (list, tuple)):
-            items = [v for v in value if c.regex.search(str(v))][-3:]
+            items = [v for v in value if rx.search(str(v))][-3:]
             ok = bool(items)
         else:
-            ok = bool(c.regex.search(str(value)))
+            ok = bool(rx.search(str(value)))
     else:  # contains
         if isinstance(value, (list, tuple)):
             ok = c.value in [str(v) for v in value]

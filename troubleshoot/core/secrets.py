@@ -175,6 +175,7 @@ class SecretValues:
     a crash dump or a debugger listing local variables never shows one. Immutable; iterates over the values
     (longest first); compares equal to the same values as a tuple."""
     __slots__ = ("_values",)
+    _values: tuple[str, ...]  # (declared for the type checker: set once, in __init__, through object.__setattr__)
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         object.__setattr__(self, "_values", tuple(values))

@@ -69,8 +69,8 @@ def parse_lock(text: str, where: str = "lock") -> list[Expected]:
         for name, ref in data.items():
             if not isinstance(ref, str):
                 raise LockError(f"{where}: {name}: expected a string IMAGE@sha256:..., got {type(ref).__name__}")
-            line = next((i for i, l in enumerate(text.splitlines(), 1) if f'"{name}"' in l), 1)
-            out.append(_entry(name, ref, where, line))
+            lineno = next((i for i, l in enumerate(text.splitlines(), 1) if f'"{name}"' in l), 1)
+            out.append(_entry(name, ref, where, lineno))
         return out
     out = []
     for n, raw in enumerate(text.splitlines(), 1):

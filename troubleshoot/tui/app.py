@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from functools import partial
+from typing import cast
 
 from rich.text import Text
 from textual.app import App, SuspendNotSupported
@@ -50,7 +51,7 @@ class ContainerCommands(Provider):
     """Command palette: jump to any container's walkthrough, or run an app action."""
 
     async def search(self, query: str) -> Hits:
-        app = self.app
+        app = cast("TroubleshootApp", self.app)  # a Provider's app is typed App[object]; this one is ours
         matcher = self.matcher(query)
         for cid, row in app.rows.items():
             found = app.findings.get(cid) or []
@@ -135,9 +136,7 @@ class TroubleshootApp(App):
         error (their sockets are shut down) instead of being waited for (asyncio joins the executor's threads at
         exit: up to the 30 s socket timeout each, or forever for the event stream)."""
         self._stop.set()
-        stop = getattr(self.backend, "stop_events", None)
-        if stop:
-            stop()
+        self.backend.stop_events()
         self.backend.abort()
 
     # -- workers (threads) -----------------------------------------------------------------------------------
@@ -523,7 +522,10 @@ class TroubleshootApp(App):
         """Every toast in the app comes through here (screens' and widgets' notify call the app's): its text is
         literal, whatever it carries (a container name, a log line, an error), so markup in it can neither act
         (`[@click=app.quit]`) nor hide it (`bad[/]name`). `markup` is ignored on purpose."""
-        super().notify(literal(message), title=str(title), severity=severity, timeout=timeout, markup=True)
+        # textual annotates `message: str`, yet takes a Content as it is (Toast: Content.from_markup returns a
+        # Content unchanged): the literal text goes through without being read as markup.
+        super().notify(literal(message), title=str(title), severity=severity, timeout=timeout,  # type: ignore[arg-type]
+                       markup=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that fails (not a daemon error: those are handled where they happen) says so in one line."""

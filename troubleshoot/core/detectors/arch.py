@@ -9,9 +9,10 @@ from ..signals import SignalSpec, detector
     SignalSpec("arch_mismatch", "bool", "image vs host architecture", "both are known and differ"),
 )
 def detect(obs: Observation, host: Host):
-    image_arch = obs.image.architecture if obs.image else ""
-    if image_arch and obs.image.variant:
-        shown = f"{image_arch}/{obs.image.variant}"
+    image = obs.image
+    image_arch = image.architecture if image else ""
+    if image is not None and image_arch and image.variant:
+        shown = f"{image_arch}/{image.variant}"
     else:
         shown = image_arch
     return {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -19,11 +20,20 @@ from ..widgets.container_table import ContainerTable
 from ..widgets.findings_view import FindingsView
 from ..widgets.host_strip import HostStrip
 
+if TYPE_CHECKING:
+    from textual import getters
+    from textual.timer import Timer
+
+    from ..app import TroubleshootApp
+
 
 REPAINT_EVERY = 0.25  # seconds: at most four board rebuilds a second while changes pour in
 
 
 class BoardScreen(Screen):
+    if TYPE_CHECKING:  # `self.app` as the TroubleshootApp it is (textual's own typed getter; no change at run time)
+        app = getters.app(TroubleshootApp)
+
     BINDINGS = [
         # priority: runs in the app's loop before the next key is forwarded, so keys typed in the same burst as
         # '/' (a paste, or SSH latency) land in the filter box instead of the table
@@ -52,7 +62,7 @@ class BoardScreen(Screen):
         self.log_search = ""
         self._last_repaint = 0.0
         self._forensics_for = ""  # the image whose layers the Image tab shows
-        self._repaint_timer = None
+        self._repaint_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield HostStrip(id="host")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.widgets import Footer, ListView, Static
 from ...core.commands import UnsafeValue, placeholder_values, render
 from ...core.diagnose import Finding
 from ...core.incident import stamp, describe, known_secrets, note_event, opened_event, recheck_event, render_rca, step_event
-from ...core.secrets import mask_known
+from ...core.secrets import SecretValues, mask_known
 from ...core.match import All, AnyOf, Condition, Not
 from ...core.playbooks import Playbook
 from ...core.readonly import change_reason
@@ -23,6 +24,12 @@ from ...core.signals import container_signals
 from ..messages import StateChanged
 from ..rows import badge
 from ..widgets.step_item import StepItem
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ...incidents import IncidentLog
+    from ..app import TroubleshootApp
 
 _TROUBLE = r"error|fail|fatal|panic|refused|denied|killed|oomkilled=true|not found|no such|unhealthy|exit(ed)? [1-9]"
 
@@ -48,6 +55,9 @@ def highlight_pattern(pb: Playbook) -> AnyOfPatterns:
 
 
 class WalkthroughScreen(Screen):
+    if TYPE_CHECKING:  # `self.app` as the TroubleshootApp it is (textual's own typed getter; no change at run time)
+        app = getters.app(TroubleshootApp)
+
     BINDINGS = [
         Binding("r", "run_step", "Run step"),
         Binding("c", "copy", "Copy command"),
@@ -63,8 +73,8 @@ class WalkthroughScreen(Screen):
         self.cid = cid
         self.finding = finding
         self.playbook = playbook
-        self.incident_log = None  # the incident record (troubleshoot/incidents.py), opened on mount
-        self.secrets: tuple[str, ...] = ()
+        self.incident_log: IncidentLog | None = None  # the incident record (incidents.py), opened on mount
+        self.secrets = SecretValues()
         self._rechecking = False
 
     def compose(self) -> ComposeResult:
@@ -130,7 +140,7 @@ class WalkthroughScreen(Screen):
                                              self.app.clock(), app.backend.label))
         except OSError as exc:
             self.incident_log = None
-            self.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
+            self.app.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
 
     def record(self, event: dict) -> None:
@@ -139,7 +149,7 @@ class WalkthroughScreen(Screen):
         try:
             self.incident_log.append(event)
         except OSError as exc:
-            self.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
+            self.app.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
 
     def record_step(self, item: StepItem, exit_code: int | None, lines: tuple[str, ...], failed: str = "") -> None:
@@ -185,11 +195,11 @@ class WalkthroughScreen(Screen):
             private_data_dir(path.parent)
             write_private(path, render_rca(self.incident_log.read(), self.app.catalog))
         except OSError as exc:
-            self.notify(Text(f"cannot write the RCA: {exc}"), severity="error")
+            self.app.notify(Text(f"cannot write the RCA: {exc}"), severity="error")
             return
         self.record({"at": stamp(self.app.clock()), "kind": "exported",
                      "path": str(path)})
-        self.notify(Text(f"RCA written to {path}"), timeout=8)
+        self.app.notify(Text(f"RCA written to {path}"), timeout=8)
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
         if event.item is not None:
@@ -209,7 +219,7 @@ class WalkthroughScreen(Screen):
         if not text:
             return
         self.app.copy_to_clipboard(text)
-        self.notify(Text(f"copied: {text[:60]}"))
+        self.app.notify(Text(f"copied: {text[:60]}"))
 
     def action_run_step(self) -> None:
         item = self.current
@@ -218,7 +228,7 @@ class WalkthroughScreen(Screen):
             self.notify("this step has no command to run", severity="warning")
             return
         if item.why_not or item.command is None:
-            self.notify(Text(item.why_not or "this command cannot be rendered"), severity="warning")
+            self.app.notify(Text(item.why_not or "this command cannot be rendered"), severity="warning")
             return
         if not app.backend.live:  # recorded data (a snapshot, the demo): nothing ever runs
             self.notify("recorded data: no daemon to run it on", severity="warning")
@@ -226,7 +236,7 @@ class WalkthroughScreen(Screen):
         argv = shlex.split(item.command)
         if item.is_change:  # one rule (Step.change_reason + the filled-in command): a change asks first
             if app.read_only:
-                self.notify(Text(f"--read-only: not run (it may change something: {item.change_reason})"),
+                self.app.notify(Text(f"--read-only: not run (it may change something: {item.change_reason})"),
                             severity="error")
                 return
             from .confirm import ConfirmScreen
@@ -252,7 +262,7 @@ class WalkthroughScreen(Screen):
             self.record_step(item, code, ("(ran interactively in the terminal; its output is not recorded)",)
                              + ((f"failed: {failed}",) if failed else ()), failed)
             if failed:
-                self.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
+                self.app.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
             return
         item.set_running()
         self.app.run_step(self, item, argv)
@@ -262,7 +272,7 @@ class WalkthroughScreen(Screen):
         failed = mask_known(failed, self.secrets)
         item.set_output(exit_code, lines, failed)
         if failed:
-            self.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
+            self.app.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
         self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
         self.record_step(item, exit_code, lines, failed)
 

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-import re
-
 from rich.console import Group
 from rich.text import Text
 from textual.widgets import ListItem, Static
 
 from ...core.playbooks import Step
+from ...core.regex import AnyOf
 
 
 class StepItem(ListItem):
     """One playbook step in the walkthrough: checkbox, title, the exact command, what to look for, its output."""
 
     def __init__(self, step: Step, section: str, number: int, command: str | None, why_not: str = "",
-                 highlight: re.Pattern[str] | None = None, change_reason: str | None = None) -> None:
+                 highlight: AnyOf | None = None, change_reason: str | None = None) -> None:
         super().__init__(classes=f"step -{section}")
         self.step = step
         self.section = section
@@ -31,7 +30,7 @@ class StepItem(ListItem):
     def compose(self):
         yield Static(self._body(), classes="step-body")
 
-    def _body(self):
+    def _body(self) -> Group:
         s = self.step
         mark = "[x]" if self.done else "[ ]"
         kind = s.kind

@@ -1,0 +1,122 @@
+"""The scan plan: what to read from a daemon to diagnose its containers, and how little.
+
+`Daemon` (daemon.py) is the connection and its typed reads; this module decides which of them a scan makes: the
+sparse list, then each named container inspected once, each distinct image (and what its tag points to now) once,
+logs only where a diagnosis needs them, every layer only with `deep`. Every record it returns went through the
+boundary (typed, bounded, cleaned, masked). Blocking; no textual.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+from .core import schema
+from .core.detectors.image_tag import parse_ref
+from .core.facts import Host, Observation, container_from_inspect, wants_logs
+from .core.records import host_from_record, observation_from_record
+from .core.secrets import SecretValues
+from .daemon import LOG_TAIL, Daemon
+
+
+def host_record(daemon: Daemon) -> schema.HostRecord:
+    """/info and /version, and, for a daemon on this machine, its memory, swap, disk and load (masked)."""
+    from .boundary import convert, mask_host
+    info = daemon.info()
+    local = None
+    if daemon.endpoint.is_local:
+        local = convert(_local_readings(info.DockerRootDir), schema.LocalReadings, "local readings")
+    record = schema.HostRecord(info=info, version=daemon.version(), local=local)
+    mask_host(record)
+    return record
+
+
+def host(daemon: Daemon) -> Host:
+    return host_from_record(host_record(daemon))
+
+
+def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
+                    ids: Iterable[str] | None = None,
+                    deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
+    """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
+    logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
+    mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
+    Returns (record, its raw secret values) pairs: records masked by the boundary."""
+    from .boundary import container_record
+    if ids is None:
+        wanted = [n for n in names if n]
+        rows = daemon.containers(all=all)
+        if wanted:
+            rows = [r for r in rows if _row_matches(r, wanted)]
+        ids = [r.Id for r in rows]
+    inspected = [d for d in (daemon.inspect(i) for i in ids) if d is not None]
+    if not inspected:
+        return []
+    tags = _tag_index(daemon)
+    images: dict[str, tuple[schema.ImageInspect | None, list[schema.HistoryEntry]]] = {}
+
+    def image(ref: str, with_history: bool = True) -> tuple[schema.ImageInspect | None, list[schema.HistoryEntry]]:
+        if ref not in images:
+            data = daemon.image(ref)
+            images[ref] = (data, daemon.history(ref) if data is not None and with_history else [])
+        return images[ref]
+
+    out = []
+    layers: dict[str, schema.ImageLayers | None] = {}
+    for data in inspected:
+        c = container_from_inspect(data)
+        ref = parse_ref(c.image_ref)
+        tag_id = tags.get(ref.name) if ref.tag else None
+        img, history = image(c.image_id) if c.image_id else (None, [])
+        tag_img = None
+        if tag_id:
+            tag_img = img if tag_id == c.image_id else image(tag_id, with_history=False)[0]
+        logs, logs_error = daemon.read_logs(c.id, tail, tty=c.tty) if wants_logs(c) else ((), "")
+        layer = None
+        if deep and c.image_id:  # every layer read: as costly as a `docker save` of each distinct image
+            if c.image_id not in layers:
+                layers[c.image_id] = daemon.image_layers(c.image_id)
+            layer = layers[c.image_id]
+        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer))
+    return out
+
+
+def observe(daemon: Daemon, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
+            deep: bool = False) -> list[Observation]:
+    return [observation_from_record(r, secrets) for r, secrets in observe_records(daemon, names, all, tail, deep=deep)]
+
+
+def _tag_index(daemon: Daemon) -> dict[str, str]:
+    """Repository name -> the id of the image its tag points to now (one /images/json call)."""
+    index = {}
+    for row in daemon.images():
+        for tag in row.RepoTags or ():
+            if tag and tag != "<none>:<none>":
+                index[parse_ref(tag).name] = row.Id
+    return index
+
+
+def _row_matches(row: schema.ListRow, names: list[str]) -> bool:
+    row_names = [n.lstrip("/") for n in row.Names or ()]
+    return any(n == row.Id[:len(n)] or any(n in rn for rn in row_names) for n in names)
+
+
+def _local_readings(docker_root: str) -> dict[str, Any]:
+    import psutil
+    out: dict[str, Any] = {}
+    vm = psutil.virtual_memory()
+    out.update(mem_total=vm.total, mem_available=vm.available)
+    sw = psutil.swap_memory()
+    out.update(swap_total=sw.total, swap_used=sw.used)
+    if docker_root and os.path.isdir(docker_root):
+        du = psutil.disk_usage(docker_root)
+        out.update(disk_total=du.total, disk_free=du.free)
+    try:
+        out["load1"] = os.getloadavg()[0]
+    except OSError:
+        pass
+    try:
+        with open("/proc/vmstat", encoding="ascii") as f:
+            out["vmstat"] = f.read()
+    except OSError:
+        pass
+    return out
