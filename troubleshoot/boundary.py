@@ -41,7 +41,8 @@ _IDENTIFIERS = {"Id", "ID", "Name", "Names", "Image", "ImageID", "RepoTags", "Re
                 "Created", "StartedAt", "FinishedAt", "Start", "End", "Architecture", "Os", "Variant", "NetworkID",
                 "IPAddress", "Type", "Driver", "Mode", "Destination", "Hostname", "WorkingDir", "User", "NetworkMode",
                 "LogPath", "Action", "id", "format", "taken_at", "tool", "ServerVersion", "Version", "ApiVersion",
-                "DockerRootDir", "KernelVersion", "OperatingSystem", "vmstat", "files", "deleted", "opaque"}
+                "DockerRootDir", "KernelVersion", "OperatingSystem", "vmstat", "files", "deleted", "opaque",
+                "action", "signal", "status", "forged"}
 
 
 class BoundaryError(Exception):
@@ -234,11 +235,13 @@ def mask_host(record: schema.HostRecord) -> None:
 def container_record(inspect: schema.ContainerInspect, image: schema.ImageInspect | None = None,
                      history: list[schema.HistoryEntry] | None = None, logs: tuple[str, ...] | list[str] = (),
                      logs_error: str = "", tag_image: schema.ImageInspect | None = None,
-                     layers: schema.ImageLayers | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
+                     layers: schema.ImageLayers | None = None,
+                     events: schema.EventHistory | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
     """One container's record from decoded parts (each already cleaned), masked; and its raw secret values."""
     record = schema.ContainerRecord(inspect=inspect, image=image, history=list(history or ()),
                                     logs=[_clean_str(line, False, MAX_LINE) for line in logs[-MAX_LOG_LINES:]],
-                                    logs_error=_clean_str(logs_error, False), tag_image=tag_image, layers=layers)
+                                    logs_error=_clean_str(logs_error, False), tag_image=tag_image, layers=layers,
+                                    events=clean(events) if events is not None else None)
     return record, mask_container(record)
 
 

@@ -572,6 +572,36 @@ class Daemon:
         """The last `tail` lines (stdout+stderr), streamed into a bounded buffer, each cleaned and cut."""
         return self.read_logs(cid, tail, max_line, tty)[0]
 
+    def event_history(self, since: float, until: float, actions: Sequence[str] = (), max_events: int = 5000,
+                      max_bytes: int = 4 * 1024 * 1024) -> tuple[list[schema.Event], bool]:
+        """The past container events the daemon still holds between `since` and `until` (GET /events with both: the
+        daemon ends the answer at `until`), only `actions` when given (the daemon filters). One request, whole
+        within the request timeout; at most `max_bytes` and `max_events`. Returns (events typed and cleaned by the
+        boundary, whether a bound cut it). DaemonError when it cannot be read."""
+        from .boundary import BoundaryError, decode
+        filters: dict[str, list[str]] = {"type": ["container"]}
+        if actions:
+            filters["event"] = list(actions)
+        params = {"since": f"{since:.3f}", "until": f"{until:.3f}", "filters": json.dumps(filters)}
+        try:
+            res = self._open("/events", params, budget=self.timeout)
+        except ApiError as exc:
+            raise DaemonError(f"the daemon refused /events: {exc}") from None
+        raw = self._read_bounded(res, "/events", max_bytes, self.timeout, cut=True)
+        truncated = len(raw) >= max_bytes
+        out: list[schema.Event] = []
+        for line in raw.split(b"\n"):
+            if not line.strip():
+                continue
+            if len(out) >= max_events:
+                truncated = True
+                break
+            try:
+                out.append(decode(line, schema.Event, "an event", limit=64 * 1024))
+            except BoundaryError:
+                continue  # one odd message (or the one a bound cut) never ends the read
+        return out, truncated
+
     def read_logs(self, cid: str, tail: int = LOG_TAIL, max_line: int = MAX_LINE,
                   tty: bool = False) -> tuple[tuple[str, ...], str]:
         """(lines, why not). `tty` says how the stream is framed (from the inspect we already have: docker-py would
@@ -643,6 +673,10 @@ class Daemon:
         except ApiError as exc:
             return str(exc)
         return ""
+
+    def stop_container(self, cid: str, timeout: int | None = None) -> None:
+        """`docker stop`: the stop signal, then SIGKILL after `timeout` seconds (the container's own by default)."""
+        self._change("POST", f"/containers/{_quote(cid)}/stop", {"t": int(timeout)} if timeout is not None else None)
 
     def remove_container(self, cid: str) -> bool:
         """Force-remove with its anonymous volumes; False when it was already gone."""

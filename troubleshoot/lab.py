@@ -319,6 +319,32 @@ def crashed(lab: Lab, name: str) -> None:
     lab.wait(cid, _exited, f"{name} to exit")
 
 
+def stop_timeout(lab: Lab, name: str) -> None:
+    """A worker whose PID 1 is a shell (CMD in shell form): it never hears SIGTERM, so `docker stop` waits its
+    timeout (2 s here) and SIGKILLs it: exit 137, OOMKilled=false. The image carries the lab's labels, so the
+    playbook's fix (`docker run --init` from the same image) stays in the lab."""
+    tag = lab.build(lab.image("worker:1"), "stop-timeout",
+                    "FROM {base}\nCMD echo worker started, polling the queue; while true; do sleep 1; done\n")
+    cid, _ = lab.run(name, "stop-timeout", None, image=tag)
+    lab.wait_state(cid, "running")
+    lab.wait(cid, lambda d: d.State.Pid > 0, f"{name} to run")
+    lab.daemon.stop_container(cid, 2)
+    lab.wait(cid, _exited, f"{name} to be stopped")
+
+
+def segfault(lab: Lab, name: str) -> None:
+    """A native worker that writes through a null pointer: SIGSEGV, exit 139 (128+11). Its previous build (`:1`,
+    which works) is on the host too: the rollback the playbook's fix runs."""
+    arch = lab.daemon.info().Architecture or platform.machine()
+    elf = aarch64_null_write() if arch in ("aarch64", "arm64") else x86_64_null_write()
+    lab.build(lab.image("native-worker:1"), "segfault", "FROM {base}\nCMD [\"sleep\", \"86400\"]\n")
+    tag = lab.build(lab.image("native-worker:2"), "segfault",
+                    "FROM {base}\nCOPY worker /app/worker\n"
+                    "CMD echo worker 2: decoding frame 42 >&2; exec /app/worker\n", {"worker": elf})
+    cid, _ = lab.run(name, "segfault", None, image=tag)
+    lab.wait(cid, _exited, f"{name} to crash")
+
+
 def control(lab: Lab, name: str) -> None:
     """Healthy: healthcheck, memory limit, pinned tag, running. (Tests use it; not a lab scenario.)"""
     cid, _ = lab.run(name, "control", ["sleep", "86400"], good=True)
@@ -349,6 +375,8 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in (
     Scenario("secrets-in-image", secrets_in_image, "an API token in ENV and a .env file copied in"),
     Scenario("image-too-large", image_too_large, "a 1.1 GB layer (writes 1.1 GB on this host)"),
     Scenario("crashed", crashed, "exits 3 for a reason no specific playbook knows"),
+    Scenario("stop-timeout", stop_timeout, "PID 1 is a shell that ignores SIGTERM: docker stop kills it (137)"),
+    Scenario("segfault", segfault, "a native worker writes through a null pointer: SIGSEGV (139)"),
 )}
 NOT_IN_LAB = {"host-memory-pressure": "would starve this host's memory", "host-disk-pressure": "would fill this host's disk"}
 
@@ -491,6 +519,16 @@ def aarch64_elf() -> bytes:
 def x86_64_elf() -> bytes:
     """A minimal, valid x86-64 ELF executable (exit(0))."""
     return _tiny_elf(62, bytes.fromhex("b83c00000031ff0f05"))  # mov eax,60; xor edi,edi; syscall
+
+
+def x86_64_null_write() -> bytes:
+    """A minimal x86-64 ELF executable that writes to address 0: SIGSEGV."""
+    return _tiny_elf(62, bytes.fromhex("31c08900"))  # xor eax,eax; mov [rax],eax
+
+
+def aarch64_null_write() -> bytes:
+    """A minimal AArch64 ELF executable that writes to address 0: SIGSEGV."""
+    return _tiny_elf(183, struct.pack("<II", 0xD2800000, 0xF9000000))  # mov x0,#0; str x0,[x0]
 
 
 def _tiny_elf(machine: int, code: bytes) -> bytes:

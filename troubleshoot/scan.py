@@ -16,6 +16,7 @@ from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core.records import host_from_record, observation_from_record
 from .core.secrets import SecretValues
 from .daemon import LOG_TAIL, Daemon
+from .probes.events import read_history
 
 
 def host_record(daemon: Daemon) -> schema.HostRecord:
@@ -60,6 +61,8 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
             images[ref] = (data, daemon.history(ref) if data is not None and with_history else [])
         return images[ref]
 
+    # the event history: one bounded read for all the containers a diagnosis looks into (not the ones up and fine)
+    events = read_history(daemon, [d for d in inspected if wants_logs(container_from_inspect(d))])
     out = []
     layers: dict[str, schema.ImageLayers | None] = {}
     for data in inspected:
@@ -76,7 +79,8 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
             if c.image_id not in layers:
                 layers[c.image_id] = daemon.image_layers(c.image_id)
             layer = layers[c.image_id]
-        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer))
+        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer,
+                                    events=events.get(data.Id)))
     return out
 
 

@@ -37,13 +37,27 @@ def test_oom_evidence_quotes_the_flag_and_the_limit(catalog):
     assert any(e.startswith("HostConfig.Memory=25.2 MB") for e in top.evidence)
 
 
-def test_exit_137_without_the_flag_is_a_likely_oom(catalog):
+def test_exit_137_without_the_flag_is_a_sigkill_not_an_oom(catalog):
     def no_flag(rec):
         rec["inspect"]["State"]["OOMKilled"] = False
+        rec.pop("events", None)
     obs, host = observe(fixture("oom-killed"), no_flag)
+    found = diagnose_container(obs, host, catalog)
+    assert "oom-killed" not in [f.playbook_id for f in found]  # no OOM evidence for this container: not claimed
+    assert found[0].playbook_id == "crashed"
+    assert "exit signal=SIGKILL (137 = 128+9, killed: not an OOM without OOM evidence)" in found[0].evidence
+    assert not any("oom_kill" in e for e in found[0].evidence)  # the host's counter is never its evidence
+
+
+def test_exit_137_with_an_oom_event_and_no_flag_is_a_likely_oom(catalog):
+    def oom_event(rec):
+        rec["inspect"]["State"]["OOMKilled"] = False
+        rec["events"] = {"seen": [{"action": "start", "time": 1}, {"action": "oom", "time": 2},
+                                  {"action": "die", "time": 3, "exit_code": 137}]}
+    obs, host = observe(fixture("oom-killed"), oom_event)
     top = diagnose_container(obs, host, catalog)[0]
     assert (top.playbook_id, top.confidence) == ("oom-killed", "likely")
-    assert "State.ExitCode=137" in top.evidence
+    assert "oom event=true" in top.evidence and "State.ExitCode=137" in top.evidence
 
 
 def test_missing_env_names_the_variable_and_shows_it_absent(catalog):

@@ -302,6 +302,49 @@ def host_from_info(info: schema.Info, version: schema.Version | None = None,
 
 
 @dataclass(frozen=True)
+class ContainerEvent:
+    """One past event of the container (the daemon's event history): who stopped it, with which signal, when."""
+    action: str  # start | kill | stop | die | oom | health_status | restart
+    at: datetime | None
+    signal: int | None = None  # kill: the signal number (None: not said, or dropped as forged by a label)
+    exit_code: int | None = None  # die
+    status: str = ""  # health_status
+
+
+@dataclass(frozen=True)
+class EventHistory:
+    """The daemon's event history of one container: what it still holds of the window read, or why it could not
+    be read (`error`)."""
+    events: tuple[ContainerEvent, ...] = ()
+    truncated: bool = False
+    error: str = ""
+
+
+SIGNAL_NUMBERS = {"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "SIGABRT": 6, "SIGBUS": 7,
+                  "SIGFPE": 8, "SIGKILL": 9, "SIGUSR1": 10, "SIGSEGV": 11, "SIGUSR2": 12, "SIGPIPE": 13,
+                  "SIGALRM": 14, "SIGTERM": 15}
+
+
+def signal_number(text: str) -> int | None:
+    """"15", "SIGTERM", "TERM" -> 15; None when it is not a signal (Linux numbering)."""
+    text = text.strip().upper()
+    if text.isdigit():
+        n = int(text)
+        return n if 0 < n < 65 else None
+    return SIGNAL_NUMBERS.get(text if text.startswith("SIG") else f"SIG{text}")
+
+
+def event_history_from_record(rec: schema.EventHistory) -> EventHistory:
+    events = []
+    for e in rec.seen:
+        at = datetime.fromtimestamp(e.time / 1e9, timezone.utc) if e.time > 0 else None
+        events.append(ContainerEvent(e.action, at, signal_number(e.signal) if e.signal else None, e.exit_code,
+                                     e.status))
+    events.sort(key=lambda e: e.at or datetime.min.replace(tzinfo=timezone.utc))
+    return EventHistory(tuple(events), rec.truncated, rec.error)
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything known about one container at scan time: the inspect, its image, bounded log tail,
     and what its image reference (tag) points to now."""
@@ -312,6 +355,7 @@ class Observation:
     logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
     forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
     secrets: SecretValues = field(default_factory=SecretValues, repr=False)  # its own raw values: only to hide them
+    events: EventHistory | None = None  # the daemon's event history of it (None: not read)
 
 
 def wants_logs(c: Container) -> bool:

@@ -199,6 +199,28 @@ class ImageLayers(Struct, omit_defaults=True):
     truncated: bool = False
 
 
+class EventSeen(Struct, omit_defaults=True):
+    """One past event of a container, from the daemon's event history (GET /events). Attributes whose key is also a
+    label of the container are dropped (a label overwrites the attribute of that name: a forged `signal`) and their
+    keys listed in `forged`."""
+    action: str  # start, kill, stop, die, oom, health_status, restart
+    time: int = 0  # unix time, nanoseconds
+    signal: str = ""  # kill: the signal sent, as the daemon says it ("15", "9", or a name)
+    exit_code: Optional[int] = None  # die: the exit code
+    status: str = ""  # health_status: healthy | unhealthy | starting
+    forged: list[str] = field(default_factory=list)
+
+
+class EventHistory(Struct, omit_defaults=True):
+    """What the daemon's event history says about one container: read once per scan (a bounded window), or why it
+    could not be read. `None` on the record: not read (the container did not need it, or an older snapshot)."""
+    seen: list[EventSeen] = field(default_factory=list)
+    since: int = 0  # the window read, unix seconds
+    until: int = 0
+    truncated: bool = False  # the count or byte bound was reached: older events were not read
+    error: str = ""  # why the history could not be read (empty when it was)
+
+
 class ContainerRecord(Struct, omit_defaults=True):
     """Everything read about one container: what facts are built from, what fixtures and snapshots store."""
     inspect: ContainerInspect
@@ -208,6 +230,7 @@ class ContainerRecord(Struct, omit_defaults=True):
     logs_error: str = ""
     tag_image: Optional[ImageInspect] = None  # the image the container's tag points to now
     layers: Optional[ImageLayers] = None  # only with --deep
+    events: Optional[EventHistory] = None  # the daemon's event history of it (probes/events.py)
 
 
 class Info(Struct, omit_defaults=True):
