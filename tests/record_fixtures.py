@@ -1,6 +1,7 @@
 """Record the raw daemon JSON of every scenario (and the control) into tests/fixtures/, for the unit tests.
 
     .venv/bin/python -m tests.record_fixtures            # needs the engine (make engine)
+    .venv/bin/python -m tests.record_fixtures name-resolution unhealthy-probe-broken   # only those
 
 Each fixture is {"playbook": ID, "record": <adapter record>, "host": <host record>}: exactly what the adapter reads
 from the engine, so unit tests build facts the same way a live scan does.
@@ -8,10 +9,12 @@ from the engine, so unit tests build facts the same way a live scan does.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from tests.engine import docker, remove_all
 from tests.scenarios import SCENARIOS, create
+from troubleshoot.lab import VARIANTS
 from troubleshoot.core import schema
 from troubleshoot.daemon import Daemon
 from troubleshoot.scan import host_record, observe_records
@@ -19,22 +22,28 @@ from troubleshoot.scan import host_record, observe_records
 OUT = Path(__file__).resolve().parent / "fixtures"
 
 
-def main() -> None:
+def main(ids: list[str] | None = None) -> None:
+    """Record `ids` (scenarios, lab variants written to fixtures/variants/, or `control`); all without."""
     OUT.mkdir(exist_ok=True)
+    (OUT / "variants").mkdir(exist_ok=True)
     remove_all()
     daemon = Daemon().connect()
     host = schema.to_builtins(host_record(daemon))
     host.get("local", {}).pop("vmstat", None)  # keep fixtures small
-    for playbook in [*sorted(SCENARIOS), "control"]:
+    for playbook in ids or [*sorted(SCENARIOS), "control"]:
         name = create(playbook)
-        records = [schema.to_builtins(r) for r, _ in observe_records(daemon, [name]) if r.inspect.Name == f"/{name}"]
-        path = OUT / f"{playbook}.json"
-        path.write_text(json.dumps({"playbook": playbook, "record": records[0], "host": host}, indent=1,
-                                   sort_keys=True) + "\n")
+        scanned = [schema.to_builtins(r) for r, _ in observe_records(daemon, [name])]
+        records = [r for r in scanned if r["inspect"]["Name"] == f"/{name}"]
+        doc = {"playbook": playbook, "record": records[0], "host": host}
+        peers = [r for r in scanned if r["inspect"]["Name"] == f"/{name}-db"]  # the containers it depends on
+        if peers:
+            doc["peers"] = peers
+        path = OUT / ("variants" if playbook in VARIANTS else "") / f"{playbook}.json"
+        path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
         print(f"recorded {path.name}")
-        docker("rm", "-f", name, f"{name}-holder", check=False)
+        docker("rm", "-f", name, f"{name}-holder", f"{name}-db", check=False)
     remove_all()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or None)
