@@ -150,6 +150,10 @@ def remove_all(prefix: str = PREFIX, instance: str = LAB_INSTANCE) -> None:
     ids, images = made_by_run(prefix, instance)
     if ids:
         docker("rm", "-f", *ids, check=False)
+    nets = docker("network", "ls", "-q", "--filter", f"label=troubleshoot.lab.instance={instance}",
+                  check=False).stdout.decode().split()
+    if nets:  # the lab's networks (name-resolution, localhost-dependency...), after their containers
+        docker("network", "rm", *nets, check=False)
     for _ in range(3):  # an image with children is refused until they are gone
         if not images:
             break

@@ -31,7 +31,8 @@ def create(playbook: str) -> str:
     t = make_lab()
     name = name_for(playbook)
     try:
-        (lab.control if playbook == "control" else SCENARIOS[playbook].make)(t, name)
+        make = lab.control if playbook == "control" else (SCENARIOS.get(playbook) or lab.VARIANTS[playbook]).make
+        make(t, name)
     finally:
         t.daemon.close()
     return name

@@ -298,7 +298,7 @@ def cmd_lab(args) -> int:
         from .render import lab_table
         _consoles()[0].print(lab_table(labmod.SCENARIOS, labmod.NOT_IN_LAB))
         return EXIT_OK
-    unknown = [s for s in getattr(args, "scenarios", ()) if s not in labmod.SCENARIOS]
+    unknown = [s for s in getattr(args, "scenarios", ()) if s not in labmod.SCENARIOS and s not in labmod.VARIANTS]
     if unknown:
         _error(f"no lab scenario {', '.join(unknown)}; `troubleshoot lab list` shows them")
         return EXIT_USAGE

@@ -548,6 +548,10 @@ class Daemon:
         return self._typed("/images/json", list[schema.ImageRow],
                            {"filters": json.dumps({"label": [label]})} if label else None, MAX_LIST_JSON)
 
+    def networks(self, label: str | None = None) -> list[schema.NetworkRow]:
+        return self._typed("/networks", list[schema.NetworkRow],
+                           {"filters": json.dumps({"label": [label]})} if label else None, MAX_LIST_JSON)
+
     def history(self, ref: str) -> list[schema.HistoryEntry]:
         try:
             return self._typed(f"/images/{_quote(ref)}/history", list[schema.HistoryEntry])
@@ -682,6 +686,18 @@ class Daemon:
         """Force-remove with its anonymous volumes; False when it was already gone."""
         try:
             self._change("DELETE", f"/containers/{_quote(cid)}", {"force": True, "v": True})
+        except NotFound:
+            return False
+        return True
+
+    def create_network(self, name: str, labels: dict[str, str]) -> str:
+        """POST /networks/create: a user-defined bridge network (with name resolution); returns its id."""
+        return self._change("POST", "/networks/create", None,
+                            {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels})["Id"]
+
+    def remove_network(self, nid: str) -> bool:
+        try:
+            self._change("DELETE", f"/networks/{_quote(nid)}")
         except NotFound:
             return False
         return True

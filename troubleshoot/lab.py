@@ -88,7 +88,8 @@ class Lab:
     def run(self, name: str, scenario: str, cmd: list[str] | None, *, image: str | None = None,
             env: tuple[str, ...] = (), memory: int = 0, restart: str = "", health: tuple[str, int] | None = None,
             port: int | None = None, labels: dict[str, str] | None = None, good: bool = False,
-            may_fail_to_start: bool = False) -> tuple[str, str]:
+            may_fail_to_start: bool = False, network: str = "", aliases: tuple[str, ...] = (),
+            expose: tuple[str, ...] = (), health_start: int = 0) -> tuple[str, str]:
         """Create and start one container (replacing an earlier one of the same name that this lab instance made).
         `good`: a healthcheck and a memory limit, so that only the scenario's own trouble shows.
         Returns (id, the daemon's reason if it refused to start it). A refusal is the scenario's failure only with
@@ -114,6 +115,13 @@ class Lab:
             config["Cmd"] = cmd
         if health:
             config["Healthcheck"] = {"Test": ["CMD-SHELL", health[0]], "Interval": SECOND, "Retries": health[1]}
+            if health_start:
+                config["Healthcheck"]["StartPeriod"] = health_start * SECOND
+        if network:  # a user-defined network (Lab.network), with the names the container answers to there
+            host_config["NetworkMode"] = network
+            config["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": list(aliases)}}}
+        if expose:
+            config["ExposedPorts"] = {p: {} for p in expose}
         if port:
             config["ExposedPorts"] = {"80/tcp": {}}
             host_config["PortBindings"] = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
@@ -125,6 +133,19 @@ class Lab:
         if refused and not may_fail_to_start:
             raise LabError(f"the daemon cannot start {name}: {refused}")
         return cid, refused
+
+    def network(self, name: str, scenario: str) -> str:
+        """A user-defined network of this lab instance (kept when it exists already: it may have containers)."""
+        for row in self.daemon.networks(label=TRAINING_LABEL):
+            if row.Name == name:
+                owner = instance_of(row.Labels)
+                if owner != self.instance:
+                    raise LabError(f"a network named {name} belongs to lab instance {owner!r}; use another --instance")
+                return row.Id
+        try:
+            return self.daemon.create_network(name, self.labels(scenario))
+        except ApiError as exc:
+            raise LabError(f"cannot create network {name}: {exc}") from None
 
     def build(self, tag: str, scenario: str, dockerfile: str, files: dict[str, bytes] | None = None) -> str:
         """Build `tag` FROM the base with the classic builder; the image is labelled as the lab's."""
@@ -343,6 +364,61 @@ def segfault(lab: Lab, name: str) -> None:
                     "CMD echo worker 2: decoding frame 42 >&2; exec /app/worker\n", {"worker": elf})
     cid, _ = lab.run(name, "segfault", None, image=tag)
     lab.wait(cid, _exited, f"{name} to crash")
+# An app that dials its database ($DB_HOST:$DB_PORT) once at start, and exits when it cannot (busybox nc prints the
+# real resolver or connection error); when it connects, it serves (sleeps).
+_DIAL = ('echo "connecting to database at $DB_HOST:$DB_PORT"; '
+         'if nc -w 3 "$DB_HOST" "$DB_PORT" </dev/null; then echo "connected to $DB_HOST:$DB_PORT"; exec sleep 86400; fi; '
+         'echo "FATAL: cannot reach the database at $DB_HOST:$DB_PORT, exiting" >&2; exit 1')
+_DB = ["httpd", "-f", "-p", "5432", "-h", "/"]  # something that accepts connections on 5432
+
+
+def name_resolution(lab: Lab, name: str) -> None:
+    """The app on one user-defined network dials `orders-db`, an alias of a container on another: no such host."""
+    lab.network(f"{name}-back", "name-resolution")
+    lab.network(f"{name}-front", "name-resolution")
+    db, _ = lab.run(f"{name}-db", "name-resolution", _DB, network=f"{name}-back", aliases=("orders-db",),
+                    expose=("5432/tcp",), good=True)
+    lab.wait_state(db, "healthy")
+    cid, _ = lab.run(name, "name-resolution", ["sh", "-c", _DIAL], env=("DB_HOST=orders-db", "DB_PORT=5432"),
+                     network=f"{name}-front", memory=64 * MB)
+    lab.wait(cid, _exited, f"{name} to fail on the name")
+
+
+def localhost_dependency(lab: Lab, name: str) -> None:
+    """The app's DB_HOST says localhost; its database runs in the container `postgres` beside it."""
+    lab.network(f"{name}-net", "localhost-dependency")
+    db, _ = lab.run(f"{name}-db", "localhost-dependency", _DB, network=f"{name}-net", aliases=("postgres",),
+                    expose=("5432/tcp",), good=True)
+    lab.wait_state(db, "healthy")
+    tag = lab.build(lab.image("orders-api:1"), "localhost-dependency",
+                    'FROM {base}\nENV DB_PORT=5432\nCOPY app.sh /app.sh\nCMD ["sh", "/app.sh"]\n',
+                    {"app.sh": _DIAL.encode()})
+    cid, _ = lab.run(name, "localhost-dependency", None, image=tag, env=("DB_HOST=localhost",),
+                     network=f"{name}-net", memory=64 * MB)
+    lab.wait(cid, _exited, f"{name} to fail on localhost")
+
+
+def dependency_not_ready(lab: Lab, name: str) -> None:
+    """A database that takes 60 s to accept connections (health `starting` meanwhile), and an app started beside it
+    that dials it once and exits: connection refused."""
+    lab.network(f"{name}-net", "dependency-not-ready")
+    lab.run(f"{name}-db", "dependency-not-ready",
+            ["sh", "-c", "echo 'loading data...'; sleep 60; echo 'ready to accept connections'; exec " + " ".join(_DB)],
+            network=f"{name}-net", aliases=("inventory-db",), expose=("5432/tcp",), memory=64 * MB,
+            health=("nc -w 1 127.0.0.1 5432 </dev/null", 3), health_start=300)
+    cid, _ = lab.run(name, "dependency-not-ready", ["sh", "-c", _DIAL], env=("DB_HOST=inventory-db", "DB_PORT=5432"),
+                     network=f"{name}-net", memory=64 * MB)
+    lab.wait(cid, _exited, f"{name} to fail on its dependency")
+
+
+def unhealthy_probe_broken(lab: Lab, name: str) -> None:
+    """A variant of `unhealthy`: the app serves, but its probe calls curl, which busybox does not have."""
+    tag = lab.build(lab.image("health-api:1"), "unhealthy",
+                    'FROM {base}\nRUN mkdir -p /srv && echo ok > /srv/health\n'
+                    'CMD ["httpd", "-f", "-p", "8080", "-h", "/srv"]\n')
+    cid, _ = lab.run(name, "unhealthy", None, image=tag, memory=64 * MB,
+                     health=("curl -fsS http://127.0.0.1:8080/health || exit 1", 2))
+    lab.wait_state(cid, "unhealthy")
 
 
 def control(lab: Lab, name: str) -> None:
@@ -377,14 +453,22 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in (
     Scenario("crashed", crashed, "exits 3 for a reason no specific playbook knows"),
     Scenario("stop-timeout", stop_timeout, "PID 1 is a shell that ignores SIGTERM: docker stop kills it (137)"),
     Scenario("segfault", segfault, "a native worker writes through a null pointer: SIGSEGV (139)"),
+    Scenario("name-resolution", name_resolution, "dials orders-db, a container on another user-defined network"),
+    Scenario("localhost-dependency", localhost_dependency, "DB_HOST=localhost while its database runs beside it"),
+    Scenario("dependency-not-ready", dependency_not_ready, "exits: its database was still starting (60 s)"),
 )}
+# Second recipes of a playbook (`lab up unhealthy-probe-broken`): the same id, another cause it must tell apart.
+VARIANTS: dict[str, Scenario] = {
+    "unhealthy-probe-broken": Scenario("unhealthy", unhealthy_probe_broken, "serves, but its probe calls curl, "
+                                       "which the image does not have"),
+}
 NOT_IN_LAB = {"host-memory-pressure": "would starve this host's memory", "host-disk-pressure": "would fill this host's disk"}
 
 
 def up(lab: Lab, ids: list[str] | None = None, base_image: str | None = None,
        progress: Callable[[str, float], None] | None = None) -> list[str]:
     """Create the scenarios (all when `ids` is empty); returns the containers made."""
-    unknown = [i for i in ids or () if i not in SCENARIOS]
+    unknown = [i for i in ids or () if i not in SCENARIOS and i not in VARIANTS]
     if unknown:
         raise LabError(f"no lab scenario {', '.join(unknown)}; `troubleshoot lab list` shows them")
     lab.ensure_base(base_image)
@@ -392,7 +476,7 @@ def up(lab: Lab, ids: list[str] | None = None, base_image: str | None = None,
     for sid in ids or list(SCENARIOS):
         start = time.monotonic()
         try:
-            SCENARIOS[sid].make(lab, lab.name(sid))
+            (SCENARIOS.get(sid) or VARIANTS[sid]).make(lab, lab.name(sid))
         except LabError as exc:
             raise LabError(f"{sid}: {exc}") from None
         made.append(lab.name(sid))
@@ -431,6 +515,12 @@ def down(daemon: Daemon, pulled: Sequence[str] = (),
                 containers.append(row.name)
         except ApiError as exc:
             kept.append(f"container {row.Id[:12]}: {exc}")
+    for net in daemon.networks(label=TRAINING_LABEL):  # only this instance's (labelled); after their containers
+        if (net.Labels or {}).get(INSTANCE_LABEL) == instance:
+            try:
+                daemon.remove_network(net.Id)
+            except ApiError as exc:
+                kept.append(f"network {net.Name}: {exc}")
     rows = _mine(daemon.images(label=TRAINING_LABEL), instance)
     in_use = {r.Image for r in daemon.containers(all=True)}
     # images built on the base go before it (the daemon refuses to remove a parent with children)

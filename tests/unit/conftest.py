@@ -21,7 +21,12 @@ def observe(doc: dict, mutate=None):
     record = copy.deepcopy(doc["record"])
     if mutate:
         mutate(record)
-    return observation_from_record(*fixture_record(record)), host_from_record(fixture_host(doc["host"]))
+    obs = observation_from_record(*fixture_record(record))
+    if doc.get("peers"):  # the containers it depends on, scanned with it: the scan's index of names
+        from troubleshoot.core.peers import with_peers
+        others = [observation_from_record(*fixture_record(copy.deepcopy(p))) for p in doc["peers"]]
+        obs = with_peers([obs, *others])[0]
+    return obs, host_from_record(fixture_host(doc["host"]))
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,10 @@ _CHECKS = {
     "library": re.compile(r"^[A-Za-z0-9_.+-]{1,128}$"),
     "docker_root": re.compile(r"^/[A-Za-z0-9_./-]{0,511}$"),
     "host_port": re.compile(r"^[0-9]{1,5}$"),
+    "peer": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
+    "peer_network": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
+    "peer_host": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
+    "env_var": re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"),
 }
 
 
@@ -35,6 +39,13 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
         found = (signals or {}).get(signal) or []
         if found:
             values[key] = found[0]
+    for key, names in (("peer", ("unresolved_peer", "localhost_peer", "waiting_peer")),
+                       ("peer_network", ("unresolved_network", "localhost_peer_network")),
+                       ("peer_host", ("unresolved_host", "localhost_peer_name")),
+                       ("env_var", ("localhost_env",))):
+        value = next((str((signals or {}).get(n)) for n in names if (signals or {}).get(n)), "")
+        if value:
+            values[key] = value
     return values
 
 

@@ -11,11 +11,13 @@ A container can silence playbooks with the label `troubleshoot.ignore=ID[,ID...]
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .facts import Container, Host, Observation
 from .match import evaluate
+from .peers import with_peers
 from .playbooks import Catalog, Playbook
 from .signals import container_signals, evidence_line, host_signals
 
@@ -95,7 +97,10 @@ def ignored_playbooks(container: Container) -> set[str]:
 
 
 def diagnose_container(obs: Observation, host: Host, catalog: Catalog,
-                       host_values: dict[str, Any] | None = None) -> list[Finding]:
+                       host_values: dict[str, Any] | None = None, peers: Any = None) -> list[Finding]:
+    """`peers` (core.peers.Peers): the scan's index of who answers to which name, when `obs` does not carry it."""
+    if peers is not None and obs.peers is None:
+        obs = dataclasses.replace(obs, peers=peers)
     signals = container_signals(obs, host, host_values)
     ignored = ignored_playbooks(obs.container)
     found = []
@@ -117,7 +122,7 @@ def diagnose_host(host: Host, catalog: Catalog, host_values: dict[str, Any] | No
 
 
 def diagnose(observations: Iterable[Observation], host: Host, catalog: Catalog) -> Report:
-    observations = tuple(observations)
+    observations = with_peers(observations)  # who answers to which name, across the scan
     host_values = host_signals(host)
     per_container = [(obs, diagnose_container(obs, host, catalog, host_values)) for obs in observations]
     per_container.sort(key=lambda pair: (pair[1][0].rank_key() if pair[1] else (9,), pair[0].container.name))

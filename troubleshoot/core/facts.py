@@ -345,6 +345,20 @@ def event_history_from_record(rec: schema.EventHistory) -> EventHistory:
 
 
 @dataclass(frozen=True)
+class NetworkEndpoint:
+    """One network a container is on (NetworkSettings.Networks): the names it answers to there, and its address."""
+    network: str
+    aliases: tuple[str, ...] = ()
+    ip: str = ""
+
+
+def networks_from_inspect(data: schema.ContainerInspect) -> tuple[NetworkEndpoint, ...]:
+    nets = (data.NetworkSettings.Networks or {}) if data.NetworkSettings is not None else {}
+    return tuple(NetworkEndpoint(name, tuple(a for a in ep.Aliases or () if a), ep.IPAddress)
+                 for name, ep in sorted(nets.items()))
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything known about one container at scan time: the inspect, its image, bounded log tail,
     and what its image reference (tag) points to now."""
@@ -356,6 +370,10 @@ class Observation:
     forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
     secrets: SecretValues = field(default_factory=SecretValues, repr=False)  # its own raw values: only to hide them
     events: EventHistory | None = None  # the daemon's event history of it (None: not read)
+    networks: tuple[NetworkEndpoint, ...] = ()  # NetworkSettings.Networks
+    exposed_ports: tuple[str, ...] = ()  # Config.ExposedPorts ("5432/tcp")
+    network_mode: str = ""  # HostConfig.NetworkMode
+    peers: Any = None  # core.peers.Peers: who answers to which name across the scan (set by diagnose)
 
 
 def wants_logs(c: Container) -> bool:

@@ -31,6 +31,11 @@ PLACEHOLDERS = {
     "library": "the first shared library named by the `missing_library` signal",
     "docker_root": "the daemon's Docker root dir",
     "host_port": "the first host port the container publishes",
+    "peer": "the other container a dependency signal names (name_unresolved, localhost_dependency, "
+            "dependency_not_ready)",
+    "peer_network": "a user-defined network that container answers on (name_unresolved, localhost_dependency)",
+    "peer_host": "the name to dial that container by (name_unresolved: the host that did not resolve)",
+    "env_var": "the env variable that names localhost (localhost_dependency)",
 }
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

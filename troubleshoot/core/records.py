@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import schema
 from .facts import (Host, Observation, container_from_inspect, event_history_from_record, host_from_info,
-                    image_from_inspect)
+                    image_from_inspect, networks_from_inspect)
 from .forensics import analyze
 from .secrets import SecretValues
 
@@ -22,6 +22,9 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         forensics=analyze(rec.layers) if rec.layers is not None else None,
         secrets=secrets if secrets is not None else SecretValues(),
         events=event_history_from_record(rec.events) if rec.events is not None else None,
+        networks=networks_from_inspect(rec.inspect),
+        exposed_ports=tuple(sorted(rec.inspect.Config.ExposedPorts or ())),
+        network_mode=rec.inspect.HostConfig.NetworkMode if rec.inspect.HostConfig is not None else "",
     )
 
 

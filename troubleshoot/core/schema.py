@@ -301,6 +301,14 @@ class ImageRow(Struct, omit_defaults=True):
     Size: int = 0
 
 
+class NetworkRow(Struct, omit_defaults=True):
+    """One row of GET /networks (the lab lists its own networks)."""
+    Id: str
+    Name: str = ""
+    Driver: str = ""
+    Labels: Optional[dict[str, str]] = None
+
+
 class EventActor(Struct, omit_defaults=True):
     ID: str = ""
     Attributes: Optional[dict[str, str]] = None

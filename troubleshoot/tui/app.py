@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backend import Backend, BackendError, Row
 from ..core.diagnose import Finding, diagnose_container, diagnose_host
+from ..core.peers import build_peers
 from ..core.facts import Host, Observation
 from .messages import ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded, StateChanged
 from .screens.board import BoardScreen
@@ -226,7 +227,8 @@ class TroubleshootApp(App):
                     self.post_message(DaemonLost(str(exc)))
                 continue
             basis = dict(self.observations)  # a copy (atomic): the UI thread keeps changing its own
-            findings = {cid: diagnose_container(obs, host, self.catalog) for cid, obs in basis.items()}
+            peers = build_peers(basis.values())
+            findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
             self.post_message(HostLoaded(host, findings, basis))
 
     def recheck(self, cid: str) -> None:
@@ -240,7 +242,9 @@ class TroubleshootApp(App):
         """Diagnosis is pure and CPU-bound: it runs here, in the worker, not on the UI thread."""
         findings = None
         if host is not None:
-            findings = {o.container.id: diagnose_container(o, host, self.catalog) for o in observations}
+            known = {**dict(self.observations), **{o.container.id: o for o in observations}}
+            peers = build_peers(known.values())  # who answers to which name: what the board knows, with these
+            findings = {o.container.id: diagnose_container(o, host, self.catalog, peers=peers) for o in observations}
         return Observed(observations, ids, findings, asked_at)
 
     def _observe_one(self, cid: str) -> None:
@@ -410,7 +414,8 @@ class TroubleshootApp(App):
             if message.findings is not None and cid in message.findings:
                 self.findings[cid] = message.findings[cid]
             elif self.host is not None:
-                self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
+                self.findings[cid] = diagnose_container(obs, self.host, self.catalog,
+                                                        peers=build_peers(self.observations.values()))
             else:
                 self.findings.pop(cid, None)
         for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile
@@ -422,11 +427,12 @@ class TroubleshootApp(App):
         self.host = message.host
         self.host_findings = diagnose_host(self.host, self.catalog)
         basis = message.basis or {}
+        peers = build_peers(self.observations.values())
         for cid, obs in self.observations.items():
             if message.findings is not None and basis.get(cid) is obs:  # diagnosed in the worker, still current
                 self.findings[cid] = message.findings[cid]
             else:
-                self.findings[cid] = diagnose_container(obs, self.host, self.catalog)
+                self.findings[cid] = diagnose_container(obs, self.host, self.catalog, peers=peers)
         self._changed()
 
     def on_container_event(self, message: ContainerEvent) -> None:

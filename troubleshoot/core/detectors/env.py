@@ -2,7 +2,7 @@
 
 The log patterns run with RE2 (core/regex.py): linear in the line, whatever a container prints."""
 from ..facts import Host, Observation
-from ..regex import compile_linear
+from ..regex import Linear, compile_linear
 from ..signals import SignalSpec, detector
 
 # A line that complains about configuration...
@@ -20,12 +20,44 @@ _NOT_VARS = {"ERROR", "FATAL", "WARN", "WARNING", "INFO", "DEBUG", "TRACE", "PAN
 _LOCALHOST_REFUSED = compile_linear(
     r"(ECONNREFUSED|[Cc]onnection refused|could not connect|[Cc]onnection.*failed).*(127\.0\.0\.1|localhost|\[?::1\]?)"
     r"|(127\.0\.0\.1|localhost|\[::1\])[^\n]*(refused|ECONNREFUSED)")
+LOCALHOST_REFUSED = _LOCALHOST_REFUSED  # read by detectors/dependencies.py
+
+# Missing configuration as each framework says it, as data: (framework, a real line it prints, the pattern, whose
+# `name` group is the setting). A row holds whether or not the line has a complaint word; tests run every example.
+_N = r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)"
+MISSING_CONFIG: tuple[tuple[str, str, Linear], ...] = tuple((fw, example, compile_linear(pattern)) for fw, example, pattern in (
+    ("Spring", "java.lang.IllegalArgumentException: Could not resolve placeholder 'DB_URL' in value \"${DB_URL}\"",
+     r"Could not resolve placeholder '" + _N + "'"),
+    ("Node.js", "TypeError: process.env.API_KEY is undefined", r"process\.env\." + _N + r" is (?:undefined|not set)"),
+    ("Node.js", "TypeError: Cannot read properties of undefined (reading 'split') at process.env.ALLOWED_HOSTS",
+     r"Cannot read propert(?:y|ies) of undefined[^\n]*process\.env\." + _N),
+    ("Python", "KeyError: 'SECRET'", r"KeyError: ['\"]" + _N + r"['\"]"),
+    ("Python", "raise KeyError(key) from None KeyError: 'DATABASE_URL'", r"KeyError: ['\"]" + _N + r"['\"]"),
+    ("Go (envconfig)", "envconfig: required key DB_HOST missing value", r"required key " + _N + r" missing value"),
+    ("Ruby/Rails (ENV.fetch)", 'key not found: "REDIS_URL" (KeyError)', r'key not found: "' + _N + r'"'),
+    ("PHP", "PHP Notice:  Undefined index: APP_KEY in /var/www/config.php on line 3", r"Undefined index: " + _N),
+    ("PHP 8", 'PHP Warning:  Undefined array key "APP_KEY" in /var/www/config.php on line 3',
+     r'Undefined array key "' + _N + r'"'),
+    (".NET", "System.ArgumentNullException: Value cannot be null. (Parameter 'ConnectionStrings__Default')",
+     r"Value cannot be null\. \(Parameter '" + _N + r"'\)"),
+))
+
+
+def _env_name(name: str) -> str:
+    """A setting as the env variable that sets it: Spring's relaxed binding (spring.datasource.url ->
+    SPRING_DATASOURCE_URL); a name already in env form is kept."""
+    if "." in name or "-" in name:
+        return name.replace(".", "_").replace("-", "").upper()
+    return name
 
 
 @detector(
     SignalSpec("env_keys", "list", "Config.Env keys", "names of the variables set in the container"),
     SignalSpec("missing_env", "list", "named in logs but not in Config.Env",
-               "variables a log line complains about (not set, missing, required, KeyError...) that are absent"),
+               "variables a log line complains about (not set, missing, required, KeyError...) that are absent; "
+               "also each framework's own words: Spring `Could not resolve placeholder`, Node `process.env.X is "
+               "undefined`, Go envconfig `required key X missing value`, Rails `key not found`, PHP `Undefined "
+               "index`/`Undefined array key`, .NET `Value cannot be null. (Parameter 'X')`"),
     SignalSpec("localhost_refused", "list", "log",
                "log lines where a connection to localhost was refused: a service address left at its default"),
 )
@@ -34,6 +66,12 @@ def detect(obs: Observation, host: Host):
     missing: list[str] = []
     refused: list[str] = []
     for line in obs.logs:
+        for _fw, _example, pattern in MISSING_CONFIG:
+            m = pattern.search(line)
+            if m is not None:
+                name = _env_name(m.group("name"))
+                if name not in keys and name.upper() not in _NOT_VARS and name not in missing:
+                    missing.append(name)
         if _COMPLAINT.search(line):
             for m in _VAR.finditer(line):
                 name = m.group(1) or m.group(2)

@@ -1,6 +1,8 @@
 """The playbook walkthrough: symptom, root cause, evidence, then the steps as a checklist that runs for real."""
 from __future__ import annotations
 
+import dataclasses
+
 import shlex
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, ListView, Static
 
 from ...core.commands import UnsafeValue, placeholder_values, render
+from ...core.peers import build_peers
 from ...core.diagnose import Finding
 from ...core.incident import stamp, describe, known_secrets, note_event, opened_event, recheck_event, render_rca, step_event
 from ...core.secrets import SecretValues, mask_known
@@ -81,6 +84,8 @@ class WalkthroughScreen(Screen):
         app = self.app
         obs = app.observations[self.cid]
         pb = self.playbook
+        if obs.peers is None:  # the dependency placeholders ({peer}, {peer_network}...) read the board's index
+            obs = dataclasses.replace(obs, peers=build_peers(app.observations.values()))
         values = placeholder_values(obs, app.host, container_signals(obs, app.host)) if app.host else {}
         head = badge(pb.severity) + Text(f" {pb.title}", style="bold")
         head.append(f"  {obs.container.name} · {pb.id}", style="dim")

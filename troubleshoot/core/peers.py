@@ -1,0 +1,103 @@
+"""Who answers to which name across one scan: a cross-container index built from all the scan's observations.
+
+Pure. On a user-defined network, Docker's resolver (127.0.0.11) answers a container's name, its network aliases
+(compose adds the service name) and its short id, and only to containers on that same network. The default
+`bridge` (and `host`, `none`) has no name resolution between containers. So a container reaches another by name
+only when both share a user-defined network on which the other answers to that name.
+
+`diagnose()` builds the index once per scan and gives it to every observation (`Observation.peers`), so the
+detectors (core/detectors/networks.py) compare the networks of both sides.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Iterable
+
+from .facts import Observation
+
+NO_RESOLUTION = frozenset({"bridge", "host", "none", "default"})  # networks without name resolution
+SERVICE_LABEL = "com.docker.compose.service"
+PROJECT_LABEL = "com.docker.compose.project"
+
+
+def user_networks(obs: Observation) -> tuple[str, ...]:
+    return tuple(n.network for n in obs.networks if n.network not in NO_RESOLUTION)
+
+
+def names_on(obs: Observation, network: str) -> set[str]:
+    """The names `obs` answers to on `network` (empty on a network without name resolution)."""
+    if network in NO_RESOLUTION:
+        return set()
+    names = {obs.container.name.lower(), obs.container.short_id.lower()}
+    service = obs.container.label(SERVICE_LABEL)
+    for ep in obs.networks:
+        if ep.network == network:
+            names.update(a.lower() for a in ep.aliases)
+            if service:
+                names.add(service.lower())
+    return names
+
+
+def all_names(obs: Observation) -> set[str]:
+    """Every name someone might dial `obs` by (whether or not it resolves from where they are)."""
+    names = {obs.container.name.lower()}
+    service = obs.container.label(SERVICE_LABEL)
+    if service:
+        names.add(service.lower())
+    for ep in obs.networks:
+        names.update(a.lower() for a in ep.aliases)
+    return names
+
+
+@dataclass(frozen=True)
+class Peers:
+    """The scan's containers by the names they answer to and by their addresses."""
+    by_name: dict[str, tuple[Observation, ...]]
+    by_ip: dict[str, Observation]
+    observations: tuple[Observation, ...]
+
+    def named(self, host: str, exclude: Observation | None = None) -> list[Observation]:
+        """The other containers that answer to `host` (a name or an IP address) somewhere."""
+        host = host.lower()
+        found = list(self.by_name.get(host, ()))
+        ip = self.by_ip.get(host)
+        if ip is not None and ip not in found:
+            found.append(ip)
+        if exclude is not None:
+            found = [o for o in found if o.container.id != exclude.container.id]
+        same_project = [o for o in found if exclude is not None and o.container.label(PROJECT_LABEL)
+                        and o.container.label(PROJECT_LABEL) == exclude.container.label(PROJECT_LABEL)]
+        return same_project or found
+
+    def reachable(self, me: Observation, host: str, peer: Observation) -> list[str]:
+        """The networks on which `me` resolves `host` to `peer` (empty: it cannot)."""
+        if host.lower() in {ep.ip for ep in peer.networks if ep.ip}:
+            mine = {ep.network for ep in me.networks}
+            return sorted(ep.network for ep in peer.networks if ep.network in mine and ep.ip == host.lower())
+        return sorted(n for n in user_networks(me) if host.lower() in names_on(peer, n))
+
+    def exposing(self, port: str, exclude: Observation | None = None) -> list[Observation]:
+        """Containers whose image or config exposes `port` (any protocol)."""
+        return [o for o in self.observations if (exclude is None or o.container.id != exclude.container.id)
+                and any(p.split("/")[0] == port for p in o.exposed_ports)]
+
+
+def build_peers(observations: Iterable[Observation]) -> Peers:
+    obs = tuple(observations)
+    by_name: dict[str, list[Observation]] = {}
+    by_ip: dict[str, Observation] = {}
+    for o in obs:
+        for name in all_names(o) | {o.container.short_id.lower()}:
+            by_name.setdefault(name, []).append(o)
+        for ep in o.networks:
+            if ep.ip:
+                by_ip[ep.ip] = o
+    return Peers({k: tuple(v) for k, v in by_name.items()}, by_ip, obs)
+
+
+def with_peers(observations: Iterable[Observation], peers: Peers | None = None) -> tuple[Observation, ...]:
+    """The observations, each given the scan's index (built from them unless given)."""
+    obs = tuple(observations)
+    index = peers if peers is not None else build_peers(obs)
+    return tuple(dataclasses.replace(o, peers=index) for o in obs)
