@@ -95,6 +95,7 @@ class Container:
     labels: tuple[tuple[str, str], ...]
     command: tuple[str, ...]
     tty: bool = False  # Config.Tty: its log stream is raw, not multiplexed
+    pid: int = 0  # State.Pid: its main process on the daemon's host (0: not running)
 
     @property
     def short_id(self) -> str:
@@ -162,6 +163,7 @@ def container_from_inspect(data: schema.ContainerInspect) -> Container:
         labels=tuple(sorted((config.Labels or {}).items())),
         command=command,
         tty=config.Tty,
+        pid=state.Pid,
     )
 
 
@@ -312,6 +314,9 @@ class Observation:
     logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
     forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
     secrets: SecretValues = field(default_factory=SecretValues, repr=False)  # its own raw values: only to hide them
+    listening: tuple[str, ...] | None = None  # TCP addr:port listening in its network namespace (None: not read)
+    listening_why_not: str = ""  # why they could not be read (remote daemon, no access), when they were wanted
+    listening_read_at: datetime | None = None  # when they were read
 
 
 def wants_logs(c: Container) -> bool:
