@@ -1,6 +1,7 @@
 """Listening sockets on the real engine: what the product reads in /proc/<pid>/net/tcp of a real container, the
 address:port it names, and the playbook's own fix (rendered by the product) really making the published port answer
 from the host."""
+import os
 import subprocess
 import time
 import urllib.error
@@ -17,6 +18,7 @@ from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.core.records import host_from_record, observation_from_record
 from troubleshoot.core.signals import container_signals
 from troubleshoot.daemon import Daemon
+from troubleshoot.probes import sockets
 from troubleshoot.scan import host_record, observe_records
 
 pytestmark = pytest.mark.engine
@@ -56,6 +58,11 @@ def test_names_the_address_and_port_and_the_port_is_really_dead(engine, playbook
         assert top["playbook"] == playbook and top["severity"] == "critical"
         for line in evidence:
             assert line.format(port=port) in top["evidence"], top["evidence"]
+        pid = inspect(name)["State"]["Pid"]  # both ways of reading say the same of the real container
+        from_proc = sockets.read_listening(f"/proc/{pid}/net/tcp", False)[0] + \
+            sockets.read_listening(f"/proc/{pid}/net/tcp6", True)[0]
+        if os.geteuid() == 0:
+            assert sorted(sockets.listening_by_netlink(pid) or ["(none)"]) == sorted(from_proc)
     finally:
         docker("rm", "-f", name, check=False)
 

@@ -232,3 +232,34 @@ def test_fix_commands_are_filled_from_the_evidence(catalog, name, step, want):
     assert " ".join(argv) == want
     pid = render(catalog.get(name).diagnose[1], values)
     assert pid == ["cat", f"/proc/{obs.container.pid}/net/tcp", f"/proc/{obs.container.pid}/net/tcp6"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="joining a network namespace needs root")
+def test_sock_diag_and_proc_agree(tmp_path):
+    """The fast path (sock_diag, LISTEN only) and /proc/<pid>/net/tcp(6) say the same, on this process's own
+    namespace, with sockets of each kind listening."""
+    import socket
+    servers = []
+    for family, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::1")):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.bind((addr, 0))
+        s.listen()
+        servers.append(s)
+    try:
+        fast = sockets.listening_by_netlink(os.getpid())
+        slow = sockets.read_listening(f"/proc/{os.getpid()}/net/tcp", False)[0] + \
+            sockets.read_listening(f"/proc/{os.getpid()}/net/tcp6", True)[0]
+        assert fast is not None and sorted(fast) == sorted(set(slow))
+        for s in servers:
+            host, port = s.getsockname()[:2]
+            assert (f"[{host}]:{port}" if ":" in host else f"{host}:{port}") in fast
+    finally:
+        for s in servers:
+            s.close()
+
+
+def test_without_root_the_probe_reads_proc(tmp_path, monkeypatch):
+    monkeypatch.setattr(sockets.os, "geteuid", lambda: 1000)
+    assert sockets.listening_by_netlink(os.getpid()) is None
+    proc = _proc(tmp_path, "c" * 64, _row(0, f"{_word('127.0.0.1')}:1F90", "0A"))
+    assert sockets.probe(_inspect(), local=True, proc=proc)["listening"] == ["127.0.0.1:8080"]
