@@ -245,6 +245,15 @@ def container_record(inspect: schema.ContainerInspect, image: schema.ImageInspec
     return record, mask_container(record)
 
 
+def probe_record(data: dict, kind: type[T], what: str, known: SecretValues) -> T:
+    """A runtime probe's reading (plain data the adapter read on the daemon's host: /proc files) as a `kind` record:
+    checked, bounded and cleaned like a daemon answer, and masked with the container's own secret values."""
+    record = convert(data, kind, what)
+    if isinstance(record, Struct):
+        _mask_struct(record, known)
+    return record
+
+
 def read_snapshot_bytes(raw: bytes, name: str) -> schema.Snapshot:
     """A snapshot file: decoded, checked, bounded, cleaned and masked (a snapshot someone hands you is untrusted,
     and one made by hand may hold secrets). BoundaryError names the file and the field."""

@@ -89,9 +89,10 @@ class Lab:
             env: tuple[str, ...] = (), memory: int = 0, restart: str = "", health: tuple[str, int] | None = None,
             port: int | None = None, labels: dict[str, str] | None = None, good: bool = False,
             may_fail_to_start: bool = False, network: str = "", aliases: tuple[str, ...] = (),
-            expose: tuple[str, ...] = (), health_start: int = 0) -> tuple[str, str]:
+            expose: tuple[str, ...] = (), health_start: int = 0, container_port: int = 80) -> tuple[str, str]:
         """Create and start one container (replacing an earlier one of the same name that this lab instance made).
-        `good`: a healthcheck and a memory limit, so that only the scenario's own trouble shows.
+        `good`: a healthcheck and a memory limit, so that only the scenario's own trouble shows. `port`: a host port
+        (on 127.0.0.1) published to `container_port`.
         Returns (id, the daemon's reason if it refused to start it). A refusal is the scenario's failure only with
         `may_fail_to_start`; otherwise it is a LabError at once, in the daemon's words."""
         if good:
@@ -123,8 +124,8 @@ class Lab:
         if expose:
             config["ExposedPorts"] = {p: {} for p in expose}
         if port:
-            config["ExposedPorts"] = {"80/tcp": {}}
-            host_config["PortBindings"] = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+            config["ExposedPorts"] = {f"{container_port}/tcp": {}}
+            host_config["PortBindings"] = {f"{container_port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
         try:
             cid = self.daemon.create_container(name, config)
         except ApiError as exc:
@@ -296,7 +297,7 @@ def command_not_found(lab: Lab, name: str) -> None:
 
 def port_conflict(lab: Lab, name: str) -> None:
     port = free_port()
-    holder, _ = lab.run(f"{name}-holder", "port-conflict", ["sleep", "86400"], port=port, good=True)
+    holder, _ = lab.run(f"{name}-holder", "port-conflict", ["httpd", "-f", "-p", "80"], port=port, good=True)
     lab.wait_state(holder, "healthy", "running")
     cid, _ = lab.run(name, "port-conflict", ["sleep", "86400"], port=port, good=True, may_fail_to_start=True)
     lab.wait(cid, lambda d: "allocated" in d.State.Error, f"{name} to fail on its port")
@@ -332,6 +333,30 @@ def image_too_large(lab: Lab, name: str) -> None:
         lab.build(tag, "image-too-large", "FROM {base}\nRUN mkdir -p /opt && dd if=/dev/zero of=/opt/toolchain.bin "
                                           "bs=1M count=1100\nCMD [\"sleep\", \"86400\"]\n")
     cid, _ = lab.run(name, "image-too-large", None, image=tag, good=True)
+    lab.wait_state(cid, "healthy")
+
+
+# A small web server whose address and port come from the environment, as most frameworks' do (HOST/PORT,
+# --host, server.address, ASPNETCORE_URLS...). Its health check asks it on 127.0.0.1 inside, where it answers.
+_WEB = ("FROM {{base}}\nRUN mkdir -p /www && echo ok > /www/index.html\nENV HOST={host} PORT={port}\nEXPOSE {port}\n"
+        "HEALTHCHECK --interval=1s --timeout=3s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:$PORT/ || exit 1\n"
+        'CMD ["sh", "-c", "echo listening on $HOST:$PORT; exec httpd -f -h /www -p $HOST:$PORT"]\n')
+
+
+def listens_on_localhost(lab: Lab, name: str) -> None:
+    """A server bound to 127.0.0.1 inside its container, its port published: the health check (inside) passes,
+    the published port is dead."""
+    tag = lab.build(lab.image("web-localhost:1"), "listens-on-localhost", _WEB.format(host="127.0.0.1", port=8080))
+    cid, _ = lab.run(name, "listens-on-localhost", None, image=tag, memory=64 * MB, port=free_port(),
+                     container_port=8080)
+    lab.wait_state(cid, "healthy")
+
+
+def published_port_unused(lab: Lab, name: str) -> None:
+    """Publishes 8080; the server listens on 9090 (its PORT default): nothing answers the published port."""
+    tag = lab.build(lab.image("web-9090:1"), "published-port-unused", _WEB.format(host="0.0.0.0", port=9090))
+    cid, _ = lab.run(name, "published-port-unused", None, image=tag, memory=64 * MB, port=free_port(),
+                     container_port=8080)
     lab.wait_state(cid, "healthy")
 
 
@@ -450,6 +475,9 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in (
     Scenario("image-drift", image_drift, "order-service:latest rebuilt under the running container (the seed RCA)"),
     Scenario("secrets-in-image", secrets_in_image, "an API token in ENV and a .env file copied in"),
     Scenario("image-too-large", image_too_large, "a 1.1 GB layer (writes 1.1 GB on this host)"),
+    Scenario("listens-on-localhost", listens_on_localhost,
+             "a web server bound to 127.0.0.1:8080 inside, published: healthy, and its port dead"),
+    Scenario("published-port-unused", published_port_unused, "publishes 8080; its server listens on 9090"),
     Scenario("crashed", crashed, "exits 3 for a reason no specific playbook knows"),
     Scenario("stop-timeout", stop_timeout, "PID 1 is a shell that ignores SIGTERM: docker stop kills it (137)"),
     Scenario("segfault", segfault, "a native worker writes through a null pointer: SIGSEGV (139)"),

@@ -16,6 +16,7 @@ from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core.records import host_from_record, observation_from_record
 from .core.secrets import SecretValues
 from .daemon import LOG_TAIL, Daemon
+from .probes import sockets
 from .probes.events import read_history
 
 
@@ -42,7 +43,7 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
     logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
     mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
     Returns (record, its raw secret values) pairs: records masked by the boundary."""
-    from .boundary import container_record
+    from .boundary import container_record, probe_record
     if ids is None:
         wanted = [n for n in names if n]
         rows = daemon.containers(all=all)
@@ -79,8 +80,12 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
             if c.image_id not in layers:
                 layers[c.image_id] = daemon.image_layers(c.image_id)
             layer = layers[c.image_id]
-        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer,
-                                    events=events.get(data.Id)))
+        record, secrets = container_record(data, img, history, logs, logs_error, tag_img, layer,
+                                           events=events.get(data.Id))
+        if sockets.wanted(data):  # running and publishing ports: what listens inside (two small /proc reads)
+            reading = sockets.probe(data, local=not daemon.endpoint.is_remote_machine, where=daemon.endpoint.url)
+            record.sockets = probe_record(reading, schema.Sockets, "sockets", secrets)
+        out.append((record, secrets))
     return out
 
 

@@ -202,6 +202,8 @@ SHIPPED_CHANGES = {
     ("missing-library", "diagnose", 1),  # docker run --rm -it --entrypoint sh {image} (interactive)
     ("missing-library", "verify", 0),  # docker run --rm --entrypoint ldd {image} /app/server (creates a container)
     ("unhealthy", "diagnose", 3),  # docker exec -it {container} sh (interactive)
+    ("listens-on-localhost", "verify", 1),  # curl the published port (a request to the app: asks first)
+    ("published-port-unused", "verify", 1),  # curl the published port (a request to the app: asks first)
 }
 
 

@@ -21,6 +21,10 @@ _CHECKS = {
     "peer_network": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
     "peer_host": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
     "env_var": re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"),
+    "host_ip": re.compile(r"^([0-9.]{7,15}|\[[0-9a-fA-F:.]{2,45}\])$"),
+    "container_port": re.compile(r"^[0-9]{1,5}$"),
+    "listen_port": re.compile(r"^[0-9]{1,5}$"),
+    "pid": re.compile(r"^[1-9][0-9]{0,9}$"),
 }
 
 
@@ -33,8 +37,14 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
     if obs is not None:
         c = obs.container
         values.update(container=c.name, container_id=c.id, image=c.image_ref or c.image_id, image_id=c.image_id)
+        if c.pid > 0:
+            values["pid"] = str(c.pid)
         if c.ports:
-            values["host_port"] = c.ports[0].host_port
+            first = c.ports[0]
+            values["host_port"] = first.host_port
+            ip = first.host_ip or "0.0.0.0"
+            values["host_ip"] = f"[{ip}]" if ":" in ip else ip
+            values["container_port"] = first.container_port.partition("/")[0]
     for key, signal in (("missing_env", "missing_env"), ("library", "missing_library")):
         found = (signals or {}).get(signal) or []
         if found:
@@ -46,6 +56,9 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
         value = next((str((signals or {}).get(n)) for n in names if (signals or {}).get(n)), "")
         if value:
             values[key] = value
+    reachable = (signals or {}).get("listening_unpublished") or []
+    if reachable:
+        values["listen_port"] = reachable[0].rpartition(":")[2]
     return values
 
 

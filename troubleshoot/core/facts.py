@@ -95,6 +95,7 @@ class Container:
     labels: tuple[tuple[str, str], ...]
     command: tuple[str, ...]
     tty: bool = False  # Config.Tty: its log stream is raw, not multiplexed
+    pid: int = 0  # State.Pid: its main process on the daemon's host (0: not running)
 
     @property
     def short_id(self) -> str:
@@ -162,6 +163,7 @@ def container_from_inspect(data: schema.ContainerInspect) -> Container:
         labels=tuple(sorted((config.Labels or {}).items())),
         command=command,
         tty=config.Tty,
+        pid=state.Pid,
     )
 
 
@@ -374,6 +376,9 @@ class Observation:
     exposed_ports: tuple[str, ...] = ()  # Config.ExposedPorts ("5432/tcp")
     network_mode: str = ""  # HostConfig.NetworkMode
     peers: Any = None  # core.peers.Peers: who answers to which name across the scan (set by diagnose)
+    listening: tuple[str, ...] | None = None  # TCP addr:port listening in its network namespace (None: not read)
+    listening_why_not: str = ""  # why they could not be read (remote daemon, no access), when they were wanted
+    listening_read_at: datetime | None = None  # when they were read
 
 
 def wants_logs(c: Container) -> bool:

@@ -36,6 +36,10 @@ PLACEHOLDERS = {
     "peer_network": "a user-defined network that container answers on (name_unresolved, localhost_dependency)",
     "peer_host": "the name to dial that container by (name_unresolved: the host that did not resolve)",
     "env_var": "the env variable that names localhost (localhost_dependency)",
+    "host_ip": "the host address of that first published port (0.0.0.0 when it was not given; [::1] for IPv6)",
+    "container_port": "the container port of that first published port (a number: 8080)",
+    "pid": "the container's main process id on the daemon's host (State.Pid; running containers only)",
+    "listen_port": "the first port the container listens on, reachable and not published (`listening_unpublished`)",
 }
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

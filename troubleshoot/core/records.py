@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import schema
 from .facts import (Host, Observation, container_from_inspect, event_history_from_record, host_from_info,
-                    image_from_inspect, networks_from_inspect)
+                    image_from_inspect, networks_from_inspect, parse_time)
 from .forensics import analyze
 from .secrets import SecretValues
 
@@ -25,6 +25,9 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         networks=networks_from_inspect(rec.inspect),
         exposed_ports=tuple(sorted(rec.inspect.Config.ExposedPorts or ())),
         network_mode=rec.inspect.HostConfig.NetworkMode if rec.inspect.HostConfig is not None else "",
+        listening=tuple(rec.sockets.listening) if rec.sockets is not None and not rec.sockets.why_not else None,
+        listening_why_not=rec.sockets.why_not if rec.sockets is not None else "",
+        listening_read_at=parse_time(rec.sockets.read_at) if rec.sockets is not None else None,
     )
 
 

@@ -219,6 +219,14 @@ class EventHistory(Struct, omit_defaults=True):
     until: int = 0
     truncated: bool = False  # the count or byte bound was reached: older events were not read
     error: str = ""  # why the history could not be read (empty when it was)
+class Sockets(Struct, omit_defaults=True):
+    """The listening TCP sockets of a running container's network namespace, read on the daemon's host from
+    /proc/<State.Pid>/net/tcp and tcp6 (probes/sockets.py). `why_not` says why they could not be read (a remote
+    daemon, no access, not the container's process): then `listening` is empty and means nothing."""
+    listening: list[str] = field(default_factory=list)  # "127.0.0.1:8080", "[::]:80"
+    why_not: str = ""
+    read_at: str = ""  # RFC 3339, when they were read
+    truncated: bool = False  # more sockets than were read
 
 
 class ContainerRecord(Struct, omit_defaults=True):
@@ -231,6 +239,7 @@ class ContainerRecord(Struct, omit_defaults=True):
     tag_image: Optional[ImageInspect] = None  # the image the container's tag points to now
     layers: Optional[ImageLayers] = None  # only with --deep
     events: Optional[EventHistory] = None  # the daemon's event history of it (probes/events.py)
+    sockets: Optional[Sockets] = None  # running, publishing ports: what listens inside (None: not probed)
 
 
 class Info(Struct, omit_defaults=True):
