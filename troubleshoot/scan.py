@@ -16,6 +16,7 @@ from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core.records import host_from_record, observation_from_record
 from .core.secrets import SecretValues
 from .daemon import LOG_TAIL, Daemon
+from .probes.files import probe as probe_files
 
 
 def host_record(daemon: Daemon) -> schema.HostRecord:
@@ -76,7 +77,8 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
             if c.image_id not in layers:
                 layers[c.image_id] = daemon.image_layers(c.image_id)
             layer = layers[c.image_id]
-        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer))
+        files = probe_files(daemon, data, logs)  # only where the failure is about files or mounts: cheap otherwise
+        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer, files))
     return out
 
 

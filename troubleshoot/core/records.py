@@ -6,7 +6,7 @@ and snapshots store the same records, so a snapshot diagnoses exactly as the liv
 from __future__ import annotations
 
 from . import schema
-from .facts import Host, Observation, container_from_inspect, host_from_info, image_from_inspect
+from .facts import Host, Observation, container_from_inspect, files_from_inspect, host_from_info, image_from_inspect
 from .forensics import analyze
 from .secrets import SecretValues
 
@@ -20,6 +20,7 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         tag_image=image_from_inspect(rec.tag_image) if rec.tag_image is not None else None,
         forensics=analyze(rec.layers) if rec.layers is not None else None,
         secrets=secrets if secrets is not None else SecretValues(),
+        files=files_from_inspect(rec.inspect, rec.files_seen),
     )
 
 
