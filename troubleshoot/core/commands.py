@@ -17,6 +17,11 @@ _CHECKS = {
     "library": re.compile(r"^[A-Za-z0-9_.+-]{1,128}$"),
     "docker_root": re.compile(r"^/[A-Za-z0-9_./-]{0,511}$"),
     "host_port": re.compile(r"^[0-9]{1,5}$"),
+    "entrypoint": re.compile(r"^/[A-Za-z0-9_./@+-]{0,511}$"),
+    "bind_source": re.compile(r"^/[A-Za-z0-9_./@+-]{0,1023}$"),
+    "mount_source": re.compile(r"^/[A-Za-z0-9_./@+-]{0,1023}$"),
+    "user": re.compile(r"^[0-9]{1,10}(:[0-9]{1,10})?$"),
+    "write_dir": re.compile(r"^/[A-Za-z0-9_./@+-]{0,511}$"),
 }
 
 
@@ -35,6 +40,12 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
         found = (signals or {}).get(signal) or []
         if found:
             values[key] = found[0]
+    for key, names in (("entrypoint", ("entrypoint_file",)), ("bind_source", ("bind_source",)),
+                       ("mount_source", ("denied_mount_source",)), ("user", ("run_as_user",)),
+                       ("write_dir", ("read_only_dir", "full_dir"))):
+        value = next((v for v in ((signals or {}).get(n) for n in names) if isinstance(v, str) and v), None)
+        if value is not None and _CHECKS[key].match(value):  # `root` or a user name: no {user} (shown, not run)
+            values[key] = value
     return values
 
 

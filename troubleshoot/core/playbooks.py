@@ -31,6 +31,11 @@ PLACEHOLDERS = {
     "library": "the first shared library named by the `missing_library` signal",
     "docker_root": "the daemon's Docker root dir",
     "host_port": "the first host port the container publishes",
+    "entrypoint": "the file the container execs, when it was read (the `entrypoint_file` signal)",
+    "bind_source": "the host path of a bind mount made as a directory where a file was meant (`bind_source`)",
+    "mount_source": "the host source of the mount a denied path is on (`denied_mount_source`)",
+    "user": "the numeric uid[:gid] the container runs as (Config.User)",
+    "write_dir": "the directory a write failed in: read-only (`read_only_dir`) or full (`full_dir`)",
 }
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
