@@ -27,8 +27,8 @@ from ..daemon import Daemon, DaemonError
 
 HEAD_BYTES = 4096
 MAX_LOOKUPS = 6  # PATH entries tried for a bare command name
-_EXEC_TROUBLE = re.compile(r"no such file or directory|exec format error|not found|permission denied|"
-                           r"bad interpreter|exec user process caused", re.I)
+_EXEC_TROUBLE = re.compile(r"exec[^\n]{0,300}(no such file or directory|permission denied|format error)|"
+                           r"bad interpreter|executable file not found|exec user process caused", re.I)
 _MODE_DIR, _MODE_LINK = 1 << 31, 1 << 27
 _MODE_OTHER = (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
 ELF_MACHINES = {3: "i386", 40: "arm", 62: "x86-64", 183: "aarch64", 243: "riscv64", 21: "ppc64", 22: "s390x",
@@ -39,6 +39,8 @@ def needs_files(inspect: schema.ContainerInspect, logs: tuple[str, ...] | list[s
     """Exited 126/127, or an exec error in State.Error or in the last log lines (restarting with one too)."""
     st = inspect.State
     if st.Running and not st.Restarting and inspect.RestartCount == 0:
+        return False
+    if "error mounting" in st.Error:  # the runtime failed before any exec: nothing to read (the mounts say why)
         return False
     if st.ExitCode in (126, 127):
         return True
@@ -115,19 +117,20 @@ def _stat_entry(daemon: Daemon, cid: str, path: str, role: str) -> tuple[dict[st
     return entry, st
 
 
-def _resolve(daemon: Daemon, cid: str, name: str, env: list[str] | None) -> str:
-    """A bare command name as the runtime resolves it through PATH; the name itself when no entry has it."""
+def _resolve(daemon: Daemon, cid: str, name: str, env: list[str] | None) -> tuple[str, str]:
+    """(the path a bare command name resolves to through PATH, "" when no entry has it; why it could not be looked
+    up)."""
     if "/" in name:
-        return name
+        return name, ""
     path = dict(split_env(env)).get("PATH") or "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     for d in [p for p in path.split(":") if p.startswith("/")][:MAX_LOOKUPS]:
         candidate = f"{d.rstrip('/')}/{name}"
         try:
             if daemon.path_stat(cid, candidate) is not None:
-                return candidate
-        except DaemonError:
-            break
-    return name
+                return candidate, ""
+        except DaemonError as exc:
+            return "", str(exc)[:300]
+    return "", ""
 
 
 def probe_heads(daemon: Daemon, inspect: schema.ContainerInspect) -> list[dict[str, Any]]:
@@ -135,9 +138,10 @@ def probe_heads(daemon: Daemon, inspect: schema.ContainerInspect) -> list[dict[s
     if not inspect.Path:
         return []
     cid = inspect.Id
-    target = _resolve(daemon, cid, inspect.Path, inspect.Config.Env)
-    if not target.startswith("/"):
-        return [{"path": target, "role": "entrypoint", "error": "not found on the PATH of Config.Env"}]
+    target, error = _resolve(daemon, cid, inspect.Path, inspect.Config.Env)
+    if not target:
+        return [{"path": inspect.Path, "role": "entrypoint",
+                 "error": error or f"not found in the first {MAX_LOOKUPS} directories of Config.Env's PATH"}]
     entry, st = _stat_entry(daemon, cid, target, "entrypoint")
     out = [entry]
     if st is None or entry.get("kind") not in ("file", "link"):
@@ -158,10 +162,9 @@ def probe_heads(daemon: Daemon, inspect: schema.ContainerInspect) -> list[dict[s
             ientry, _ = _stat_entry(daemon, cid, interp, "interpreter")
             out.append(ientry)
             if interp.rsplit("/", 1)[-1] == "env" and len(words) > 1 and ientry.get("found"):
-                prog = _resolve(daemon, cid, words[1], inspect.Config.Env)
-                pentry = _stat_entry(daemon, cid, prog, "interpreter")[0] if prog.startswith("/") else \
-                    {"path": prog, "role": "interpreter"}
-                out.append(pentry)
+                prog, error = _resolve(daemon, cid, words[1], inspect.Config.Env)
+                out.append(_stat_entry(daemon, cid, prog, "interpreter")[0] if prog else
+                           {"path": words[1], "role": "interpreter", **({"error": error} if error else {})})
         return out
     elf = elf_info(head)
     if elf is not None:
