@@ -78,7 +78,7 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path: Path):
     (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00id")
     catalog = load_catalog([tmp_path])
     assert "order-missing-method" in catalog.playbooks
-    assert len(catalog) == 19  # 18 shipped + 1
+    assert len(catalog) == len(load_catalog()) + 1  # the shipped ones + 1 (no hard-coded count)
     assert sorted(Path(e.path).name for e in catalog.errors) == ["bad.yaml", "binary.yaml"]
 
 
