@@ -150,6 +150,8 @@ def remove_all(prefix: str = PREFIX, instance: str = LAB_INSTANCE) -> None:
     ids, images = made_by_run(prefix, instance)
     if ids:
         docker("rm", "-f", *ids, check=False)
+    from troubleshoot.lab import mounts_dir
+    shutil.rmtree(mounts_dir(instance), ignore_errors=True)  # the host directories its lab recipes bound
     for _ in range(3):  # an image with children is refused until they are gone
         if not images:
             break
