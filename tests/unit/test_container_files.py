@@ -197,3 +197,15 @@ def test_files_are_read_only_for_exec_failures(playbook, wanted):
 
 def test_the_record_field_is_typed():
     assert "files_seen" in schema.ContainerRecord.__struct_fields__
+
+
+def test_a_missing_entrypoint_file_is_command_not_found_not_an_interpreter(catalog):
+    """The file itself is not there (`exec: "/app/server": stat /app/server: no such file or directory`, 127): that
+    is command-not-found's; entrypoint-interpreter is for a file that is there."""
+    def missing(rec):
+        rec["inspect"]["State"].update(ExitCode=127, Error='exec: "/app/server": stat /app/server: no such file or '
+                                                          'directory: unknown')
+        rec["files_seen"] = {"heads": [{"path": "/app/server", "role": "entrypoint"}]}
+    obs, host = observe(fixture("entrypoint-interpreter"), missing)
+    assert container_signals(obs, host)["entrypoint_problem"] == []
+    assert diagnose_container(obs, host, catalog)[0].playbook_id == "command-not-found"

@@ -35,7 +35,5 @@ def detect(obs: Observation, host: Host):
             libc = "glibc" if "ld-linux" in interp else ("musl" if "ld-musl" in interp else "another C library")
             problems.append(f"{entry.path} is an ELF for {entry.elf_machine} that needs the loader {interp} ({libc}), "
                             f"which is not in the image")
-    elif not entry.found and not entry.error and entry.path.startswith("/"):
-        problems.append(f"{entry.path} is not in the container's filesystem")
     return {"entrypoint_file": entry.path if entry.found else "", "entrypoint_interpreter": interp,
             "entrypoint_problem": problems}
