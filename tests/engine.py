@@ -154,6 +154,8 @@ def remove_all(prefix: str = PREFIX, instance: str = LAB_INSTANCE) -> None:
                   check=False).stdout.decode().split()
     if nets:  # the lab's networks (name-resolution, localhost-dependency...), after their containers
         docker("network", "rm", *nets, check=False)
+    from troubleshoot.lab import mounts_dir
+    shutil.rmtree(mounts_dir(instance), ignore_errors=True)  # the host directories its lab recipes bound
     for _ in range(3):  # an image with children is refused until they are gone
         if not images:
             break

@@ -12,6 +12,7 @@ option it would override is passed unless the URL itself says it.
 """
 from __future__ import annotations
 
+import base64
 import functools
 import http.client
 import io
@@ -557,6 +558,61 @@ class Daemon:
             return self._typed(f"/images/{_quote(ref)}/history", list[schema.HistoryEntry])
         except NotFound:
             return []
+
+    def path_stat(self, cid: str, path: str) -> schema.PathStat | None:
+        """A path's stat in the container's filesystem (HEAD on the archive API: no body), typed by the boundary;
+        None when the path does not exist. Works on a stopped container too."""
+        from .boundary import BoundaryError, decode
+        api = f"/containers/{_quote(cid)}/archive"
+        try:
+            res = self._open(api, {"path": path}, "HEAD", budget=self.timeout)
+        except NotFound:
+            return None
+        except ApiError as exc:
+            raise DaemonError(f"the daemon refused {api}: {exc}") from None
+        header = res.getheader("X-Docker-Container-Path-Stat") or ""
+        self._read_bounded(res, api, MAX_ERROR_BODY, self.timeout, cut=True)
+        try:
+            raw = base64.b64decode(header.encode("ascii", "replace"), validate=False)
+            return decode(raw or b"{}", schema.PathStat, f"the stat of {path}", limit=MAX_ERROR_BODY)
+        except (BoundaryError, ValueError) as exc:
+            raise DaemonError(f"{clean_text(str(exc))} (daemon at {self.endpoint.url})") from None
+
+    def file_head(self, cid: str, path: str, limit: int = 4096) -> bytes | None:
+        """The first `limit` bytes of a regular file of the container, from the archive API's tar stream: the tar
+        header and those bytes are read, never the rest (the connection is then dropped, as an answer not read to
+        its end cannot be reused). None when the path does not exist or is not a regular file."""
+        import tarfile
+        api = f"/containers/{_quote(cid)}/archive"
+        try:
+            res = self._open(api, {"path": path}, budget=self.timeout)
+        except NotFound:
+            return None
+        except ApiError as exc:
+            raise DaemonError(f"the daemon refused {api}: {exc}") from None
+        try:
+            buf = bytearray()
+            want = 3 * 512 + limit  # a pax header and its data may come first
+            while len(buf) < want:
+                chunk = res.read(want - len(buf))
+                if not chunk:
+                    break
+                buf += chunk
+        except _DeadlineExceeded:
+            self.close()
+            raise DaemonError(self._too_slow(api, self.timeout)) from None
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise DaemonError(explain(exc, self.endpoint)) from None
+        self.close()
+        try:
+            with tarfile.open(fileobj=io.BytesIO(bytes(buf) + bytes(1024)), mode="r:", tarinfo=_bounded_tarinfo()) as tf:
+                member = tf.next()
+                if member is None or not member.isfile():
+                    return None
+                return bytes(buf[member.offset_data:member.offset_data + min(member.size, limit)])
+        except (tarfile.TarError, OSError, EOFError, HugeTarHeader):
+            return None
 
     def reveal_env(self, cid: str) -> tuple[tuple[str, str], ...]:
         """A container's env with its secret values, unmasked (cleaned): only for the app's reveal action, after

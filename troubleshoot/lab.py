@@ -89,10 +89,12 @@ class Lab:
             env: tuple[str, ...] = (), memory: int = 0, restart: str = "", health: tuple[str, int] | None = None,
             port: int | None = None, labels: dict[str, str] | None = None, good: bool = False,
             may_fail_to_start: bool = False, network: str = "", aliases: tuple[str, ...] = (),
-            expose: tuple[str, ...] = (), health_start: int = 0, container_port: int = 80) -> tuple[str, str]:
+            expose: tuple[str, ...] = (), health_start: int = 0, container_port: int = 80,
+            host: dict | None = None, user: str = "") -> tuple[str, str]:
         """Create and start one container (replacing an earlier one of the same name that this lab instance made).
         `good`: a healthcheck and a memory limit, so that only the scenario's own trouble shows. `port`: a host port
-        (on 127.0.0.1) published to `container_port`.
+        (on 127.0.0.1) published to `container_port`. `host`: more HostConfig (Binds, Tmpfs, ShmSize,
+        ReadonlyRootfs); `user`: Config.User.
         Returns (id, the daemon's reason if it refused to start it). A refusal is the scenario's failure only with
         `may_fail_to_start`; otherwise it is a LabError at once, in the daemon's words."""
         if good:
@@ -110,10 +112,13 @@ class Lab:
             host_config.update(Memory=memory, MemorySwap=memory)
         if restart:
             host_config["RestartPolicy"] = {"Name": restart}
+        host_config.update(host or {})
         config: dict = {"Image": image or self.base, "Env": list(env),
                         "Labels": {**self.labels(scenario), **(labels or {})}, "HostConfig": host_config}
         if cmd is not None:
             config["Cmd"] = cmd
+        if user:
+            config["User"] = user
         if health:
             config["Healthcheck"] = {"Test": ["CMD-SHELL", health[0]], "Interval": SECOND, "Retries": health[1]}
             if health_start:
@@ -147,6 +152,15 @@ class Lab:
             return self.daemon.create_network(name, self.labels(scenario))
         except ApiError as exc:
             raise LabError(f"cannot create network {name}: {exc}") from None
+
+    def host_dir(self, scenario: str) -> str:
+        """A directory of this host for a scenario's bind mounts, under the lab's state dir: made empty here, removed
+        by `down` (this instance's whole `mounts/` directory)."""
+        path = os.path.join(mounts_dir(self.instance), scenario)
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, 0o755)
+        os.chmod(path, 0o755)
+        return path
 
     def build(self, tag: str, scenario: str, dockerfile: str, files: dict[str, bytes] | None = None) -> str:
         """Build `tag` FROM the base with the classic builder; the image is labelled as the lab's."""
@@ -358,6 +372,69 @@ def published_port_unused(lab: Lab, name: str) -> None:
     cid, _ = lab.run(name, "published-port-unused", None, image=tag, memory=64 * MB, port=free_port(),
                      container_port=8080)
     lab.wait_state(cid, "healthy")
+# -- files and mounts: the image has the file, the container cannot use it ----------------------------------------
+LAB_UID = "4242:4242"  # a non-root user that owns nothing on the host or in the image
+
+
+def entrypoint_interpreter(lab: Lab, name: str, variant: str = "crlf") -> None:
+    """`exec /entrypoint.sh: no such file or directory` although the script is there: saved with Windows line
+    endings (`#!/bin/sh\r`), or (variant "bash") asking for /bin/bash, which busybox does not have."""
+    script = (b"#!/bin/sh\r\necho starting worker\r\nexec sleep 86400\r\n" if variant == "crlf"
+              else b"#!/bin/bash\necho starting worker\nexec sleep 86400\n")
+    tag = lab.build(lab.image(f"entrypoint-{variant}:1"), "entrypoint-interpreter",
+                    "FROM {base}\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\"]\n",
+                    {"entrypoint.sh": script})
+    cid, _ = lab.run(name, "entrypoint-interpreter", None, image=tag, may_fail_to_start=True)
+    lab.wait(cid, lambda d: _exited(d) or d.State.ExitCode in (126, 127), f"{name} to fail")
+
+
+def bind_mount_mismatch(lab: Lab, name: str) -> None:
+    """`-v HOST/config.json:/app/config.json` with a host path that does not exist: Docker makes it as a directory,
+    and a directory cannot be mounted onto the image's file."""
+    source = os.path.join(lab.host_dir("bind-mount-mismatch"), "config.json")  # not made: that is the incident
+    tag = lab.build(lab.image("config-app:1"), "bind-mount-mismatch",
+                    'FROM {base}\nCOPY config.json /app/config.json\n'
+                    'CMD ["sh", "-c", "cat /app/config.json; exec sleep 86400"]\n', {"config.json": b'{"port": 80}\n'})
+    cid, _ = lab.run(name, "bind-mount-mismatch", None, image=tag, host={"Binds": [f"{source}:/app/config.json"]},
+                     may_fail_to_start=True)
+    lab.wait(cid, lambda d: "mount" in d.State.Error or _exited(d), f"{name} to fail on its mount")
+
+
+def permission_denied(lab: Lab, name: str) -> None:
+    """A non-root user writing a volume whose source is a root-owned directory (mode 755)."""
+    source = lab.host_dir("permission-denied")
+    tag = lab.build(lab.image("state-writer:1"), "permission-denied",
+                    'FROM {base}\nCMD ["sh", "-c", "echo saving state to /data/state.json; '
+                    'touch /data/state.json && exec sleep 86400"]\n')
+    cid, _ = lab.run(name, "permission-denied", None, image=tag, user=LAB_UID, host={"Binds": [f"{source}:/data"]})
+    lab.wait(cid, _exited, f"{name} to fail")
+
+
+def read_only_filesystem(lab: Lab, name: str) -> None:
+    """--read-only, and the app writes /data (no volume or tmpfs there)."""
+    tag = lab.build(lab.image("cache-writer:1"), "read-only-filesystem",
+                    'FROM {base}\nRUN mkdir /data\nCMD ["sh", "-c", "echo warming cache; '
+                    'touch /data/cache.db && exec sleep 86400"]\n')
+    cid, _ = lab.run(name, "read-only-filesystem", None, image=tag, host={"ReadonlyRootfs": True})
+    lab.wait(cid, _exited, f"{name} to fail")
+
+
+def disk_full(lab: Lab, name: str) -> None:
+    """A 1 MB tmpfs on /data, and the app writes 2 MB there: No space left on device."""
+    tag = lab.build(lab.image("spooler:1"), "disk-full",
+                    'FROM {base}\nCMD ["sh", "-c", "echo spooling to /data/spool.bin; '
+                    'dd if=/dev/zero of=/data/spool.bin bs=64k count=32 && exec sleep 86400"]\n')
+    cid, _ = lab.run(name, "disk-full", None, image=tag, host={"Tmpfs": {"/data": "size=1m"}})
+    lab.wait(cid, _exited, f"{name} to fail")
+
+
+def shm_exhausted(lab: Lab, name: str) -> None:
+    """--shm-size 1m, and the app puts 4 MB in /dev/shm (what PostgreSQL's parallel workers or Chromium do)."""
+    tag = lab.build(lab.image("shm-user:1"), "shm-exhausted",
+                    'FROM {base}\nCMD ["sh", "-c", "echo allocating shared segment; '
+                    'dd if=/dev/zero of=/dev/shm/segment bs=64k count=64 && exec sleep 86400"]\n')
+    cid, _ = lab.run(name, "shm-exhausted", None, image=tag, host={"ShmSize": MB})
+    lab.wait(cid, _exited, f"{name} to fail")
 
 
 def crashed(lab: Lab, name: str) -> None:
@@ -478,6 +555,12 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in (
     Scenario("listens-on-localhost", listens_on_localhost,
              "a web server bound to 127.0.0.1:8080 inside, published: healthy, and its port dead"),
     Scenario("published-port-unused", published_port_unused, "publishes 8080; its server listens on 9090"),
+    Scenario("entrypoint-interpreter", entrypoint_interpreter, "/entrypoint.sh saved with CRLF line endings"),
+    Scenario("bind-mount-mismatch", bind_mount_mismatch, "a missing host path bound onto the image's config file"),
+    Scenario("permission-denied", permission_denied, "user 4242 writes a volume owned by root (mode 755)"),
+    Scenario("read-only-filesystem", read_only_filesystem, "--read-only, and the app writes /data"),
+    Scenario("disk-full", disk_full, "a 1 MB tmpfs on /data, 2 MB written to it"),
+    Scenario("shm-exhausted", shm_exhausted, "--shm-size 1m, 4 MB written to /dev/shm"),
     Scenario("crashed", crashed, "exits 3 for a reason no specific playbook knows"),
     Scenario("stop-timeout", stop_timeout, "PID 1 is a shell that ignores SIGTERM: docker stop kills it (137)"),
     Scenario("segfault", segfault, "a native worker writes through a null pointer: SIGSEGV (139)"),
@@ -561,6 +644,7 @@ def down(daemon: Daemon, pulled: Sequence[str] = (),
                 images.append(name)
         except ApiError as exc:
             kept.append(f"image {name}: {exc}")
+    shutil.rmtree(mounts_dir(instance), ignore_errors=True)  # bind sources, once no container uses them
     return containers, images, kept
 
 
@@ -679,6 +763,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def mounts_dir(instance: str = DEFAULT_INSTANCE) -> str:
+    """Host directories the scenarios bind (one per scenario), beside the state file; `down` removes it."""
+    from platformdirs import user_data_dir
+    return os.path.join(user_data_dir("troubleshoot"), "lab-mounts", check_instance(instance))
 
 
 def state_file(instance: str = DEFAULT_INSTANCE) -> str:

@@ -18,6 +18,7 @@ from .core.secrets import SecretValues
 from .daemon import LOG_TAIL, Daemon
 from .probes import sockets
 from .probes.events import read_history
+from .probes.files import probe as probe_files
 
 
 def host_record(daemon: Daemon) -> schema.HostRecord:
@@ -80,8 +81,9 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
             if c.image_id not in layers:
                 layers[c.image_id] = daemon.image_layers(c.image_id)
             layer = layers[c.image_id]
+        files = probe_files(daemon, data, logs)  # only where the failure is about files or mounts: cheap otherwise
         record, secrets = container_record(data, img, history, logs, logs_error, tag_img, layer,
-                                           events=events.get(data.Id))
+                                           events=events.get(data.Id), files=files)
         if sockets.wanted(data):  # running and publishing ports: what listens inside (two small /proc reads)
             reading = sockets.probe(data, local=not daemon.endpoint.is_remote_machine, where=daemon.endpoint.url)
             record.sockets = probe_record(reading, schema.Sockets, "sockets", secrets)

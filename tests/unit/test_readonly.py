@@ -3,6 +3,7 @@ every shipped playbook."""
 import shlex
 from pathlib import Path
 
+
 import pytest
 
 from troubleshoot.core.playbooks import Step, load_catalog, load_text

@@ -25,6 +25,11 @@ _CHECKS = {
     "container_port": re.compile(r"^[0-9]{1,5}$"),
     "listen_port": re.compile(r"^[0-9]{1,5}$"),
     "pid": re.compile(r"^[1-9][0-9]{0,9}$"),
+    "entrypoint": re.compile(r"^/[A-Za-z0-9_./@+-]{0,511}$"),
+    "bind_source": re.compile(r"^/[A-Za-z0-9_./@+-]{0,1023}$"),
+    "mount_source": re.compile(r"^/[A-Za-z0-9_./@+-]{0,1023}$"),
+    "user": re.compile(r"^[0-9]{1,10}(:[0-9]{1,10})?$"),
+    "write_dir": re.compile(r"^/[A-Za-z0-9_./@+-]{0,511}$"),
 }
 
 
@@ -59,6 +64,12 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
     reachable = (signals or {}).get("listening_unpublished") or []
     if reachable:
         values["listen_port"] = reachable[0].rpartition(":")[2]
+    for key, names in (("entrypoint", ("entrypoint_file",)), ("bind_source", ("bind_source",)),
+                       ("mount_source", ("denied_mount_source",)), ("user", ("run_as_user",)),
+                       ("write_dir", ("read_only_dir", "full_dir"))):
+        found = next((v for v in ((signals or {}).get(n) for n in names) if isinstance(v, str) and v), None)
+        if found is not None and _CHECKS[key].match(found):  # `root` or a user name: no {user} (shown, not run)
+            values[key] = found
     return values
 
 

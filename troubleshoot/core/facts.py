@@ -361,6 +361,53 @@ def networks_from_inspect(data: schema.ContainerInspect) -> tuple[NetworkEndpoin
 
 
 @dataclass(frozen=True)
+class MountFact:
+    """One mount: from inspect (any daemon), with what the host showed of its source (local daemon only)."""
+    destination: str
+    type: str  # bind, volume, tmpfs
+    source: str = ""
+    rw: bool = True
+    seen: schema.MountSeen | None = None  # None: the source was not looked at
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """A container's files and mounts: the entrypoint's head (probes/files.py), its mounts, the user it runs as,
+    /dev/shm's size, a read-only root filesystem."""
+    heads: tuple[schema.FileHead, ...] = ()
+    mounts: tuple[MountFact, ...] = ()
+    why: str = ""  # a probe that could not be made, and why
+    user: str = ""  # Config.User ("" is root)
+    shm_size: int = 0  # HostConfig.ShmSize (0: the daemon's default, 64 MB)
+    readonly_rootfs: bool = False
+
+    def head(self, role: str) -> schema.FileHead | None:
+        return next((h for h in self.heads if h.role == role), None)
+
+    def mount_for(self, path: str) -> MountFact | None:
+        """The mount a container path lives on (the longest destination that contains it)."""
+        best = None
+        for m in self.mounts:
+            d = m.destination.rstrip("/") or "/"
+            if (path == d or path.startswith(d + "/") or d == "/") and (best is None or len(d) > len(best.destination)):
+                best = m
+        return best
+
+
+def files_from_inspect(data: schema.ContainerInspect, seen: schema.ContainerFiles | None) -> FileFacts:
+    hc = data.HostConfig or schema.HostConfig()
+    looked = {(m.type, m.destination): m for m in (seen.mounts if seen else ())}
+    mounts = [MountFact(m.Destination, m.Type, m.Source, m.RW, looked.get((m.Type, m.Destination)))
+              for m in data.Mounts or ()]
+    for dest, options in sorted((hc.Tmpfs or {}).items()):
+        mounts.append(MountFact(dest, "tmpfs", "", "ro" not in options.split(","),
+                                looked.get(("tmpfs", dest)) or schema.MountSeen(destination=dest, type="tmpfs",
+                                                                                options=options)))
+    return FileFacts(heads=tuple(seen.heads) if seen else (), mounts=tuple(mounts), why=seen.why if seen else "",
+                     user=data.Config.User, shm_size=hc.ShmSize, readonly_rootfs=hc.ReadonlyRootfs)
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything known about one container at scan time: the inspect, its image, bounded log tail,
     and what its image reference (tag) points to now."""
@@ -379,6 +426,7 @@ class Observation:
     listening: tuple[str, ...] | None = None  # TCP addr:port listening in its network namespace (None: not read)
     listening_why_not: str = ""  # why they could not be read (remote daemon, no access), when they were wanted
     listening_read_at: datetime | None = None  # when they were read
+    files: FileFacts = field(default_factory=FileFacts)  # its files and mounts (probes/files.py)
 
 
 def wants_logs(c: Container) -> bool:

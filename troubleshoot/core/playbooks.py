@@ -40,6 +40,11 @@ PLACEHOLDERS = {
     "container_port": "the container port of that first published port (a number: 8080)",
     "pid": "the container's main process id on the daemon's host (State.Pid; running containers only)",
     "listen_port": "the first port the container listens on, reachable and not published (`listening_unpublished`)",
+    "entrypoint": "the file the container execs, when it was read (the `entrypoint_file` signal)",
+    "bind_source": "the host path of a bind mount made as a directory where a file was meant (`bind_source`)",
+    "mount_source": "the host source of the mount a denied path is on (`denied_mount_source`)",
+    "user": "the numeric uid[:gid] the container runs as (Config.User)",
+    "write_dir": "the directory a write failed in: read-only (`read_only_dir`) or full (`full_dir`)",
 }
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

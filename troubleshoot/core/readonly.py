@@ -83,6 +83,8 @@ TOOLS: dict[str, _Spec] = {
     "uptime": _spec("-p -s --pretty --since", "", 0, 0),
     "nproc": _spec("--all", "", 0, 0),
     "cat": _spec("", "", 1, None),  # files: only under /proc/ or /sys/ (below)
+    "ls": _spec("-l -d -n -a -A -h -i --directory --numeric-uid-gid --all --almost-all --human-readable", "", 1, None),
+    "stat": _spec("-L -t --dereference --terse", "-c --format", 1, None),
 }
 _CAT_REFUSED = ("/proc/kmsg",)  # reading it consumes the kernel's messages: other readers lose them
 

@@ -6,8 +6,8 @@ and snapshots store the same records, so a snapshot diagnoses exactly as the liv
 from __future__ import annotations
 
 from . import schema
-from .facts import (Host, Observation, container_from_inspect, event_history_from_record, host_from_info,
-                    image_from_inspect, networks_from_inspect, parse_time)
+from .facts import (Host, Observation, container_from_inspect, event_history_from_record, files_from_inspect,
+                    host_from_info, image_from_inspect, networks_from_inspect, parse_time)
 from .forensics import analyze
 from .secrets import SecretValues
 
@@ -28,6 +28,7 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         listening=tuple(rec.sockets.listening) if rec.sockets is not None and not rec.sockets.why_not else None,
         listening_why_not=rec.sockets.why_not if rec.sockets is not None else "",
         listening_read_at=parse_time(rec.sockets.read_at) if rec.sockets is not None else None,
+        files=files_from_inspect(rec.inspect, rec.files_seen),
     )
 
 

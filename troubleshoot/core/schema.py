@@ -229,6 +229,58 @@ class Sockets(Struct, omit_defaults=True):
     truncated: bool = False  # more sockets than were read
 
 
+class PathStat(Struct, omit_defaults=True):
+    """The `X-Docker-Container-Path-Stat` header of the archive API (HEAD /containers/{id}/archive?path=): a path's
+    stat in the container's filesystem. `mode` is Go's os.FileMode (directory 1<<31, symlink 1<<27)."""
+    name: str = ""
+    size: int = 0
+    mode: int = 0
+    mtime: str = ""
+    linkTarget: str = ""
+
+
+class FileHead(Struct, omit_defaults=True):
+    """One file of the container, read through the archive API (troubleshoot/probes/files.py): its stat and what its
+    first bytes (at most 4 KB) say. `role`: entrypoint (the file the container execs), interpreter (its #! line's
+    program), loader (an ELF's PT_INTERP)."""
+    path: str = ""
+    role: str = ""
+    found: bool = False
+    kind: str = ""  # file, dir, link, other
+    link_target: str = ""
+    mode: int = 0  # permission bits
+    size: int = 0
+    shebang: str = ""  # the #! line, without #! (control characters cleaned: see crlf)
+    crlf: bool = False  # the first line ends with \r\n: the kernel looks for an interpreter named "...\r"
+    elf_machine: str = ""  # x86-64, aarch64, ...
+    elf_interp: str = ""  # the dynamic loader it needs; "" for a static binary
+    error: str = ""  # why it could not be read
+
+
+class MountSeen(Struct, omit_defaults=True):
+    """One mount as seen from the host (local daemon only): the source's kind, owner and mode; tmpfs options."""
+    destination: str = ""
+    type: str = ""  # bind, volume, tmpfs
+    source: str = ""
+    rw: bool = True
+    kind: str = ""  # file, dir, missing, other ("" when not looked at)
+    empty: bool = False  # an empty directory
+    made_at_create: bool = False  # an empty directory no older than the container: Docker made a missing source
+    uid: Optional[int] = None
+    gid: Optional[int] = None
+    mode: Optional[int] = None  # permission bits
+    options: str = ""  # tmpfs: size=1m,...
+    error: str = ""
+
+
+class ContainerFiles(Struct, omit_defaults=True):
+    """What troubleshoot read of a container's files (entrypoint, interpreter, loader) and of its mounts' sources;
+    `why` says which probe could not be made (a remote daemon's host paths), never a guess."""
+    heads: list[FileHead] = field(default_factory=list)
+    mounts: list[MountSeen] = field(default_factory=list)
+    why: str = ""
+
+
 class ContainerRecord(Struct, omit_defaults=True):
     """Everything read about one container: what facts are built from, what fixtures and snapshots store."""
     inspect: ContainerInspect
@@ -240,6 +292,9 @@ class ContainerRecord(Struct, omit_defaults=True):
     layers: Optional[ImageLayers] = None  # only with --deep
     events: Optional[EventHistory] = None  # the daemon's event history of it (probes/events.py)
     sockets: Optional[Sockets] = None  # running, publishing ports: what listens inside (None: not probed)
+
+
+    files_seen: Optional[ContainerFiles] = None  # probes/files.py: only for containers whose failure names files
 
 
 class Info(Struct, omit_defaults=True):

@@ -1,3 +1,4 @@
 """One detector per concern (k8sgpt-style: one analyzer per file). Importing this package registers them all."""
 from . import (arch, container_state, dependencies, env, exits, health, host, image_layers,  # noqa: F401
                image_secrets, image_size, image_tag, library, logs, memory, networks, ports, refused, sockets)
+from . import disk_space, entrypoint, mounts, permissions, readonly_fs  # noqa: F401  (files and mounts)
