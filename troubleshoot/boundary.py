@@ -234,11 +234,13 @@ def mask_host(record: schema.HostRecord) -> None:
 def container_record(inspect: schema.ContainerInspect, image: schema.ImageInspect | None = None,
                      history: list[schema.HistoryEntry] | None = None, logs: tuple[str, ...] | list[str] = (),
                      logs_error: str = "", tag_image: schema.ImageInspect | None = None,
-                     layers: schema.ImageLayers | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
+                     layers: schema.ImageLayers | None = None,
+                     resources: schema.Resources | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
     """One container's record from decoded parts (each already cleaned), masked; and its raw secret values."""
     record = schema.ContainerRecord(inspect=inspect, image=image, history=list(history or ()),
                                     logs=[_clean_str(line, False, MAX_LINE) for line in logs[-MAX_LOG_LINES:]],
-                                    logs_error=_clean_str(logs_error, False), tag_image=tag_image, layers=layers)
+                                    logs_error=_clean_str(logs_error, False), tag_image=tag_image, layers=layers,
+                                    resources=resources)
     return record, mask_container(record)
 
 

@@ -16,6 +16,7 @@ from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core.records import host_from_record, observation_from_record
 from .core.secrets import SecretValues
 from .daemon import LOG_TAIL, Daemon
+from .probes.resources import Prober, under_pressure
 
 
 def host_record(daemon: Daemon) -> schema.HostRecord:
@@ -38,7 +39,8 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
                     ids: Iterable[str] | None = None,
                     deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
     """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
-    logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
+    logs only where a diagnosis needs them (not running, restarted, unhealthy, or near its open-files or pids limit),
+    resources (probes/resources.py) only for running containers and unbounded log files. Containers that vanish
     mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
     Returns (record, its raw secret values) pairs: records masked by the boundary."""
     from .boundary import container_record
@@ -61,6 +63,7 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
         return images[ref]
 
     out = []
+    prober = Prober(daemon)
     layers: dict[str, schema.ImageLayers | None] = {}
     for data in inspected:
         c = container_from_inspect(data)
@@ -70,13 +73,15 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
         tag_img = None
         if tag_id:
             tag_img = img if tag_id == c.image_id else image(tag_id, with_history=False)[0]
-        logs, logs_error = daemon.read_logs(c.id, tail, tty=c.tty) if wants_logs(c) else ((), "")
+        resources = prober.probe(data)
+        needs_logs = wants_logs(c) or under_pressure(resources)
+        logs, logs_error = daemon.read_logs(c.id, tail, tty=c.tty) if needs_logs else ((), "")
         layer = None
         if deep and c.image_id:  # every layer read: as costly as a `docker save` of each distinct image
             if c.image_id not in layers:
                 layers[c.image_id] = daemon.image_layers(c.image_id)
             layer = layers[c.image_id]
-        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer))
+        out.append(container_record(data, img, history, logs, logs_error, tag_img, layer, resources))
     return out
 
 

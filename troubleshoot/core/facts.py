@@ -312,6 +312,11 @@ class Observation:
     logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
     forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
     secrets: SecretValues = field(default_factory=SecretValues, repr=False)  # its own raw values: only to hide them
+    resources: schema.Resources | None = None  # usage against limits, processes, log file size (None: not probed)
+    log_driver: str = ""  # HostConfig.LogConfig.Type
+    log_max_size: str = ""  # HostConfig.LogConfig.Config max-size ("" none)
+    ulimit_nofile: int | None = None  # HostConfig.Ulimits nofile (soft), when set on the container
+    init: bool = False  # HostConfig.Init: docker-init runs as PID 1
 
 
 def wants_logs(c: Container) -> bool:

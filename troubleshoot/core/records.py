@@ -20,7 +20,17 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         tag_image=image_from_inspect(rec.tag_image) if rec.tag_image is not None else None,
         forensics=analyze(rec.layers) if rec.layers is not None else None,
         secrets=secrets if secrets is not None else SecretValues(),
+        resources=rec.resources,
+        **_host_config(rec.inspect),
     )
+
+
+def _host_config(data: schema.ContainerInspect) -> dict:
+    hc = data.HostConfig or schema.HostConfig()
+    log = hc.LogConfig or schema.LogConfig()
+    nofile = next((u.Soft for u in hc.Ulimits or () if u.Name == "nofile"), None)
+    return {"log_driver": log.Type, "log_max_size": (log.Config or {}).get("max-size", ""), "ulimit_nofile": nofile,
+            "init": bool(hc.Init)}
 
 
 def host_from_record(rec: schema.HostRecord) -> Host:
