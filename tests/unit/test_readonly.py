@@ -2,6 +2,8 @@
 every shipped playbook."""
 import shlex
 
+from pathlib import Path
+
 import pytest
 
 from troubleshoot.core.playbooks import Step, load_catalog, load_text
@@ -204,7 +206,8 @@ SHIPPED_CHANGES = {
 
 def test_every_shipped_playbook_loads_and_its_read_only_steps_stay_read_only():
     catalog = load_catalog()
-    assert not catalog.errors and len(catalog) == 18
+    shipped = Path(__file__).resolve().parents[2] / "playbooks"
+    assert not catalog.errors and len(catalog) == len(list(shipped.glob("*.yaml")))
     found = set()
     for pb in catalog:
         for section in ("diagnose", "fix", "verify"):
