@@ -1,6 +1,7 @@
 """Resources on the real engine: each lab scenario's limit really reached, named in the scan's evidence (the signal,
 the numbers, the process), and each playbook's own fix (rendered from its YAML, run as the walkthrough would) really
 clears it."""
+import json
 import subprocess
 
 import pytest
@@ -66,3 +67,42 @@ def test_the_playbooks_fix_clears_it(engine, playbook):
         wait_for(cleared, timeout=60, what=f"{playbook} to clear on {name} after its fix")
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_the_one_shot_stats_api_reads_what_the_cgroup_says(engine):
+    """The remote path (API >= 1.41), asked of this engine: the same limits and pids as the local cgroup, one sample,
+    and what it cannot read said, not guessed."""
+    from troubleshoot.boundary import convert
+    from troubleshoot.core import schema
+    from troubleshoot.daemon import Daemon
+    from troubleshoot.probes import resources as probe
+    name = create("pids-limit")
+    d = Daemon().connect()
+    try:
+        data = d.inspect(name)
+        local = convert(probe.probe_local(data), schema.Resources, "local")
+        remote = convert(probe.probe_stats(d, data, d.version().ApiVersion), schema.Resources, "remote")
+        assert remote.source == "stats API (one-shot)"
+        assert (remote.pids_max, remote.memory_limit) == (local.pids_max, local.memory_limit) == (8, 64 * 2 ** 20)
+        assert remote.pids_current is not None and remote.memory_usage is not None
+        assert remote.processes == [] and remote.fd_count is None
+        assert any("need the daemon on this machine" in u for u in remote.unavailable)
+        old = convert(probe.probe_stats(d, data, "1.40"), schema.Resources, "old")
+        assert old.memory_usage is None and any("older than 1.41" in u for u in old.unavailable)
+    finally:
+        d.close()
+        docker("rm", "-f", name, check=False)
+
+
+def test_a_snapshot_diagnoses_the_same_without_the_daemon(engine, tmp_path, cli):
+    name = create("zombie-processes")
+    try:
+        out = tmp_path / "snap.json"
+        proc = cli("snapshot", "-o", str(out), name)
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        docker("rm", "-f", name, check=False)
+    proc = cli("scan", "--from", str(out), "--json")
+    doc = json.loads(proc.stdout)
+    top = [f for f in doc["findings"] if f["container"] == name][0]
+    assert top["playbook"] == "zombie-processes" and "zombies=10" in top["evidence"]
