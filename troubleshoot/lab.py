@@ -392,7 +392,7 @@ def pids_limit(lab: Lab, name: str) -> None:
     """--pids-limit 8 and a service that starts 12 workers: the fork fails at the limit (`can't fork`)."""
     cid, _ = lab.run(name, "pids-limit", ["sh", "-c", "echo 'starting 12 workers'; (for i in 1 2 3 4 5 6 7 8 9 10 11 "
                                           "12; do sleep 86400 & done); exec sleep 86400"],
-                     good=True, host={"PidsLimit": 8})
+                     memory=64 * MB, host={"PidsLimit": 8})  # no health probe: its exec would fight for the pids
     _wait_resources(lab, cid, lambda r: (r.pids_limit_hit or 0) >= 1, f"{name} to reach its pids limit")
 
 
