@@ -324,3 +324,25 @@ def test_a_snapshot_keeps_the_readings_and_diagnoses_the_same(catalog, playbook)
     assert snap.containers[0].resources == convert(doc["record"]["resources"], schema.Resources, "r")
     found = diagnose_container(observation_from_record(snap.containers[0]), host_from_record(snap.host), catalog)
     assert found[0].playbook_id == playbook
+
+
+@pytest.mark.parametrize("readings, pressure", [
+    ({"fd_count": 30, "fd_limit": 32}, True),
+    ({"fd_count": 10, "fd_limit": 32}, False),
+    ({"pids_current": 7, "pids_max": 8}, True),
+    ({"pids_current": 2, "pids_max": 8, "pids_limit_hit": 1}, True),
+    ({"pids_current": 2, "pids_max": 8}, False),
+    ({"memory_usage": 10, "memory_limit": 11}, False),  # memory speaks through the cgroup, not the logs
+    ({}, False),
+])
+def test_logs_of_a_running_container_are_read_near_its_fd_or_pids_limit(readings, pressure):
+    assert probe.under_pressure(convert(readings, schema.Resources, "r")) is pressure
+
+
+def test_pid1_unknown_is_not_called_a_missing_init(catalog):
+    def no_pid1(rec):
+        rec["resources"]["pid1_name"] = ""
+    obs, host = observe(fixture("zombie-processes"), no_pid1)
+    signals = container_signals(obs, host)
+    assert signals["pid1_is_init"] is None and signals["zombie_count"] == 10
+    assert "zombie-processes" not in [f.playbook_id for f in diagnose_container(obs, host, catalog)]

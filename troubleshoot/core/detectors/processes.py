@@ -27,5 +27,5 @@ def detect(obs: Observation, host: Host):
         "zombie_count": len(zombies),
         "zombies": [f"pid {p.pid} ({p.name}), parent {p.ppid}" for p in zombies[:5]],
         "pid1_name": res.pid1_name,
-        "pid1_is_init": obs.init or res.pid1_name in INIT_NAMES,
+        "pid1_is_init": True if obs.init else (res.pid1_name in INIT_NAMES if res.pid1_name else None),
     }
