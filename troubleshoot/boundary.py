@@ -237,13 +237,14 @@ def container_record(inspect: schema.ContainerInspect, image: schema.ImageInspec
                      logs_error: str = "", tag_image: schema.ImageInspect | None = None,
                      layers: schema.ImageLayers | None = None,
                      events: schema.EventHistory | None = None,
-                     files: schema.ContainerFiles | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
+                     files: schema.ContainerFiles | None = None,
+                     resources: schema.Resources | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
     """One container's record from decoded parts (each already cleaned), masked; and its raw secret values."""
     record = schema.ContainerRecord(inspect=inspect, image=image, history=list(history or ()),
                                     logs=[_clean_str(line, False, MAX_LINE) for line in logs[-MAX_LOG_LINES:]],
                                     logs_error=_clean_str(logs_error, False), tag_image=tag_image, layers=layers,
                                     events=clean(events) if events is not None else None,
-                                    files_seen=files)
+                                    files_seen=files, resources=resources)
     return record, mask_container(record)
 
 

@@ -614,6 +614,15 @@ class Daemon:
         except (tarfile.TarError, OSError, EOFError, HugeTarHeader):
             return None
 
+
+    def stats_once(self, cid: str) -> schema.Stats | None:
+        """One sample of a container's usage (`stream=false&one-shot=true`, API 1.41: no second sample, no wait);
+        None when the container vanished."""
+        try:
+            return self._typed(f"/containers/{_quote(cid)}/stats", schema.Stats, {"stream": False, "one-shot": True})
+        except NotFound:
+            return None
+
     def reveal_env(self, cid: str) -> tuple[tuple[str, str], ...]:
         """A container's env with its secret values, unmasked (cleaned): only for the app's reveal action, after
         the engineer confirmed. Never stored in a fact, a record or a snapshot."""

@@ -93,8 +93,8 @@ class Lab:
             host: dict | None = None, user: str = "") -> tuple[str, str]:
         """Create and start one container (replacing an earlier one of the same name that this lab instance made).
         `good`: a healthcheck and a memory limit, so that only the scenario's own trouble shows. `port`: a host port
-        (on 127.0.0.1) published to `container_port`. `host`: more HostConfig (Binds, Tmpfs, ShmSize,
-        ReadonlyRootfs); `user`: Config.User.
+        (on 127.0.0.1) published to `container_port`. `host`: more HostConfig (the Engine API's own fields: Binds,
+        Tmpfs, ShmSize, ReadonlyRootfs, NanoCpus, PidsLimit, Ulimits, LogConfig, Init...); `user`: Config.User.
         Returns (id, the daemon's reason if it refused to start it). A refusal is the scenario's failure only with
         `may_fail_to_start`; otherwise it is a LabError at once, in the daemon's words."""
         if good:
@@ -523,6 +523,90 @@ def unhealthy_probe_broken(lab: Lab, name: str) -> None:
     lab.wait_state(cid, "unhealthy")
 
 
+# -- resources: one limit reached each, kept small (a few MB, a tenth of a CPU) on a shared machine ---------------
+def _resources(lab: Lab, cid: str) -> "schema.Resources | None":
+    from .probes.resources import Prober
+    data = lab.daemon.inspect(cid)
+    return Prober(lab.daemon).probe(data) if data is not None else None
+
+
+def _wait_resources(lab: Lab, cid: str, predicate: Callable[[schema.Resources], bool], what: str,
+                    timeout: float = 90) -> None:
+    """Wait until the container's resource readings (probes/resources.py) show the incident."""
+    deadline = time.monotonic() + timeout
+    while True:
+        data = lab.daemon.inspect(cid)
+        if data is None or not data.State.Running:
+            raise LabError(f"{cid[:12]} stopped (exit code {data.State.ExitCode if data else '?'}) before {what}")
+        res = _resources(lab, cid)
+        if res is not None and predicate(res):
+            return
+        if time.monotonic() > deadline:
+            why = "; ".join(res.unavailable) if res is not None and res.unavailable else "readings below it"
+            raise LabError(f"timed out after {timeout:.0f}s waiting for {what} ({why})")
+        time.sleep(0.3)
+
+
+_LOG_LINE = "x" * 999  # with json-file's ~60 bytes of framing, 56 MB of output is a ~60 MB log file
+
+
+def unbounded_logs(lab: Lab, name: str) -> None:
+    """json-file with no max-size, and a burst of output: a 60 MB log file (it never rotates)."""
+    script = (f"yes {_LOG_LINE} | head -c 56000000\necho 'batch export finished'\nexec sleep 86400\n").encode()
+    tag = lab.build(lab.image("chatty:1"), "unbounded-logs", 'FROM {base}\nCOPY export.sh /app/export.sh\n'
+                    'CMD ["sh", "/app/export.sh"]\n', {"export.sh": script})
+    cid, _ = lab.run(name, "unbounded-logs", None, image=tag, good=True,
+                     host={"LogConfig": {"Type": "json-file", "Config": {}}})
+    _wait_resources(lab, cid, lambda r: (r.log_bytes or 0) >= 55_000_000, f"{name}'s log file to pass 55 MB")
+
+
+def memory_near_limit(lab: Lab, name: str) -> None:
+    """36 MB held in /dev/shm (tmpfs: charged to the container, never reclaimed) under a 40 MB limit: ~90%."""
+    cid, _ = lab.run(name, "memory-near-limit", ["sh", "-c", "dd if=/dev/zero of=/dev/shm/cache bs=1M count=36 "
+                                                 "2>/dev/null; echo 'cache warmed: 36 MB'; exec sleep 86400"],
+                     memory=40 * MB, health=("true", 1))
+    _wait_resources(lab, cid, lambda r: bool(r.memory_limit and (r.memory_usage or 0) >= 0.86 * r.memory_limit),
+                    f"{name} to use 86% of its memory limit")
+
+
+def cpu_throttled(lab: Lab, name: str) -> None:
+    """Bursts of CPU work (then a 1 s pause) under --cpus 0.1: most of its scheduler periods throttled, and at most
+    a tenth of a CPU used on the host."""
+    cid, _ = lab.run(name, "cpu-throttled", ["sh", "-c", "echo 'worker: crunching batches'; while :; do i=0; "
+                                             "while [ $i -lt 60000 ]; do i=$((i+1)); done; sleep 1; done"],
+                     good=True, host={"NanoCpus": 100_000_000})
+    _wait_resources(lab, cid, lambda r: (r.cpu_periods or 0) >= 30 and (r.cpu_throttled or 0) >= 0.4 * (r.cpu_periods or 1),
+                    f"{name} to be throttled in 40% of 30 periods")
+
+
+def fd_limit(lab: Lab, name: str) -> None:
+    """--ulimit nofile=32:32 and a follower that opens 40 files: EMFILE after 29, and it keeps the 32 open."""
+    files = " ".join(f"/tmp/feed{i}.log" for i in range(40))
+    script = (f"for f in {files}; do echo started > $f; done\necho 'following 40 feeds'\nexec tail -f {files}\n").encode()
+    tag = lab.build(lab.image("follower:1"), "fd-limit", 'FROM {base}\nCOPY follow.sh /app/follow.sh\n'
+                    'CMD ["sh", "/app/follow.sh"]\n', {"follow.sh": script})
+    cid, _ = lab.run(name, "fd-limit", None, image=tag, good=True,
+                     host={"Ulimits": [{"Name": "nofile", "Soft": 32, "Hard": 32}]})
+    _wait_resources(lab, cid, lambda r: (r.fd_count or 0) >= 30, f"{name} to hold 30 open files")
+
+
+def pids_limit(lab: Lab, name: str) -> None:
+    """--pids-limit 8 and a service that starts 12 workers: the fork fails at the limit (`can't fork`)."""
+    cid, _ = lab.run(name, "pids-limit", ["sh", "-c", "echo 'starting 12 workers'; (for i in 1 2 3 4 5 6 7 8 9 10 11 "
+                                          "12; do sleep 86400 & done); exec sleep 86400"],
+                     memory=64 * MB, host={"PidsLimit": 8})  # no health probe: its exec would fight for the pids
+    _wait_resources(lab, cid, lambda r: (r.pids_limit_hit or 0) >= 1, f"{name} to reach its pids limit")
+
+
+def zombie_processes(lab: Lab, name: str) -> None:
+    """PID 1 is a plain program (no init); helpers started in a subshell are orphaned to it, exit, and stay zombies."""
+    script = b"echo 'spawning 10 helpers'\n(for i in 1 2 3 4 5 6 7 8 9 10; do sleep 2 & done)\nexec sleep 86400\n"
+    tag = lab.build(lab.image("spawner:1"), "zombie-processes", 'FROM {base}\nCOPY spawn.sh /app/spawn.sh\n'
+                    'CMD ["sh", "/app/spawn.sh"]\n', {"spawn.sh": script})
+    cid, _ = lab.run(name, "zombie-processes", None, image=tag, good=True)
+    _wait_resources(lab, cid, lambda r: sum(p.state == "Z" for p in r.processes) >= 10, f"{name}'s 10 zombies")
+
+
 def control(lab: Lab, name: str) -> None:
     """Healthy: healthcheck, memory limit, pinned tag, running. (Tests use it; not a lab scenario.)"""
     cid, _ = lab.run(name, "control", ["sleep", "86400"], good=True)
@@ -567,6 +651,14 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in (
     Scenario("name-resolution", name_resolution, "dials orders-db, a container on another user-defined network"),
     Scenario("localhost-dependency", localhost_dependency, "DB_HOST=localhost while its database runs beside it"),
     Scenario("dependency-not-ready", dependency_not_ready, "exits: its database was still starting (60 s)"),
+
+
+    Scenario("unbounded-logs", unbounded_logs, "json-file with no max-size: a 60 MB log file"),
+    Scenario("memory-near-limit", memory_near_limit, "36 MB in /dev/shm under a 40 MB limit (~90%)"),
+    Scenario("cpu-throttled", cpu_throttled, "bursts of CPU work under --cpus 0.1"),
+    Scenario("fd-limit", fd_limit, "--ulimit nofile=32:32, a follower opening 40 files: Too many open files"),
+    Scenario("pids-limit", pids_limit, "--pids-limit 8, a service starting 12 workers: can't fork"),
+    Scenario("zombie-processes", zombie_processes, "no init: orphaned helpers exit and stay zombies of PID 1"),
 )}
 # Second recipes of a playbook (`lab up unhealthy-probe-broken`): the same id, another cause it must tell apart.
 VARIANTS: dict[str, Scenario] = {

@@ -19,6 +19,7 @@ from .daemon import LOG_TAIL, Daemon
 from .probes import sockets
 from .probes.events import read_history
 from .probes.files import probe as probe_files
+from .probes.resources import Prober, under_pressure
 
 
 def host_record(daemon: Daemon) -> schema.HostRecord:
@@ -41,7 +42,8 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
                     ids: Iterable[str] | None = None,
                     deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
     """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
-    logs only where a diagnosis needs them (not running, restarted, or unhealthy). Containers that vanish
+    logs only where a diagnosis needs them (not running, restarted, unhealthy, or near its open-files or pids limit),
+    resources (probes/resources.py) only for running containers and unbounded log files. Containers that vanish
     mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
     Returns (record, its raw secret values) pairs: records masked by the boundary."""
     from .boundary import container_record, probe_record
@@ -66,6 +68,7 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
     # the event history: one bounded read for all the containers a diagnosis looks into (not the ones up and fine)
     events = read_history(daemon, [d for d in inspected if wants_logs(container_from_inspect(d))])
     out = []
+    prober = Prober(daemon)
     layers: dict[str, schema.ImageLayers | None] = {}
     for data in inspected:
         c = container_from_inspect(data)
@@ -75,7 +78,9 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
         tag_img = None
         if tag_id:
             tag_img = img if tag_id == c.image_id else image(tag_id, with_history=False)[0]
-        logs, logs_error = daemon.read_logs(c.id, tail, tty=c.tty) if wants_logs(c) else ((), "")
+        resources = prober.probe(data)
+        needs_logs = wants_logs(c) or under_pressure(resources)
+        logs, logs_error = daemon.read_logs(c.id, tail, tty=c.tty) if needs_logs else ((), "")
         layer = None
         if deep and c.image_id:  # every layer read: as costly as a `docker save` of each distinct image
             if c.image_id not in layers:
@@ -83,7 +88,7 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
             layer = layers[c.image_id]
         files = probe_files(daemon, data, logs)  # only where the failure is about files or mounts: cheap otherwise
         record, secrets = container_record(data, img, history, logs, logs_error, tag_img, layer,
-                                           events=events.get(data.Id), files=files)
+                                           events=events.get(data.Id), files=files, resources=resources)
         if sockets.wanted(data):  # running and publishing ports: what listens inside (two small /proc reads)
             reading = sockets.probe(data, local=not daemon.endpoint.is_remote_machine, where=daemon.endpoint.url)
             record.sockets = probe_record(reading, schema.Sockets, "sockets", secrets)

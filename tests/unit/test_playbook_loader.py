@@ -19,6 +19,9 @@ GOOD = textwrap.dedent("""\
     """)
 
 
+SHIPPED = Path(__file__).resolve().parents[2] / "playbooks"
+
+
 def err(text: str):
     pb, errors = load_text(textwrap.dedent(text), "team/pb.yaml")
     assert pb is None and len(errors) == 1, errors

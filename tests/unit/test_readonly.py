@@ -4,6 +4,7 @@ import shlex
 from pathlib import Path
 
 
+
 import pytest
 
 from troubleshoot.core.playbooks import Step, load_catalog, load_text

@@ -429,6 +429,13 @@ class Observation:
     files: FileFacts = field(default_factory=FileFacts)  # its files and mounts (probes/files.py)
 
 
+    resources: schema.Resources | None = None  # usage against limits, processes, log file size (None: not probed)
+    log_driver: str = ""  # HostConfig.LogConfig.Type
+    log_max_size: str = ""  # HostConfig.LogConfig.Config max-size ("" none)
+    ulimit_nofile: int | None = None  # HostConfig.Ulimits nofile (soft), when set on the container
+    init: bool = False  # HostConfig.Init: docker-init runs as PID 1
+
+
 def wants_logs(c: Container) -> bool:
     """Whether a diagnosis needs this container's log tail: it is not simply up and fine (and it ever started:
     a container that never started has no log; why it did not start is in State.Error)."""

@@ -29,7 +29,17 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         listening_why_not=rec.sockets.why_not if rec.sockets is not None else "",
         listening_read_at=parse_time(rec.sockets.read_at) if rec.sockets is not None else None,
         files=files_from_inspect(rec.inspect, rec.files_seen),
+        resources=rec.resources,
+        **_host_config(rec.inspect),
     )
+
+
+def _host_config(data: schema.ContainerInspect) -> dict:
+    hc = data.HostConfig or schema.HostConfig()
+    log = hc.LogConfig or schema.LogConfig()
+    nofile = next((u.Soft for u in hc.Ulimits or () if u.Name == "nofile"), None)
+    return {"log_driver": log.Type, "log_max_size": (log.Config or {}).get("max-size", ""), "ulimit_nofile": nofile,
+            "init": bool(hc.Init)}
 
 
 def host_from_record(rec: schema.HostRecord) -> Host:

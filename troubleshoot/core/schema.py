@@ -84,6 +84,12 @@ class LogConfig(Struct, omit_defaults=True):
     Config: Optional[dict[str, str]] = None
 
 
+class Ulimit(Struct, omit_defaults=True):
+    Name: str = ""
+    Soft: int = 0
+    Hard: int = 0
+
+
 class HostConfig(Struct, omit_defaults=True):
     Binds: Optional[list[str]] = None
     NetworkMode: str = ""
@@ -103,6 +109,7 @@ class HostConfig(Struct, omit_defaults=True):
     Tmpfs: Optional[dict[str, str]] = None
     Init: Optional[bool] = None
     Privileged: bool = False
+    Ulimits: Optional[list[Ulimit]] = None
 
 
 class Mount(Struct, omit_defaults=True):
@@ -281,6 +288,42 @@ class ContainerFiles(Struct, omit_defaults=True):
     why: str = ""
 
 
+class ProcessState(Struct, omit_defaults=True):
+    """One process of a container, from /proc/<pid>/stat: its pid (host namespace), state letter, name, parent."""
+    pid: int = 0
+    state: str = ""
+    name: str = ""
+    ppid: int = 0
+
+
+class Resources(Struct, omit_defaults=True):
+    """What a container uses against its limits (troubleshoot/probes/resources.py): its cgroup (v1 or v2), /proc,
+    its log file on a local host; the one-shot stats API on a remote one. A value that could not be read stays None
+    and `unavailable` says why (a remote daemon, an old API, a snapshot...): never a guess."""
+    source: str = ""  # "cgroup v1 /docker/<id>", "cgroup v2 ...", "stats API (one-shot)"
+    unavailable: list[str] = field(default_factory=list)
+    memory_usage: Optional[int] = None  # bytes, page cache (inactive_file) left out, as `docker stats` does
+    memory_limit: Optional[int] = None  # bytes; None: unlimited
+    memory_peak: Optional[int] = None  # memory.max_usage_in_bytes (v1), memory.peak (v2)
+    memory_failcnt: Optional[int] = None  # times the limit was hit (v1 memory.failcnt, v2 memory.events max)
+    oom_kills: Optional[int] = None  # this cgroup's OOM kills (v1 memory.oom_control oom_kill, v2 memory.events)
+    cpu_periods: Optional[int] = None  # cpu.stat nr_periods
+    cpu_throttled: Optional[int] = None  # cpu.stat nr_throttled
+    cpu_throttled_usec: Optional[int] = None  # throttled_time (ns, v1) / throttled_usec (v2), in microseconds
+    cpu_quota_usec: Optional[int] = None  # cfs quota per period; None: unlimited
+    cpu_period_usec: Optional[int] = None
+    pids_current: Optional[int] = None
+    pids_max: Optional[int] = None  # None: unlimited
+    pids_limit_hit: Optional[int] = None  # pids.events max: forks refused by pids.max
+    fd_count: Optional[int] = None  # open descriptors of the container's busiest process (counted up to a bound)
+    fd_limit: Optional[int] = None  # that process's soft `Max open files`
+    fd_process: str = ""  # "pid 1 (tail)"
+    processes: list[ProcessState] = field(default_factory=list)  # bounded; zombies included
+    processes_truncated: bool = False
+    pid1_name: str = ""
+    log_bytes: Optional[int] = None  # the size of LogPath on a local host
+
+
 class ContainerRecord(Struct, omit_defaults=True):
     """Everything read about one container: what facts are built from, what fixtures and snapshots store."""
     inspect: ContainerInspect
@@ -295,6 +338,37 @@ class ContainerRecord(Struct, omit_defaults=True):
 
 
     files_seen: Optional[ContainerFiles] = None  # probes/files.py: only for containers whose failure names files
+    resources: Optional[Resources] = None  # usage against limits (probes/resources.py): running, or a log file
+
+
+class StatsMemory(Struct, omit_defaults=True):
+    usage: Optional[int] = None
+    max_usage: Optional[int] = None
+    limit: Optional[int] = None
+    failcnt: Optional[int] = None
+    stats: Optional[dict[str, int]] = None
+
+
+class StatsThrottling(Struct, omit_defaults=True):
+    periods: int = 0
+    throttled_periods: int = 0
+    throttled_time: int = 0
+
+
+class StatsCpu(Struct, omit_defaults=True):
+    throttling_data: Optional[StatsThrottling] = None
+
+
+class StatsPids(Struct, omit_defaults=True):
+    current: Optional[int] = None
+    limit: Optional[int] = None
+
+
+class Stats(Struct, omit_defaults=True):
+    """GET /containers/{id}/stats?stream=false&one-shot=true (API 1.41): one sample, no wait for a second."""
+    memory_stats: Optional[StatsMemory] = None
+    cpu_stats: Optional[StatsCpu] = None
+    pids_stats: Optional[StatsPids] = None
 
 
 class Info(Struct, omit_defaults=True):
