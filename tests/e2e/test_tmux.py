@@ -117,7 +117,7 @@ def test_interactive_step_gets_the_terminal_and_the_app_comes_back(terminal):
     try:
         launch_filtered_to(name, "CRIT  unhealthy")
         open_walkthrough("Read the last probe results")
-        for _ in range(2):
+        for _ in range(3):  # the fourth step: probe results, probe definition, logs, then the shell
             tmux("send-keys", "-t", SESSION, "Down")
             time.sleep(0.3)
         wait_screen("Run the probe by hand from inside")
@@ -128,7 +128,7 @@ def test_interactive_step_gets_the_terminal_and_the_app_comes_back(terminal):
         tmux("send-keys", "-t", SESSION, "-l", "echo INSIDE-$((40+2)) $(hostname)\r")
         wait_screen("INSIDE-42")
         tmux("send-keys", "-t", SESSION, "-l", "exit 0\r")
-        shown = wait_screen("[x] 3. Run the probe by hand from inside")
+        shown = wait_screen("[x] 4. Run the probe by hand from inside")
         assert "(ran in the terminal)" in shown and "exit 0" in shown
     finally:
         docker("rm", "-f", name, check=False)

@@ -89,6 +89,10 @@ def stop_grace(run: tuple[ContainerEvent, ...]) -> float | None:
                "after the stop signal was not obeyed within the timeout (kill events, then a stop)"),
     SignalSpec("stop_grace", "seconds", "waited before SIGKILL", "how long `docker stop` waited between the stop "
                "signal and SIGKILL"),
+    SignalSpec("sigkill_unexplained", "bool", "SIGKILL, cause no longer in the history",
+               "the last run ended 137 (SIGKILL) with no OOM flag, and the daemon's event history holds nothing of "
+               "that run (its buffer is small: 256 events on Engine 20.10, a few minutes on a host with frequent "
+               "health checks): a stop timeout or a `kill -9`, no longer provable"),
     SignalSpec("stopped_on_purpose", "bool", "stopped on purpose", "a `stop` or `kill` event ended the last run, "
                "and the exit code is what that stop gives (0, 130, 143, 128+the signal sent, 137 without a stop "
                "timeout): information, not an incident"),
@@ -121,6 +125,7 @@ def detect(obs: Observation, host: Host):
         "oom_event": oom_event,
         "stop_timeout": stop_timeout,
         "stop_grace": grace,
+        "sigkill_unexplained": (ended and c.exit_code == 137 and not c.oom_killed and not oom_event and not run),
         "stopped_on_purpose": stopped,
         "finished_oneoff": (c.state == "exited" and c.exit_code == 0
                             and c.label(ONEOFF_LABEL).lower() == "true"),
