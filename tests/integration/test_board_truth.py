@@ -7,7 +7,6 @@ import asyncio
 import fcntl
 import os
 import pty
-import select
 import shutil
 import signal
 import struct
@@ -22,6 +21,7 @@ import pytest
 
 from tests.engine import BASE, PREFIX, SecondDaemon, docker, ensure_base, wait_state
 from tests.integration.conftest import until
+from tests.pty_io import read_until
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
 from troubleshoot.tui.widgets.container_table import ContainerTable
@@ -235,17 +235,7 @@ def test_banner_clears_by_itself_when_a_hung_daemon_resumes(hung_daemon):
     asyncio.run(go())
 
 
-def _read(fd: int, until_bytes: list[bytes], timeout: float) -> bytes:
-    out = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not all(b in out for b in until_bytes):
-        ready, _, _ = select.select([fd], [], [], 0.05)
-        if ready:
-            try:
-                out += os.read(fd, 65536)
-            except OSError:
-                break
-    return out
+_read = read_until
 
 
 def test_q_quits_at_once_while_the_daemon_hangs(hung_daemon, tmp_path):

@@ -9,11 +9,9 @@ of those sequences, and nothing may crash. Textual itself emits none of the mark
 import json
 import os
 import pty
-import select
 import struct
 import subprocess
 import sys
-import time
 import fcntl
 import termios
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
+from tests.pty_io import read_for
 
 pytestmark = pytest.mark.engine
 BIN = Path(sys.executable).with_name("troubleshoot")
@@ -74,36 +73,23 @@ def test_scan_output_carries_no_sequence(hostile):
     assert "[@click=app.quit]" in json.dumps(doc)  # markup-looking text stays text
 
 
-def _read(fd: int, seconds: float) -> bytes:
-    out = b""
-    end = time.time() + seconds
-    while time.time() < end:
-        ready, _, _ = select.select([fd], [], [], 0.05)
-        if ready:
-            try:
-                out += os.read(fd, 65536)
-            except OSError:
-                break
-    return out
-
-
 def test_tui_raw_terminal_bytes_carry_no_sequence(hostile):
     pid, fd = pty.fork()
     if pid == 0:  # the child: the real binary on a real pseudo-terminal
         os.environ["TERM"] = "xterm-256color"
         os.execv(str(BIN), [str(BIN), "--no-user-playbooks"])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    out = _read(fd, 5)
+    out = read_for(fd, 5)
     for name in hostile:  # each hostile container: its findings, logs, inspect and image tabs, its walkthrough
         for keys in (b"\x1b", f"/{name}\r".encode(), b"1", b"2", b"3", b"4", b"1", b"\r", b"r"):
             os.write(fd, keys)
-            out += _read(fd, 0.8)
+            out += read_for(fd, 0.8)
         os.write(fd, b"\x1b")  # back to the board
-        out += _read(fd, 0.8)
+        out += read_for(fd, 0.8)
     os.write(fd, b"\x1b")
-    out += _read(fd, 0.5)
+    out += read_for(fd, 0.5)
     os.write(fd, b"q")
-    out += _read(fd, 2)
+    out += read_for(fd, 2)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the app did not quit cleanly: {status}"
     assert b"Traceback" not in out

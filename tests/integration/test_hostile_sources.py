@@ -11,17 +11,16 @@ import fcntl
 import json
 import os
 import pty
-import select
 import struct
 import subprocess
 import termios
-import time
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.integration.test_hostile import leaked
+from tests.pty_io import read_for, read_until
 from tests.unit.conftest import fixture
 
 BIN = Path(sys.executable).with_name("troubleshoot")
@@ -144,25 +143,12 @@ def test_a_bad_source_is_one_line_and_exit_2(tmp_path):
 
 
 def _read(fd: int, seconds: float) -> bytes:
-    out = b""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        ready, _, _ = select.select([fd], [], [], 0.05)
-        if ready:
-            try:
-                out += os.read(fd, 65536)
-            except OSError:
-                break
-    return out
+    return read_for(fd, seconds)
 
 
 def _read_until(fd: int, needle: bytes, timeout: float = 30) -> bytes:
     """What the app writes, until `needle` is in it (at most `timeout` s: a loaded machine paints late)."""
-    out = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and needle not in out:
-        out += _read(fd, 0.3)
-    return out
+    return read_until(fd, [needle], timeout)
 
 
 def test_app_on_hostile_files_shows_text_never_sequences(sources):
