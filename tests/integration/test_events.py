@@ -101,3 +101,23 @@ def test_labels_cannot_forge_the_signal_or_the_exit_code(engine, tmp_path):
         assert all("exit_code" not in e for e in seen if e["action"] == "die"), seen
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_a_forged_signal_label_does_not_hide_a_stop_timeout(engine):
+    """`--label signal=9` overwrites every kill event's signal, so both kills of a stop read 9 (dropped as forged
+    when read). The stop's shape stays: a kill, another kill the timeout later, a stop, exit 137: a stop timeout
+    (a trial found it reported as nothing wrong)."""
+    base = ensure_base()
+    name = f"{PREFIX}ev-forged-timeout"
+    docker("rm", "-f", name, check=False)
+    try:
+        docker("run", "-d", "--name", name, "--label", "signal=9", base, "sh", "-c",
+               'trap "" TERM; echo worker started; while true; do sleep 1; done')
+        wait_state(name, "running")
+        docker("stop", "-t", "2", name)
+        wait_state(name, "exited")
+        doc, _ = scan_json(name)
+        mine = findings(doc, name)
+        assert mine and mine[0]["playbook"] == "stop-timeout" and mine[0]["confidence"] == "certain", mine
+    finally:
+        docker("rm", "-f", name, check=False)

@@ -149,3 +149,19 @@ def test_missing_config_names(line, names):
 ])
 def test_env_hosts(env, found):
     assert env_hosts(env) == found
+
+
+def test_the_peers_container_name_does_not_resolve_on_a_network_it_is_not_on(catalog):
+    """Dialled by its container name (not an alias) from another network: Docker's resolver answers a container's
+    name only on its own networks, so this is a certain name-resolution naming the peer and its network (a trial
+    found the name counted as resolvable everywhere, which made it a mere *likely* with the peer unfilled)."""
+    doc = fixture("name-resolution")
+    peer = doc["peers"][0]["inspect"]["Name"].lstrip("/")
+
+    def by_name(rec):
+        rec["logs"] = [line.replace("orders-db", peer) for line in rec["logs"]]
+        rec["inspect"]["Config"]["Env"] = [e.replace("orders-db", peer) for e in rec["inspect"]["Config"]["Env"]]
+    obs, host = observe(doc, by_name)
+    top = diagnose_container(obs, host, catalog)[0]
+    assert (top.playbook_id, top.confidence) == ("name-resolution", "certain"), top
+    assert any(peer in e and "name-resolution-back" in e for e in top.evidence), top.evidence

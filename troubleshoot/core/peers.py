@@ -27,8 +27,8 @@ def user_networks(obs: Observation) -> tuple[str, ...]:
 
 def names_on(obs: Observation, network: str) -> set[str]:
     """The names `obs` answers to on `network` (empty on a network without name resolution)."""
-    if network in NO_RESOLUTION:
-        return set()
+    if network in NO_RESOLUTION or not any(ep.network == network for ep in obs.networks):
+        return set()  # Docker's resolver answers a name only on the networks the container is on
     names = {obs.container.name.lower(), obs.container.short_id.lower()}
     service = obs.container.label(SERVICE_LABEL)
     for ep in obs.networks:

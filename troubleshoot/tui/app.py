@@ -518,7 +518,8 @@ class TroubleshootApp(App):
             return
         found = self.findings.get(cid) or []
         if not found:
-            self.notify(Text(self.rows[cid].name) + Text(": nothing found to walk through"))
+            name = self.rows[cid].name if cid in self.rows else self.observations[cid].container.name
+            self.notify(Text(name) + Text(": nothing found to walk through"))
             return
         pb = self.catalog.get(found[0].playbook_id)
         self.push_screen(WalkthroughScreen(cid, found[0], pb))

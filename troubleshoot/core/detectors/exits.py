@@ -65,10 +65,14 @@ def stop_grace(run: tuple[ContainerEvent, ...]) -> float | None:
     """Seconds `docker stop` waited between the stop signal and SIGKILL, when the run ended that way."""
     kills = [e for e in run if e.action == "kill"]
     killed = [e for e in kills if e.signal == 9]
+    if not killed and len(kills) >= 2 and kills[-1].signal is None:
+        # a label named `signal` forged the attribute away (dropped when read): a stop's kills are still the stop
+        # signal, then SIGKILL when the timeout ends, so the last of two or more kills around a stop is the SIGKILL
+        killed = [kills[-1]]
     if not killed:
         return None
     sigkill = killed[-1]
-    before = [e for e in kills if e.signal not in (None, 9) and e.at and sigkill.at and e.at <= sigkill.at]
+    before = [e for e in kills if e is not sigkill and e.signal != 9 and e.at and sigkill.at and e.at <= sigkill.at]
     if not before or not any(e.action in ("stop", "restart") for e in run):
         return None
     return (sigkill.at - before[-1].at).total_seconds() if sigkill.at and before[-1].at else None
@@ -89,7 +93,7 @@ def stop_grace(run: tuple[ContainerEvent, ...]) -> float | None:
                "after the stop signal was not obeyed within the timeout (kill events, then a stop)"),
     SignalSpec("stop_grace", "seconds", "waited before SIGKILL", "how long `docker stop` waited between the stop "
                "signal and SIGKILL"),
-    SignalSpec("sigkill_unexplained", "bool", "SIGKILL, cause no longer in the history",
+    SignalSpec("sigkill_unexplained", "bool", "SIGKILL with no event history left",
                "the last run ended 137 (SIGKILL) with no OOM flag, and the daemon's event history holds nothing of "
                "that run (its buffer is small: 256 events on Engine 20.10, a few minutes on a host with frequent "
                "health checks): a stop timeout or a `kill -9`, no longer provable"),

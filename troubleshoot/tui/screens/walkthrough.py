@@ -80,6 +80,15 @@ class WalkthroughScreen(Screen):
         self.secrets = SecretValues()
         self._rechecking = False
 
+    @property
+    def container_name(self) -> str:
+        """The container's name, also once it is gone (a fix that removes and recreates it): the row may be."""
+        row = self.app.rows.get(self.cid)
+        if row is not None:
+            return row.name
+        obs = self.app.observations.get(self.cid)
+        return obs.container.name if obs is not None else self.finding.container or self.cid[:12]
+
     def compose(self) -> ComposeResult:
         app = self.app
         obs = app.observations[self.cid]
@@ -187,7 +196,7 @@ class WalkthroughScreen(Screen):
             if text:
                 self.record(note_event(self.app.clock(), text, self.secrets))
                 self.notify("note saved")
-        self.app.push_screen(NoteScreen(self.app.rows[self.cid].name if self.cid in self.app.rows else "?"), saved)
+        self.app.push_screen(NoteScreen(self.container_name), saved)
 
     def action_export(self) -> None:
         from ...files import write_private
@@ -254,7 +263,7 @@ class WalkthroughScreen(Screen):
             what = "fix" if item.section == "fix" else f"{item.section} step"
             warning = ("This changes the system." if item.step.changes
                        else f"This may change the system: {item.change_reason}.")
-            app.push_screen(ConfirmScreen(f"Run this {what} on {app.rows[self.cid].name}?", item.command, warning),
+            app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", item.command, warning),
                             answered)
             return
         self._run(item, argv)
