@@ -279,3 +279,37 @@ def test_a_snapshot_runs_nothing_even_without_read_only():
                 assert not isinstance(app.screen, ConfirmScreen) and item.exit_code is None
             assert not [w for w in app.workers if w.group == "steps"] and called == []
     asyncio.run(go())
+
+
+def test_the_walkthrough_survives_a_fix_that_removes_its_container(engine):
+    """A fix that removes the container (to recreate it) leaves the walkthrough open on a container the board no
+    longer has: the next step still asks first, naming the container (a trial found a KeyError crash here)."""
+    ensure_base()
+    name = PREFIX + "gates-removed"
+    docker("rm", "-f", name, check=False)
+    docker("run", "-d", "--name", name, BASE, "sh", "-c", "echo 'unexpected reply from ledger service' >&2; exit 3")
+    wait_state(name, "exited")
+
+    async def go():
+        app = make_app(load_catalog(), live_events=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: any(r.name == name and app.findings.get(c) for c, r in app.rows.items()),
+                        what="load")
+            cid = next(c for c, r in app.rows.items() if r.name == name)
+            app.open_walkthrough(cid)
+            await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="walkthrough")
+            screen = app.screen
+            docker("rm", "-f", name)
+            await until(pilot, lambda: cid not in app.rows, timeout=20, what="the row to go")
+            steps = list(screen.query(StepItem))
+            fix = next(i for i, s in enumerate(steps) if s.section == "fix")
+            screen.query_one("#steps").index = fix
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+            assert name in app.screen.title_text, app.screen.title_text
+            await pilot.press("n")
+            assert app.is_running
+    try:
+        asyncio.run(go())
+    finally:
+        docker("rm", "-f", name, check=False)
