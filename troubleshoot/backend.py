@@ -111,6 +111,20 @@ class Backend:
         """What every layer holds (docker save, streamed): costly, only on request."""
         raise BackendError("this back end has no image layers")
 
+    # -- fixes, after the engineer confirmed them (troubleshoot/fixes.py) ------------------------------------------
+    def recreate(self, cid: str, changes: list[tuple[str, str]]):
+        """Recreate the container with `changes`, keeping the old one (stopped, renamed): a fixes.FixResult."""
+        raise BackendError("recorded data: nothing can be changed")
+
+    def rollback(self, fix):
+        raise BackendError("recorded data: nothing can be changed")
+
+    def drop_old(self, fix):
+        raise BackendError("recorded data: nothing can be changed")
+
+    def rewrite_script(self, cid: str, path: str):
+        raise BackendError("recorded data: nothing can be changed")
+
     def close(self) -> None: ...
 
     def abort(self) -> None:
@@ -204,6 +218,22 @@ class LiveBackend(Backend):
 
     def image_layers(self, image_id: str) -> schema.ImageLayers | None:
         return self._guard(self.daemon.image_layers, image_id)
+
+    def recreate(self, cid: str, changes: list[tuple[str, str]]):
+        from . import fixes
+        return self._guard(fixes.recreate, self.daemon, cid, changes, self.now())
+
+    def rollback(self, fix):
+        from . import fixes
+        return self._guard(fixes.rollback, self.daemon, fix)
+
+    def drop_old(self, fix):
+        from . import fixes
+        return self._guard(fixes.drop_old, self.daemon, fix)
+
+    def rewrite_script(self, cid: str, path: str):
+        from . import fixes
+        return self._guard(fixes.rewrite_script, self.daemon, cid, path)
 
     def close(self) -> None:
         self.daemon.close()

@@ -747,13 +747,73 @@ class Daemon:
         """`docker stop`: the stop signal, then SIGKILL after `timeout` seconds (the container's own by default)."""
         self._change("POST", f"/containers/{_quote(cid)}/stop", {"t": int(timeout)} if timeout is not None else None)
 
-    def remove_container(self, cid: str) -> bool:
-        """Force-remove with its anonymous volumes; False when it was already gone."""
+    def remove_container(self, cid: str, volumes: bool = True) -> bool:
+        """Force-remove (with its anonymous volumes unless `volumes` is False); False when it was already gone."""
         try:
-            self._change("DELETE", f"/containers/{_quote(cid)}", {"force": True, "v": True})
+            self._change("DELETE", f"/containers/{_quote(cid)}", {"force": True, "v": volumes})
         except NotFound:
             return False
         return True
+
+    # -- fixes (troubleshoot/fixes.py): only after the engineer confirmed the fix --------------------------------
+    def raw_inspect(self, cid: str, what: str = "containers") -> dict[str, Any] | None:
+        """The daemon's whole inspect document (GET /containers|images/{id}/json), bounded, not decoded into
+        records: what recreating a container must copy (every HostConfig field, secret env values included). Only
+        fixes.py reads it, to send it back to the same daemon; it is never shown, stored or logged."""
+        path = f"/{what}/{_quote(cid)}/json"
+        try:
+            res = self._open(path, budget=self.timeout)
+            doc = json.loads(self._read_bounded(res, path, MAX_ONE_JSON, self.timeout))
+        except NotFound:
+            return None
+        except ValueError as exc:
+            raise DaemonError(f"the daemon at {self.endpoint.url} sent something that is not JSON: {exc}") from None
+        return doc if isinstance(doc, dict) else None
+
+    def rename_container(self, cid: str, name: str) -> None:
+        self._change("POST", f"/containers/{_quote(cid)}/rename", {"name": name})
+
+    def connect_network(self, network: str, cid: str, endpoint: dict[str, Any]) -> None:
+        self._change("POST", f"/networks/{_quote(network)}/connect", None, {"Container": cid, "EndpointConfig": endpoint})
+
+    def read_file(self, cid: str, path: str, limit: int = 1024 * 1024) -> tuple[bytes, Any] | None:
+        """A regular file of the container (at most `limit` bytes) and its tar header (mode, owner), from the archive
+        API; None when it is not there or not a regular file. Works on a stopped container."""
+        import tarfile
+        api = f"/containers/{_quote(cid)}/archive"
+        try:
+            res = self._open(api, {"path": path}, budget=self.timeout)
+        except NotFound:
+            return None
+        except ApiError as exc:
+            raise DaemonError(f"the daemon refused {api}: {exc}") from None
+        raw = self._read_bounded(res, api, limit + 8 * 512, self.timeout)
+        try:
+            with tarfile.open(fileobj=io.BytesIO(raw), mode="r:", tarinfo=_bounded_tarinfo()) as tf:
+                member = tf.next()
+                if member is None or not member.isfile() or member.size > limit:
+                    return None
+                f = tf.extractfile(member)
+                return (f.read() if f is not None else b""), member
+        except (tarfile.TarError, OSError, EOFError, HugeTarHeader):
+            return None
+
+    def put_file(self, cid: str, path: str, data: bytes, like: Any) -> None:
+        """Write one file into the container (PUT archive into its directory), with `like`'s mode and owner."""
+        import tarfile
+        import time as _time
+        directory, _, name = path.rpartition("/")
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mode = like.mode
+        info.uid, info.gid = like.uid, like.gid
+        info.uname, info.gname = like.uname, like.gname
+        info.mtime = int(_time.time())
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tf:
+            tf.addfile(info, io.BytesIO(data))
+        self._change("PUT", f"/containers/{_quote(cid)}/archive", {"path": directory or "/"}, buf.getvalue(),
+                     content_type="application/x-tar")
 
     def create_network(self, name: str, labels: dict[str, str]) -> str:
         """POST /networks/create: a user-defined bridge network (with name resolution); returns its id."""

@@ -237,26 +237,40 @@ def _exited(d: schema.ContainerInspect) -> bool:
 
 
 def exits_immediately(lab: Lab, name: str) -> None:
-    cid, _ = lab.run(name, "exits-immediately", ["sh", "-c", "echo started worker in background"])
+    """busybox httpd without -f forks into the background: PID 1 returns 0 at once and the container stops."""
+    tag = lab.build(lab.image("web-daemon:1"), "exits-immediately",
+                    'FROM {base}\nRUN mkdir -p /www && echo ok > /www/index.html\nCMD ["httpd", "-p", "8080", "-h", "/www"]\n')
+    cid, _ = lab.run(name, "exits-immediately", None, image=tag)
     lab.wait(cid, _exited, f"{name} to exit")
 
 
 def oom_killed(lab: Lab, name: str) -> None:
-    cid, _ = lab.run(name, "oom-killed", ["sh", "-c", "echo loading cache; dd if=/dev/zero of=/dev/null bs=120M count=1"],
+    cid, _ = lab.run(name, "oom-killed", ["sh", "-c", "echo loading cache; dd if=/dev/zero of=/dev/null bs=120M count=1 "
+                                                  "&& exec sleep 86400"],
                      memory=24 * MB)
     lab.wait(cid, _exited, f"{name} to be killed")
 
 
 def missing_env(lab: Lab, name: str) -> None:
-    cid, _ = lab.run(name, "missing-env", ["sh", "-c", 'echo "connecting to database at ${DB_HOST:-localhost}:5432"; '
-                                           'echo "Error: DB_HOST is not set. Database connection failed" >&2; exit 1'],
-                     env=("APP_PORT=3000",))
+    """DB_HOST not passed: the app says so and exits. Its database runs beside it (`orders-db` on their network)."""
+    lab.network(f"{name}-net", "missing-env")
+    db, _ = lab.run(f"{name}-db", "missing-env", _DB, network=f"{name}-net", aliases=("orders-db",),
+                    expose=("5432/tcp",), good=True)
+    lab.wait_state(db, "healthy")
+    check = ('if [ -z "$DB_HOST" ]; then echo "connecting to database at localhost:5432"; '
+             'echo "Error: DB_HOST is not set. Database connection failed" >&2; exit 1; fi; ')
+    cid, _ = lab.run(name, "missing-env", ["sh", "-c", check + _DIAL], env=("APP_PORT=3000", "DB_PORT=5432"),
+                     network=f"{name}-net")
     lab.wait(cid, _exited, f"{name} to exit")
 
 
 def unhealthy(lab: Lab, name: str) -> None:
-    cid, _ = lab.run(name, "unhealthy", ["sleep", "86400"], memory=64 * MB,
-                     health=("echo GET /health: connection refused; exit 1", 2))
+    """It serves on 8080; its probe asks 8081, where nothing listens: unhealthy, connection refused."""
+    tag = lab.build(lab.image("health-port:1"), "unhealthy",
+                    'FROM {base}\nRUN mkdir -p /srv && echo ok > /srv/health\n'
+                    'CMD ["httpd", "-f", "-p", "8080", "-h", "/srv"]\n')
+    cid, _ = lab.run(name, "unhealthy", None, image=tag, memory=64 * MB,
+                     health=("wget -q -O /dev/null http://127.0.0.1:8081/health || exit 1", 2))
     lab.wait_state(cid, "unhealthy")
 
 

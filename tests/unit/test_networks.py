@@ -44,10 +44,11 @@ def test_name_resolution_fills_the_fix_with_the_peer_network(catalog):
 
 
 def test_localhost_dependency_fix_names_the_variable_and_the_service(catalog):
-    from troubleshoot.core.commands import placeholder_values, render
+    from troubleshoot.core.commands import placeholder_values, render_changes
     obs, host = observe(fixture("localhost-dependency"))
-    argv = render(catalog.get("localhost-dependency").fix[1], placeholder_values(obs, host, container_signals(obs, host)))
-    assert "DB_HOST=postgres" in argv and argv[argv.index("--network") + 1].endswith("localhost-dependency-net")
+    changes = dict(render_changes(catalog.get("localhost-dependency").fix[0],
+                                  placeholder_values(obs, host, container_signals(obs, host))))
+    assert changes["env"] == "DB_HOST=postgres" and changes["network"].endswith("localhost-dependency-net")
 
 
 def test_without_the_scan_index_nothing_is_claimed(catalog):

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .facts import Host, Observation
-from .playbooks import PLACEHOLDERS, Step, _PLACEHOLDER
+from .playbooks import ASKABLE, PLACEHOLDERS, Step, _PLACEHOLDER
 
 _CHECKS = {
     "container": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
@@ -27,9 +27,27 @@ _CHECKS = {
     "pid": re.compile(r"^[1-9][0-9]{0,9}$"),
     "entrypoint": re.compile(r"^/[A-Za-z0-9_./@+-]{0,511}$"),
     "bind_source": re.compile(r"^/[A-Za-z0-9_./@+-]{0,1023}$"),
+    "bind_target": re.compile(r"^/[A-Za-z0-9_./@+-]{0,1023}$"),
     "mount_source": re.compile(r"^/[A-Za-z0-9_./@+-]{0,1023}$"),
     "user": re.compile(r"^[0-9]{1,10}(:[0-9]{1,10})?$"),
     "write_dir": re.compile(r"^/[A-Za-z0-9_./@+-]{0,511}$"),
+    "port_holder": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
+    "bind_env": re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"),
+    # asked (core/playbooks.py ASKABLE): what the engineer types is checked as strictly as what the evidence says
+    "memory": re.compile(r"^[1-9][0-9]{0,6}[kmgKMG]?$"),
+    "cpus": re.compile(r"^(0\.[0-9]{1,3}|[1-9][0-9]{0,2}(\.[0-9]{1,3})?)$"),
+    "shm_size": re.compile(r"^[1-9][0-9]{0,6}[kmgKMG]?$"),
+    "tmpfs_size": re.compile(r"^[1-9][0-9]{0,6}[kmgKMG]?$"),
+    "nofile": re.compile(r"^[1-9][0-9]{0,8}(:[1-9][0-9]{0,8})?$"),
+    "pids": re.compile(r"^[1-9][0-9]{0,6}$"),
+    "free_port": re.compile(r"^[1-9][0-9]{0,4}$"),
+    "env_value": re.compile(r"^[^\x00-\x1f\x7f]{1,4096}$"),
+    "health_cmd": re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$"),
+    "command": re.compile(r"^[^\x00-\x1f\x7f]{1,4096}$"),
+    "new_image": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,511}$"),
+    "pin_tag": re.compile(r"^[a-z0-9][a-z0-9._/-]{0,255}:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
+    "log_max_size": re.compile(r"^[1-9][0-9]{0,6}[kmgKMG]?$"),
+    "volume": re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$"),
 }
 
 
@@ -44,6 +62,12 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
         values.update(container=c.name, container_id=c.id, image=c.image_ref or c.image_id, image_id=c.image_id)
         if c.pid > 0:
             values["pid"] = str(c.pid)
+        holder = (signals or {}).get("port_holder")
+        if isinstance(holder, str) and holder:
+            values["port_holder"] = holder
+        bind_env = (signals or {}).get("localhost_bind_env")
+        if isinstance(bind_env, str) and bind_env:
+            values["bind_env"] = bind_env
         if c.ports:
             first = c.ports[0]
             values["host_port"] = first.host_port
@@ -65,6 +89,7 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
     if reachable:
         values["listen_port"] = reachable[0].rpartition(":")[2]
     for key, names in (("entrypoint", ("entrypoint_file",)), ("bind_source", ("bind_source",)),
+                       ("bind_target", ("bind_target",)),
                        ("mount_source", ("denied_mount_source",)), ("user", ("run_as_user",)),
                        ("write_dir", ("read_only_dir", "full_dir"))):
         found = next((v for v in ((signals or {}).get(n) for n in names) if isinstance(v, str) and v), None)
@@ -73,17 +98,42 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
     return values
 
 
+def check(name: str, value: str) -> str:
+    """"" when `value` may stand for {name}; else why not (one line)."""
+    pattern = _CHECKS.get(name)
+    if pattern is None:
+        return f"{{{name}}} is not a known value"
+    if not pattern.match(value):
+        what = ASKABLE.get(name) or PLACEHOLDERS.get(name) or name.replace("_", " ")
+        return f"{value[:60]!r} is not {what}"
+    return ""
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """One template with its placeholders filled; raises UnsafeValue for a value that fails its check or is missing."""
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        value = values.get(name)
+        if value is None or value == "":
+            raise UnsafeValue(f"no value for {{{name}}} ({PLACEHOLDERS.get(name) or ASKABLE.get(name, '?')})")
+        why = check(name, value)
+        if why:
+            raise UnsafeValue(f"{{{name}}}: {why}")
+        return value
+    return _PLACEHOLDER.sub(one, template)
+
+
 def render(step: Step, values: dict[str, str]) -> list[str]:
     """The step's argv with placeholders filled; raises UnsafeValue for a value that fails its check or is missing."""
-    argv = []
-    for token in step.run:
-        def fill(m: re.Match[str]) -> str:
-            name = m.group(1)
-            value = values.get(name)
-            if value is None:
-                raise UnsafeValue(f"no value for {{{name}}} ({PLACEHOLDERS.get(name, '?')})")
-            if not _CHECKS[name].match(value):
-                raise UnsafeValue(f"{{{name}}} value {value!r} does not look like a {name.replace('_', ' ')}")
-            return value
-        argv.append(_PLACEHOLDER.sub(fill, token))
-    return argv
+    return [fill(token, values) for token in step.run]
+
+
+def render_changes(step: Step, values: dict[str, str]) -> list[tuple[str, str]]:
+    """A recreate step's changes with their values filled (same checks as a command's)."""
+    return [(key, fill(template, values)) for key, template in step.recreate]
+
+
+def missing_values(step: Step, values: dict[str, str]) -> list[str]:
+    """The placeholders of a step that have no value and are not asked: it cannot be made concrete here."""
+    names = [n for t in (*step.run, *(v for _, v in step.recreate)) for n in _PLACEHOLDER.findall(t)]
+    return [n for n in dict.fromkeys(names) if n not in step.ask and not values.get(n)]

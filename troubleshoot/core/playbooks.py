@@ -42,9 +42,50 @@ PLACEHOLDERS = {
     "listen_port": "the first port the container listens on, reachable and not published (`listening_unpublished`)",
     "entrypoint": "the file the container execs, when it was read (the `entrypoint_file` signal)",
     "bind_source": "the host path of a bind mount made as a directory where a file was meant (`bind_source`)",
+    "bind_target": "where that bind mount is mounted in the container (`bind_target`)",
     "mount_source": "the host source of the mount a denied path is on (`denied_mount_source`)",
     "user": "the numeric uid[:gid] the container runs as (Config.User)",
     "write_dir": "the directory a write failed in: read-only (`read_only_dir`) or full (`full_dir`)",
+    "port_holder": "the other container that publishes the same host port (port-conflict)",
+    "bind_env": "the env variable whose value binds the server to localhost (127.0.0.1, localhost, ::1)",
+}
+# Values the engineer decides, asked in the confirmation dialog (a step's `ask:`), each with a suggestion from the
+# evidence (core/suggest.py); also placeholders of that step's `run` and `recreate`.
+ASKABLE = {
+    "memory": "the new memory limit (256m, 1g)",
+    "cpus": "the new CPU limit in CPUs (0.5, 2)",
+    "shm_size": "the new /dev/shm size (64m)",
+    "tmpfs_size": "the new size of the tmpfs the write failed on (64m)",
+    "nofile": "the new open-files limit, soft[:hard] (65536:65536)",
+    "pids": "the new process limit (--pids-limit)",
+    "free_port": "a host port nothing publishes yet",
+    "env_value": "the value of the missing variable",
+    "health_cmd": "the health probe (run by /bin/sh in the container)",
+    "command": "the container's command (shell words, as `docker run IMAGE ...` takes them)",
+    "new_image": "the image to recreate it from",
+    "pin_tag": "an immutable tag for the image it runs now (repo:version)",
+    "log_max_size": "the largest a log file may grow before it is rotated (10m)",
+    "volume": "the named volume to keep the directory's data in",
+}
+# What a `recreate:` step may change; everything else the container had is kept (core/fixplan.py).
+RECREATE_CHANGES = {
+    "env": "KEY=VALUE: set one variable",
+    "memory": "the memory limit (its swap follows)",
+    "cpus": "the CPU limit",
+    "shm_size": "the /dev/shm size",
+    "tmpfs_size": "PATH=SIZE: the size of the tmpfs on PATH",
+    "volume": "NAME:PATH: a named volume on PATH",
+    "unbind": "PATH: drop the bind mount onto PATH (the image's own file or directory shows again)",
+    "container_port": "OLD=NEW: publish container port NEW on the host port(s) OLD was published on",
+    "host_port": "OLD=NEW: publish on host port NEW instead of OLD",
+    "health_cmd": "the health probe (CMD-SHELL)",
+    "command": "the command (shell words)",
+    "init": "true: docker-init as PID 1 (signals forwarded, zombies reaped)",
+    "log_max_size": "the json-file/local log rotation size (max-file 3 when none is set)",
+    "nofile": "soft[:hard] open-files ulimit",
+    "pids": "the process limit",
+    "image": "the image (its own defaults replace the old image's)",
+    "network": "a network to join as well (kept when it is already on it)",
 }
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -61,6 +102,10 @@ class Step:
     look_for: str = ""
     dockerfile: str = ""  # a Dockerfile fragment (fix steps)
     changes: bool = False  # running it changes the system: needs confirmation
+    recreate: tuple[tuple[str, str], ...] = ()  # (change, value template): recreate the container with these changes
+    ask: tuple[str, ...] = ()  # ASKABLE values the engineer decides in the confirmation dialog
+    expect: str = ""  # verify: the output must match this pattern (RE2; write word boundaries: \bhealthy\b)
+    action: str = ""  # "fix-script": rewrite the script the container execs (CRLF, a missing interpreter)
 
     @property
     def run_text(self) -> str:
@@ -71,6 +116,10 @@ class Step:
         """Why running this step may change something; "" when it is read-only. The one rule every gate uses: the
         command itself (`core/readonly.py`) AND the playbook must both say read-only. A playbook's labels
         (`changes: true`, `read_only: false`, `interactive: true`) can only make a step stricter, never looser."""
+        if self.recreate:
+            return "it recreates the container (the old one is kept, stopped, until the re-check passes)"
+        if self.action:
+            return "it rewrites a file in the container"
         if not self.run:
             return ""  # nothing runs (a Dockerfile fragment, a guide)
         if self.interactive:
@@ -88,6 +137,8 @@ class Step:
     @property
     def kind(self) -> str:
         """What the step's label says: read-only only when it is."""
+        if self.recreate or self.action:
+            return "changes"
         if not self.run:
             return "guide"
         if self.interactive:
@@ -123,6 +174,8 @@ class Playbook:
     lesson: str = ""
     source: str = ""
     path: str = ""
+    settle: int = 5  # seconds the fixed state must hold before verify passes
+    exit_ok: tuple[int, ...] = ()  # exit codes that mean "done" rather than "down" (a stop in time: 0, 143)
 
 
 @dataclass(frozen=True)
@@ -241,7 +294,7 @@ def _strings(d: dict, key: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def parse_command(text: str, field_path: str) -> tuple[str, ...]:
+def parse_command(text: str, field_path: str, asked: tuple[str, ...] = ()) -> tuple[str, ...]:
     """A command template as an argument list. No shell runs it, so shell syntax is refused here."""
     try:
         argv = tuple(shlex.split(text))
@@ -253,14 +306,61 @@ def parse_command(text: str, field_path: str) -> tuple[str, ...]:
         if token in _SHELL_TOKENS or token.startswith("$(") or "`" in token:
             raise _Invalid(field_path, f"commands run without a shell: {token!r} is shell syntax; split it into "
                                        f"separate steps")
-        for name in _PLACEHOLDER.findall(token):
-            if name not in PLACEHOLDERS:
-                raise _Invalid(field_path, f"unknown placeholder {{{name}}}; known: "
-                                           f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+        _check_template(token, field_path, asked)
     return argv
 
 
-_STEP_KEYS = {"title", "run", "read_only", "interactive", "look_for", "dockerfile", "changes"}
+_STEP_KEYS = {"title", "run", "read_only", "interactive", "look_for", "dockerfile", "changes", "recreate", "ask",
+              "expect", "action"}
+ACTIONS = ("fix-script",)
+
+
+def _check_template(value: str, field_path: str, asked: tuple[str, ...]) -> None:
+    for name in _PLACEHOLDER.findall(value):
+        if name not in PLACEHOLDERS and name not in asked:
+            known = [*PLACEHOLDERS, *asked]
+            raise _Invalid(field_path, f"unknown placeholder {{{name}}}"
+                                       + (" (an ASKABLE value: list it under `ask:`)" if name in ASKABLE else "")
+                                       + f"; known: {', '.join('{' + p + '}' for p in known)}")
+
+
+def _fix_parts(raw: dict, path: str, fix: bool) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], str, str]:
+    """recreate, ask, expect, action of one step, validated."""
+    for key in ("recreate", "ask", "action"):
+        if key in raw and not fix:
+            raise _Invalid(f"{path}{key}", "only fix steps recreate, ask or act")
+    if "expect" in raw and fix:
+        raise _Invalid(f"{path}expect", "only verify and diagnose steps expect an output")
+    ask = _strings(raw, "ask") if "ask" in raw else ()
+    for i, name in enumerate(ask):
+        if name not in ASKABLE:
+            raise _Invalid(f"{path}ask[{i}]", f"{name!r} is not a value to ask; one of: {', '.join(ASKABLE)}")
+    recreate: list[tuple[str, str]] = []
+    spec = raw.get("recreate")
+    if spec is not None:
+        if not isinstance(spec, dict) or not spec:
+            raise _Invalid(f"{path}recreate", "expected a mapping of changes, e.g. {shm_size: '{shm_size}'}")
+        for key, value in spec.items():
+            if key not in RECREATE_CHANGES:
+                raise _Invalid(f"{path}recreate.{key}", f"unknown change; one of: {', '.join(RECREATE_CHANGES)}")
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            if not isinstance(value, (str, int)) or not str(value).strip():
+                raise _Invalid(f"{path}recreate.{key}", "expected a value (a string)")
+            _check_template(str(value), f"{path}recreate.{key}", ask)
+            recreate.append((key, str(value).strip()))
+    action = raw.get("action", "")
+    if action and action not in ACTIONS:
+        raise _Invalid(f"{path}action", f"{action!r}: one of {', '.join(ACTIONS)}")
+    expect = ""
+    if "expect" in raw:
+        expect = _text(raw, "expect", path)
+        from .regex import RegexError, compile_linear
+        try:
+            compile_linear(expect)
+        except RegexError as exc:
+            raise _Invalid(f"{path}expect", str(exc)) from None
+    return tuple(recreate), ask, expect, action
 
 
 def _steps(d: dict, key: str, fix: bool) -> tuple[Step, ...]:
@@ -281,16 +381,22 @@ def _steps(d: dict, key: str, fix: bool) -> tuple[Step, ...]:
             raise _Invalid(f"{path}dockerfile", "only fix steps carry a Dockerfile fragment")
         if not fix and "changes" in raw:
             raise _Invalid(f"{path}changes", "only fix steps change anything; use read_only: false here")
-        run = parse_command(_text(raw, "run", path), f"{path}run") if "run" in raw else ()
+        recreate, ask, expect, action = _fix_parts(raw, path, fix)
+        run = parse_command(_text(raw, "run", path), f"{path}run", ask) if "run" in raw else ()
+        if (recreate or action) and run:
+            raise _Invalid(f"{path}run", "a step either runs a command or recreates/acts, not both")
         dockerfile = raw.get("dockerfile", "")
         if dockerfile and not isinstance(dockerfile, str):
             raise _Invalid(f"{path}dockerfile", "expected a Dockerfile fragment (a string)")
-        if fix and not run and not dockerfile:
-            raise _Invalid(f"{key}[{i}]", "a fix step needs `run` (a command) or `dockerfile` (a fragment)")
+        if fix and not run and not dockerfile and not recreate and not action:
+            raise _Invalid(f"{key}[{i}]", "a fix step needs `run` (a command), `recreate` (changes), `action` or "
+                                          "`dockerfile` (a fragment)")
+        if fix and (recreate or action) and raw.get("changes") is False:
+            raise _Invalid(f"{path}changes", "recreating a container or rewriting its file changes the system")
         if fix and run and "changes" not in raw:
             raise _Invalid(f"{path}changes", "a fix step with a command must say whether it changes anything "
                                              "(changes: true|false)")
-        changes = _bool(raw, "changes", path, False)
+        changes = _bool(raw, "changes", path, False) or bool(recreate or action)
         read_only = _bool(raw, "read_only", path, not changes)
         if changes and read_only:
             raise _Invalid(f"{path}read_only", "a step that changes something cannot be read_only")
@@ -302,12 +408,16 @@ def _steps(d: dict, key: str, fix: bool) -> tuple[Step, ...]:
             look_for=_text(raw, "look_for", path, required=False),
             dockerfile=dockerfile.rstrip() + "\n" if dockerfile else "",
             changes=changes,
+            recreate=recreate,
+            ask=ask,
+            expect=expect,
+            action=action,
         ))
     return tuple(steps)
 
 
 _TOP_KEYS = {"id", "title", "severity", "kind", "scope", "priority", "fallback", "symptom", "root_cause", "match",
-             "likely", "evidence", "diagnose", "fix", "verify", "prevent", "lesson", "source"}
+             "likely", "evidence", "diagnose", "fix", "verify", "prevent", "lesson", "source", "settle", "exit_ok"}
 
 
 def _build(d: Any, path: str) -> Playbook:
@@ -343,6 +453,13 @@ def _build(d: Any, path: str) -> Playbook:
     diagnose = _steps(d, "diagnose", fix=False)
     if not diagnose:
         raise _Invalid("diagnose", "needs at least one step")
+    settle = d.get("settle", 5)
+    if isinstance(settle, bool) or not isinstance(settle, int) or not 0 <= settle <= 600:
+        raise _Invalid("settle", f"expected whole seconds from 0 to 600, got {settle!r}")
+    exit_ok = d.get("exit_ok", [])
+    if not isinstance(exit_ok, list) or any(isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= 255
+                                            for x in exit_ok):
+        raise _Invalid("exit_ok", "expected a list of exit codes (0-255)")
     return Playbook(
         id=pid,
         title=title,
@@ -363,6 +480,8 @@ def _build(d: Any, path: str) -> Playbook:
         lesson=_text(d, "lesson", "", required=False),
         source=_text(d, "source", "", required=False),
         path=path,
+        settle=settle,
+        exit_ok=tuple(exit_ok),
     )
 
 

@@ -335,6 +335,23 @@ class TroubleshootApp(App):
             lines = (f"troubleshoot could not run it: {failed}",)
         self.call_from_thread(screen.step_finished, item, code, lines, failed)
 
+    def run_call(self, screen, item, kind: str, call) -> None:
+        """A fix through the data source (recreate, rollback, rewrite a script, drop the old container): in a
+        worker; whatever happens, `screen.call_finished` gets a result with exit_code and lines."""
+        self._worker(partial(self._run_call, screen, item, kind, call), group="steps")
+
+    def _run_call(self, screen, item, kind: str, call) -> None:
+        from types import SimpleNamespace
+        try:
+            result = call()
+        except BackendError as exc:
+            result = SimpleNamespace(exit_code=1, lines=[str(exc)], new_id="", old_id="", old_name="", name="",
+                                     was_running=False)
+        except Exception as exc:  # noqa: BLE001 - a bug or an unexpected fault must still reach the screen
+            result = SimpleNamespace(exit_code=1, lines=[f"troubleshoot could not do it: {one_line(exc)}"], new_id="",
+                                     old_id="", old_name="", name="", was_running=False)
+        self.call_from_thread(screen.call_finished, item, kind, result)
+
     def run_interactive(self, argv: list[str]) -> tuple[int, str]:
         """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it.
         Returns the command's own exit code, and why it failed when troubleshoot could not run it at all."""

@@ -17,11 +17,12 @@ _MISMATCH = compile_linear(r"(?i)mount a directory onto a file|not a directory")
                "which Docker made as empty directories because they did not exist (State.Error `Are you trying to "
                "mount a directory onto a file`)"),
     SignalSpec("bind_source", "str", "bind mount source", "the first host path of bind_source_mismatch"),
+    SignalSpec("bind_target", "str", "bind mount destination", "where that host path is mounted in the container"),
 )
 def detect(obs: Observation, host: Host):
     files = obs.files
     mismatch: list[str] = []
-    first = ""
+    first = target = ""
     error = obs.container.error
     m = _MOUNT_ERROR.search(error) if _MISMATCH.search(error) else None
     if m is not None:
@@ -34,5 +35,6 @@ def detect(obs: Observation, host: Host):
         elif seen is not None and seen.kind:
             made = f", a {seen.kind}"
         mismatch.append(f"{source} (host{made}) mounted at {dest}, where the image has a file")
-        first = source
-    return {"mounts": [describe_mount(x) for x in files.mounts], "bind_source_mismatch": mismatch, "bind_source": first}
+        first, target = source, dest
+    return {"mounts": [describe_mount(x) for x in files.mounts], "bind_source_mismatch": mismatch, "bind_source": first,
+            "bind_target": target}

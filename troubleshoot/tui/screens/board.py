@@ -321,7 +321,7 @@ class BoardScreen(Screen):
             return
         from .confirm import ConfirmScreen
 
-        def done(yes: bool | None) -> None:
+        def done(yes: object) -> None:
             if yes:
                 self.app.reveal(cid)  # read in a worker; show_revealed paints it
             self.show_selected()

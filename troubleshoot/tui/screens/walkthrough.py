@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import shlex
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -12,12 +14,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, ListView, Static
 
-from ...core.commands import UnsafeValue, placeholder_values, render
+from ...core.commands import UnsafeValue, missing_values, placeholder_values, render, render_changes
+from ...core.fixplan import PlanError, before_fix_name, change_lines, check_changes, kept_summary
+from ...core.playbooks import ASKABLE
+from ...core.secrets import is_secret_name, mask_env_value
+from ...core.suggest import Suggestion, suggestions
+from ...core.verdict import Verdict, verdict
 from ...core.peers import build_peers
 from ...core.diagnose import Finding
-from ...core.incident import stamp, describe, known_secrets, note_event, opened_event, recheck_event, render_rca, step_event
+from ...core.incident import stamp, describe, known_secrets, note_event, opened_event, render_rca, step_event
 from ...core.secrets import SecretValues, mask_known
 from ...core.match import All, AnyOf, Condition, Not
 from ...core.playbooks import Playbook
@@ -65,6 +73,7 @@ class WalkthroughScreen(Screen):
         Binding("r", "run_step", "Run step"),
         Binding("c", "copy", "Copy command"),
         Binding("v", "recheck", "Re-check"),
+        Binding("u", "rollback", "Roll back"),
         Binding("n", "note", "Note"),
         Binding("e", "export", "Export RCA"),
         Binding("escape", "app.pop_screen", "Back"),
@@ -79,6 +88,12 @@ class WalkthroughScreen(Screen):
         self.incident_log: IncidentLog | None = None  # the incident record (incidents.py), opened on mount
         self.secrets = SecretValues()
         self._rechecking = False
+        self.values: dict[str, str] = {}  # the placeholders' values from the evidence
+        self.suggested: dict[str, Suggestion] = {}  # what the fix dialogs suggest for the values the engineer decides
+        self.pending = None  # a recreate fix (fixes.FixResult) whose old container is kept until verify passes
+        self._verify_since: datetime | None = None  # when the last fix was applied: verify is being decided
+        self._last_verdict = ""
+        self._verify_timer: Timer | None = None
 
     @property
     def container_name(self) -> str:
@@ -95,7 +110,10 @@ class WalkthroughScreen(Screen):
         pb = self.playbook
         if obs.peers is None:  # the dependency placeholders ({peer}, {peer_network}...) read the board's index
             obs = dataclasses.replace(obs, peers=build_peers(app.observations.values()))
-        values = placeholder_values(obs, app.host, container_signals(obs, app.host)) if app.host else {}
+        signals = container_signals(obs, app.host) if app.host else {}
+        values = placeholder_values(obs, app.host, signals) if app.host else {}
+        self.values = values
+        self.suggested = suggestions(obs, app.host, signals) if app.host else {}
         head = badge(pb.severity) + Text(f" {pb.title}", style="bold")
         head.append(f"  {obs.container.name} · {pb.id}", style="dim")
         intro: list = [head, Text("Evidence:", style="bold")]
@@ -111,20 +129,36 @@ class WalkthroughScreen(Screen):
             for step in steps:
                 number += 1
                 command, why, reason = None, "", step.change_reason
-                if step.run:
+                shown = {**values, **{n: s.value for n, s in self.suggested.items() if n in step.ask}}
+                missing = missing_values(step, values)
+                if step.recreate or step.action:
                     try:
-                        argv = render(step, values)
+                        command = self.plan_text(step, shown)
+                    except (UnsafeValue, PlanError):
+                        command = None
+                    if missing:
+                        why = (f"cannot be made concrete here: nothing in the evidence gives {{{missing[0]}}}; copy "
+                               "the steps (c) and do them by hand")
+                    elif not app.backend.live:
+                        why = "recorded data: no daemon to run it on"
+                    elif app.read_only:
+                        why = f"--read-only: shown, not runnable (it changes something: {reason})"
+                elif step.run:
+                    try:
+                        argv = render(step, shown)
                         command = shlex.join(argv)
                         reason = reason or change_reason(argv)  # the filled-in command must pass the rule too
                     except UnsafeValue as exc:
-                        why = f"cannot fill this command: {exc}"
+                        if [m for m in missing if m not in step.ask]:
+                            why = f"cannot fill this command: {exc}"
                     if step.needs_input:
                         why = "fill in the <...> values yourself: copy it (c), it is never run as is"
                     elif not app.backend.live:
                         why = "recorded data: no daemon to run it on"
                     elif reason and app.read_only:
                         why = f"--read-only: shown, not runnable (it may change something: {reason})"
-                items.append(StepItem(step, section, number, command, why, pattern, reason))
+                expect = AnyOfPatterns([compile_linear(step.expect)]) if step.expect else None
+                items.append(StepItem(step, section, number, command, why, expect or pattern, reason))
         with VerticalScroll(id="wt-body"):
             yield ListView(*items, id="steps")
             tail: list = []
@@ -172,6 +206,9 @@ class WalkthroughScreen(Screen):
                            confirmed=item.is_change)  # every change ran only after the dialog
         if failed:
             event["failed"] = mask_known(failed, self.secrets)
+        if item.step.expect and exit_code is not None:
+            event["expect"] = item.step.expect
+            event["matched"] = item.matched
         self.record(event)
 
     def _show_timeline(self) -> None:
@@ -247,6 +284,13 @@ class WalkthroughScreen(Screen):
         if not app.backend.live:  # recorded data (a snapshot, the demo): nothing ever runs
             self.notify("recorded data: no daemon to run it on", severity="warning")
             return
+        if item.step.ask or item.step.recreate or item.step.action:
+            if app.read_only:
+                self.app.notify(Text(f"--read-only: not run (it changes something: {item.change_reason})"),
+                                severity="error")
+                return
+            self._confirm_fix(item)
+            return
         argv = shlex.split(item.command)
         if item.is_change:  # one rule (Step.change_reason + the filled-in command): a change asks first
             if app.read_only:
@@ -255,7 +299,7 @@ class WalkthroughScreen(Screen):
                 return
             from .confirm import ConfirmScreen
 
-            def answered(yes: bool | None) -> None:
+            def answered(yes: object) -> None:
                 if yes:
                     self._run(item, argv)
                 else:
@@ -267,6 +311,158 @@ class WalkthroughScreen(Screen):
                             answered)
             return
         self._run(item, argv)
+
+    # -- fixes that ask, recreate or rewrite ------------------------------------------------------------------
+    def _secret(self, name: str, value: str) -> str:
+        return mask_known(mask_env_value(name, value), self.secrets)
+
+    def plan_text(self, step, values: dict[str, str]) -> str:
+        """What a fix will do, exactly, with these values (raises UnsafeValue / PlanError when it cannot)."""
+        if step.run:
+            return shlex.join(render(step, values))
+        obs = self.app.observations.get(self.cid)
+        name = self.container_name
+        if step.action == "fix-script":
+            path = values.get("entrypoint")
+            if not path:
+                raise UnsafeValue("no value for {entrypoint} (the script it execs was not read)")
+            return (f"rewrite {path} in {name}: CRLF line ends to LF; a #! interpreter the image lacks to /bin/sh "
+                    "(nothing else in the file changes)")
+        changes = render_changes(step, values)
+        check_changes(changes)  # what the daemon would refuse, said before asking
+        running = obs is not None and obs.container.state in ("running", "restarting")
+        lines = ([f"docker stop {name}"] if running else []) + [
+            f"docker rename {name} {before_fix_name(name, self.app.clock())}   (kept until verify passes; u rolls back)",
+            f"recreate {name} with everything it had, changed:"]
+        lines += [f"    {line}" for line in change_lines(changes, obs, self._secret)]
+        if obs is not None:
+            lines.append(f"    ({kept_summary(obs)})")
+        lines.append(f"docker start {name}")
+        return "\n".join(lines)
+
+    def _confirm_fix(self, item: StepItem) -> None:
+        from .confirm import ConfirmScreen, Field
+        step = item.step
+        fields = []
+        for name in step.ask:
+            s = self.suggested.get(name)
+            secret = name == "env_value" and is_secret_name(self.values.get("missing_env", ""))
+            label = ASKABLE[name] + (f" ({self.values['missing_env']})" if name == "env_value"
+                                     and self.values.get("missing_env") else "")
+            fields.append(Field(name, label, s.value if s else "", s.why if s else "", secret))
+
+        def preview(asked: dict[str, str]) -> str:
+            try:
+                return self.plan_text(step, {**self.values, **{k: v for k, v in asked.items() if v}})
+            except (UnsafeValue, PlanError) as exc:
+                raise ValueError(str(exc)) from None
+
+        try:
+            first = preview({f.name: f.value for f in fields})
+        except ValueError as exc:
+            first = item.command or step.run_text or ""
+            if not fields:
+                self.app.notify(Text(f"cannot run it: {exc}"), severity="error")
+                return
+
+        def answered(result: object) -> None:
+            if not result:
+                self.notify("not run")
+                return
+            asked = result if isinstance(result, dict) else {}
+            for name, value in asked.items():
+                if name == "env_value" and any(f.secret for f in fields if f.name == name):
+                    self.secrets = self.secrets + [value]
+            self._apply_fix(item, {**self.values, **asked})
+        what = "fix" if item.section == "fix" else f"{item.section} step"
+        self.app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", first,
+                                           f"This changes the system: {item.change_reason}.", tuple(fields), preview),
+                             answered)
+
+    def _apply_fix(self, item: StepItem, values: dict[str, str]) -> None:
+        step = item.step
+        try:
+            text = self.plan_text(step, values)
+            if step.run:
+                argv = render(step, values)
+            elif step.recreate:
+                changes = render_changes(step, values)
+        except (UnsafeValue, PlanError) as exc:
+            self.app.notify(Text(f"not run: {exc}"), severity="error")
+            return
+        item.command = mask_known(text, self.secrets)
+        if step.run:
+            self._run(item, argv)
+            return
+        item.set_running()
+        cid = self.cid
+        if step.recreate:
+            self.app.run_call(self, item, "recreate", partial(self.app.backend.recreate, cid, changes))
+        else:
+            self.app.run_call(self, item, "script", partial(self.app.backend.rewrite_script, cid, values["entrypoint"]))
+
+    def call_finished(self, item: StepItem | None, kind: str, result) -> None:
+        """A fix, a rollback or the removal of the old container ended (app.run_call)."""
+        lines = tuple(mask_known(line, self.secrets) for line in result.lines)
+        ok = result.exit_code == 0
+        if kind in ("recreate", "script") and item is not None:
+            item.set_output(result.exit_code, lines, "" if ok else "the fix failed")
+            event = step_event(self.app.clock(), item.section, item.number, item.step.title, item.command or "",
+                               result.exit_code, lines, self.secrets, confirmed=True)
+            if kind == "recreate":
+                event.update(action="recreate", old_id=result.old_id, new_id=result.new_id)
+            if not ok:
+                event["failed"] = lines[-1] if lines else "the fix failed"
+            self.record(event)
+            if not ok:
+                self.app.notify(Text(f"step {item.number} failed: {lines[-1] if lines else ''}"), severity="error")
+                return
+            if kind == "recreate":
+                self.pending = result
+                self.cid = result.new_id
+            self._start_verify()
+        elif kind == "rollback":
+            pending, self.pending = self.pending, None
+            self.record({"at": stamp(self.app.clock()), "kind": "rollback", "restored_id": pending.old_id if pending else "",
+                         "removed_id": pending.new_id if pending else "", "exit_code": result.exit_code,
+                         "lines": list(lines)})
+            if pending is not None:
+                self.cid = pending.old_id
+            self._verify_since = None
+            self.query_one("#wt-status", Static).update(
+                Text("rolled back: " + "; ".join(lines), style="bold yellow" if ok else "bold red"))
+            self.app.recheck(self.cid)
+        elif kind == "drop":
+            self.record({"at": stamp(self.app.clock()), "kind": "old-removed", "exit_code": result.exit_code,
+                         "lines": list(lines)})
+            self.app.notify(Text("; ".join(lines)), severity="information" if ok else "warning")
+
+    def action_rollback(self) -> None:
+        pending = self.pending
+        if pending is None:
+            self.notify("nothing to roll back: no recreated container is waiting for verify", severity="warning")
+            return
+        from .confirm import ConfirmScreen
+
+        def answered(yes: object) -> None:
+            if yes and self.pending is pending:
+                self.app.run_call(self, None, "rollback", partial(self.app.backend.rollback, pending))
+        self.app.push_screen(ConfirmScreen(
+            f"Roll back {pending.name}?", f"remove the new {pending.name} ({pending.new_id[:12]}); rename "
+            f"{pending.old_name} back to {pending.name}" + ("; start it" if pending.was_running else ""),
+            "This changes the system: the fix is undone."), answered)
+
+    # -- verify: a verdict on fresh facts ----------------------------------------------------------------------
+    def _start_verify(self) -> None:
+        self._verify_since = self.app.clock()
+        self._last_verdict = ""
+        self.query_one("#wt-status", Static).update(Text("verifying: re-checking…", style="italic"))
+        self._schedule(1.0)
+
+    def _schedule(self, seconds: float) -> None:
+        if self._verify_timer is not None:
+            self._verify_timer.stop()
+        self._verify_timer = self.set_timer(seconds, lambda: self.app.recheck(self.cid))
 
     def _run(self, item: StepItem, argv: list[str]) -> None:
         if item.step.interactive:
@@ -289,6 +485,8 @@ class WalkthroughScreen(Screen):
             self.app.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
         self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
         self.record_step(item, exit_code, lines, failed)
+        if item.section == "fix" and exit_code == 0 and not failed:
+            self._start_verify()
 
     def action_recheck(self) -> None:
         self._rechecking = True
@@ -298,20 +496,40 @@ class WalkthroughScreen(Screen):
     def on_state_changed(self, message: StateChanged) -> None:
         if message.ids is not None and self.cid not in message.ids:
             return
-        found = self.app.findings.get(self.cid)
+        app = self.app
         status = self.query_one("#wt-status", Static)
-        if self.cid not in self.app.rows:
+        obs = app.observations.get(self.cid)
+        found = app.findings.get(self.cid)
+        if self.cid not in app.rows:
+            if self._verify_since is not None and self.pending is not None:
+                return  # the recreated container: not observed yet
             status.update(Text("the container is gone", style="bold yellow"))
-        elif found is None:
             return
-        else:
-            still = any(f.playbook_id == self.playbook.id for f in found)
-            if still:
-                status.update(Text(f"re-checked: {self.playbook.id} is still present", style="bold red"))
-            else:
-                rest = ", ".join(f.playbook_id for f in found) or "nothing"
-                status.update(Text(f"re-checked: {self.playbook.id} is gone (now: {rest})", style="bold green"))
-            if self._rechecking:
-                self._rechecking = False
-                self.record(recheck_event(self.app.clock(), self.playbook.id, still,
-                                          [f.playbook_id for f in found]))
+        if found is None or obs is None:
+            return
+        deciding = self._verify_since is not None or self._rechecking
+        v = verdict(self.playbook, obs, found, app.clock(), self._verify_since)
+        self._show_verdict(v, found)
+        if not deciding:
+            return
+        rechecked, self._rechecking = self._rechecking, False
+        if rechecked or v.status != self._last_verdict:
+            self.record({"at": stamp(app.clock()), "kind": "verdict", **v.to_json(self.playbook.id)})
+        self._last_verdict = v.status
+        if v.status == "settling" and self._verify_since is not None:
+            self._schedule(min(max(v.wait, 0.5), 3.0))
+            return
+        self._verify_since = None if v.status != "settling" else self._verify_since
+        if v.status == "pass" and self.pending is not None:
+            pending, self.pending = self.pending, None
+            app.run_call(self, None, "drop", partial(app.backend.drop_old, pending))
+
+    def _show_verdict(self, v: Verdict, found) -> None:
+        style = {"pass": "bold green", "fail": "bold red", "settling": "bold yellow"}[v.status]
+        text = Text(v.line, style=style)
+        rest = [f.playbook_id for f in found if f.playbook_id != self.playbook.id]
+        if rest:
+            text += Text(f"   (also found now: {', '.join(rest)})", style="dim")
+        if v.status == "fail" and self.pending is not None:
+            text += Text(f"\n  u: roll back to {self.pending.old_name} (the container before the fix)", style="bold")
+        self.query_one("#wt-status", Static).update(text)

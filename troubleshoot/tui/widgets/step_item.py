@@ -26,13 +26,14 @@ class StepItem(ListItem):
         self.done = False
         self.output: tuple[str, ...] = ()
         self.exit_code: int | None = None
+        self.matched: bool | None = None  # verify: its output matched the step's `expect` (None: no expectation)
 
     def compose(self):
         yield Static(self._body(), classes="step-body")
 
     def _body(self) -> Group:
         s = self.step
-        mark = "[x]" if self.done else "[ ]"
+        mark = "[x]" if self.done and self.ok else "[!]" if self.done else "[ ]"
         kind = s.kind
         if kind == "read-only" and self.is_change:  # the rendered command is not read-only
             kind = "may change"
@@ -52,20 +53,33 @@ class StepItem(ListItem):
         if self.exit_code is not None:
             status = f"    exit {self.exit_code}" + (f" (failed: {self.failed})" if self.failed else "")
             parts.append(Text(status, style="green" if self.exit_code == 0 and not self.failed else "red"))
+            if not self.output and not self.failed:
+                parts.append(Text("    (it printed nothing)", style="yellow" if self.step.expect else "dim"))
             for line in self.output:
                 hit = bool(self.highlight and self.highlight.search(line))
                 parts.append(Text("    │ ", style="dim") + Text(line, style="bold yellow" if hit else ""))
+            if self.matched is not None:
+                parts.append(Text(f"    ✓ the output matches {self.step.expect}", style="bold green") if self.matched
+                             else Text(f"    ✗ no line matches {self.step.expect}", style="bold red"))
         return Group(*parts)
 
     @property
     def is_change(self) -> bool:
         return bool(self.change_reason)
 
+    @property
+    def ok(self) -> bool:
+        """It ran, exited 0, and printed what it had to (a verify step's `expect`)."""
+        return self.exit_code == 0 and not self.failed and self.matched is not False
+
     def set_output(self, exit_code: int, lines: tuple[str, ...], failed: str = "") -> None:
         self.done = True
         self.failed = failed
         self.exit_code = exit_code
         self.output = lines
+        self.matched = None
+        if self.step.expect and self.highlight is not None and exit_code is not None and not failed:
+            self.matched = any(self.highlight.search(line) for line in lines)
         self.query_one(".step-body", Static).update(self._body())
 
     def set_running(self) -> None:
