@@ -46,7 +46,16 @@ PLACEHOLDERS = {
     "user": "the numeric uid[:gid] the container runs as (Config.User)",
     "write_dir": "the directory a write failed in: read-only (`read_only_dir`) or full (`full_dir`)",
 }
+CAUSE_EXTRAS = {
+    "probe": "the container's health check command (Config.Healthcheck.Test)",
+    "probe_output": "exit code and output of its last health probe",
+    "last_log": "the last line of its log tail",
+    "port_holder": "the container holding the host port it publishes (when it is known)",
+}
+# A `cause:` template names these: the command placeholders, every signal (by its name), and the cause-only values.
+# Checked when a playbook is loaded (cause_placeholders(), as signals register on import).
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
+CAUSE_VALUE = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}(?!\})")  # signal names may hold digits (pid1_name)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster, same nodes and marks
 _SHELL_TOKENS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "2>&1", "$(", "`"}
@@ -123,6 +132,7 @@ class Playbook:
     lesson: str = ""
     source: str = ""
     path: str = ""
+    cause: tuple[str, ...] = ()  # templates of the incident's own root cause, tried in order (core/incident.py)
 
 
 @dataclass(frozen=True)
@@ -306,8 +316,29 @@ def _steps(d: dict, key: str, fix: bool) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-_TOP_KEYS = {"id", "title", "severity", "kind", "scope", "priority", "fallback", "symptom", "root_cause", "match",
-             "likely", "evidence", "diagnose", "fix", "verify", "prevent", "lesson", "source"}
+def cause_placeholders() -> set[str]:
+    """The names a `cause:` template may use."""
+    _load_detectors()
+    return set(PLACEHOLDERS) | set(REGISTRY) | set(CAUSE_EXTRAS)
+
+
+def _cause(d: dict) -> tuple[str, ...]:
+    """`cause:` one template or a list of them (tried in order: the first whose values are all known is written),
+    each on one line, naming only known values."""
+    templates = tuple(" ".join(t.split()) for t in _strings(d, "cause"))
+    known = cause_placeholders()
+    for i, template in enumerate(templates):
+        for name in CAUSE_VALUE.findall(template):
+            if name not in known:
+                raise _Invalid(f"cause[{i}]" if isinstance(d.get("cause"), list) else "cause",
+                               f"unknown value {{{name}}}; a cause names a command placeholder "
+                               f"({', '.join(sorted(PLACEHOLDERS))}), a signal, or one of "
+                               f"{', '.join(sorted(CAUSE_EXTRAS))}")
+    return templates
+
+
+_TOP_KEYS = {"id", "title", "severity", "kind", "scope", "priority", "fallback", "symptom", "root_cause", "cause",
+             "match", "likely", "evidence", "diagnose", "fix", "verify", "prevent", "lesson", "source"}
 
 
 def _build(d: Any, path: str) -> Playbook:
@@ -363,6 +394,7 @@ def _build(d: Any, path: str) -> Playbook:
         lesson=_text(d, "lesson", "", required=False),
         source=_text(d, "source", "", required=False),
         path=path,
+        cause=_cause(d),
     )
 
 
