@@ -76,7 +76,8 @@ def test_rca_has_the_seed_sections_evidence_steps_fix_and_no_secret(catalog):
     rca = render_rca(incident, catalog)
     order = ["## Incident", "**Time:** 2026-11-23 03:10:00 UTC", "**Service:**", "**Impact:**",
              "## Step-by-step troubleshooting", "State.OOMKilled=true", "**Step 1: Confirm the OOM kill",
-             "OOMKilled=true ExitCode=137", "**Note** (03:12:00): raised the limit", "**Step 4: Give it a memory limit**", "## Root Cause Analysis (RCA)", "**Final RCA:**",
+             "OOMKilled=true ExitCode=137", "**Note** (03:12:00): raised the limit",
+             "**Step 4: Give it a memory limit**", "## Root Cause Analysis (RCA)", "**Final RCA:**",
              "## Fix Applied", f"1. Give it a memory limit: `docker update --memory=512m {name}` (step 4, 03:13:00): verified at 03:15:00",
              "Verified at 03:15:00", "## Preventive Actions",
              "## Lesson", "## Timeline"]
