@@ -316,20 +316,20 @@ def md_text(value: Any) -> str:
     text = " ".join(str(value).split())
     out, pos = [], 0
     for m in _CODE_SPAN.finditer(text):
-        if m.start() > pos:
-            out.append(md(text[pos:m.start()]) if pos == 0 else _md_inner(text[pos:m.start()]))
+        out.append(_md_piece(text[pos:m.start()]))
         out.append(md_code(m.group(1)))
         pos = m.end()
-    if pos < len(text):
-        out.append(md(text[pos:]) if pos == 0 else _md_inner(text[pos:]))
+    out.append(_md_piece(text[pos:]))
     return "".join(out)
 
 
-def _md_inner(text: str) -> str:
-    """md() of a piece in the middle of a line, its surrounding spaces kept (md() would drop them)."""
-    lead = " " if text[:1].isspace() else ""
-    trail = " " if text[-1:].isspace() and text.strip() else ""
-    return lead + md(text) + trail if text.strip() else " "
+def _md_piece(text: str) -> str:
+    """md() of the text around code spans, its surrounding spaces kept (md() would drop them)."""
+    if not text.strip():
+        return text and " "
+    lead = " " if text[0].isspace() else ""
+    trail = " " if text[-1].isspace() else ""
+    return lead + md(text) + trail  # mid-line, md()'s escape of a leading `-` or `1.` is harmless (shown as is)
 
 
 def _filled(step: Step, values: dict[str, str]) -> str:
