@@ -146,36 +146,61 @@ def cmd_playbooks(args) -> int:
 
 
 def cmd_report(args) -> int:
-    """The RCA of a container's latest incident record; with none, one written from a scan of it now."""
+    """The RCA of a container's latest incident record from this data source (the daemon, `--from FILE`, `--demo`)
+    and for its current id; with none, one written from a scan of it now."""
     from datetime import datetime, timezone
 
+    from .backend import BackendError
     from .core.diagnose import diagnose
-    from .core.incident import Incident, opened_event, render_rca
+    from .core.incident import Incident, evidence_values, opened_event, render_rca, written_cause
+    from .core.records import host_from_record, observation_from_record
+    from .core.signals import container_signals
     from .incidents import latest_for
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
-    log = latest_for(args.container)
+    wanted = args.container
+    try:
+        source = _source(args, catalog)
+    except _Failed as failed:
+        return failed.code
+    try:
+        rows = source.rows(all=True)
+    except BackendError as exc:
+        _error(str(exc))
+        return EXIT_DAEMON
+    exact = [r for r in rows if r.name == wanted] or [r for r in rows if len(wanted) >= 4 and r.id.startswith(wanted)]
+    if len(exact) != 1:
+        _error(f"{'no' if not exact else len(exact)} container(s) named {wanted!r} in {source.label}; "
+               "give a container's exact name or id")
+        return EXIT_USAGE
+    row = exact[0]
+    log = latest_for(row.name, source=source.label, container_id=row.id)
     if log is not None:
         incident = log.read()
         origin = f"incident record {log.path}"
+        recorded = True
     else:
         try:
-            observations, host, source = _observe(args, catalog, [args.container])
-        except _Failed as failed:
-            return failed.code
-        exact = [o for o in observations if o.container.name == args.container or o.container.id.startswith(args.container)]
-        if len(exact) != 1:
-            _error(f"no incident record and {'no' if not exact else len(exact)} container(s) named {args.container!r}; "
-                   "give a container's exact name or id")
+            records = source.records(source.select([]))  # all of them: who answers to which name (peers)
+            host = host_from_record(source.host_record())
+        except BackendError as exc:
+            _error(str(exc))
+            return EXIT_DAEMON
+        report = diagnose([observation_from_record(r, s) for r, s in records], host, catalog)
+        obs = next((o for o in report.observations if o.container.id == row.id), None)
+        if obs is None:
+            _error(f"{wanted}: the container is gone")
             return EXIT_USAGE
-        report = diagnose(exact, host, catalog)
-        found = report.for_container(exact[0].container.id)
+        found = report.for_container(row.id)
         if not found:
-            _error(f"{args.container}: no incident record and nothing found wrong with it now: no RCA to write")
+            _error(f"{wanted}: no incident record and nothing found wrong with it now: no RCA to write")
             return EXIT_OK
-        incident = Incident([opened_event(exact[0], found[0], found, datetime.now(timezone.utc), source)])
+        values = evidence_values(obs, host, container_signals(obs, host))
+        incident = Incident([opened_event(obs, found[0], found, datetime.now(timezone.utc), source.label,
+                                          values, written_cause(catalog.get(found[0].playbook_id), values))])
         origin = "a scan just now (no incident record: open it in the app to record steps and notes)"
-    text = render_rca(incident, catalog)
+        recorded = False
+    text = render_rca(incident, catalog, recorded=recorded)
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:

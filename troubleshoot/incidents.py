@@ -82,26 +82,35 @@ def all_logs(directory: Path | None = None) -> list[IncidentLog]:
     return [IncidentLog(p) for p in sorted(d.glob("*.jsonl"))] if d.is_dir() else []
 
 
-def latest_for(container: str, directory: Path | None = None) -> IncidentLog | None:
-    """The newest incident of a container, by exact name or id prefix (at least 4 characters)."""
+def latest_for(container: str, directory: Path | None = None, source: str | None = None,
+               container_id: str | None = None) -> IncidentLog | None:
+    """The newest incident of a container, by exact name or id prefix (at least 4 characters). `source` (the data
+    source's label: the daemon's address, a snapshot file, the demo) keeps only records opened from that source;
+    `container_id` only records of that very container (a new container of the same name is another incident)."""
     found = []
     for log in all_logs(directory):
         opened = log.read().opened
         name, cid = opened.get("container", ""), opened.get("container_id", "")
+        if source is not None and opened.get("source") != source:
+            continue
+        if container_id is not None and cid != container_id:
+            continue
         if container == name or (len(container) >= 4 and cid.startswith(container)):
             found.append((opened.get("at", ""), log))
     return max(found, key=lambda pair: pair[0])[1] if found else None
 
 
 def open_for(container: str, container_id: str, now: datetime | None = None,
-             directory: Path | None = None) -> tuple[IncidentLog, bool]:
-    """(log, resumed): the container's incident if one was touched within RESUME_WITHIN, else a new one."""
+             directory: Path | None = None, source: str | None = None) -> tuple[IncidentLog, bool]:
+    """(log, resumed): the container's incident from this source if one was touched within RESUME_WITHIN, else a
+    new one. A record of another source (the demo, a snapshot) or of another container of the same name is never
+    reused."""
     now = now or datetime.now(timezone.utc)
-    log = latest_for(container_id, directory)  # this very container: a new one of the same name is a new incident
+    log = latest_for(container_id, directory, source=source, container_id=container_id)
     if log is not None:
         incident = log.read()
         last = parse_time(incident.events[-1].get("at")) if incident.events else None
-        if incident.opened.get("container_id") == container_id and last and now - last < RESUME_WITHIN:
+        if last and now - last < RESUME_WITHIN:
             return log, True
     d = directory or incidents_dir()
     path = d / f"{now:%Y%m%d-%H%M%S}-{_safe(container)}.jsonl"

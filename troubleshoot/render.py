@@ -71,7 +71,8 @@ def finding_block(f: Finding, pb: Playbook | None, report: Report) -> Panel:
 
 
 def _first_command(steps: tuple[Step, ...], obs, report: Report) -> str | None:
-    values = placeholder_values(obs, report.host)
+    from .core.signals import container_signals
+    values = placeholder_values(obs, report.host, container_signals(obs, report.host) if obs is not None else None)
     for step in steps:
         if step.run and not step.interactive:
             try:

@@ -139,7 +139,7 @@ def test_bad_playbook_in_a_directory_is_reported_and_the_scan_goes_on(engine, tm
     (["scan", "--from", "/etc/passwd"], "/etc/passwd:1:1: not JSON"),
     (["scan", "--from", "/no/such/snap.json"], "/no/such/snap.json: cannot read"),
     (["--from", "/etc/hostname"], "/etc/hostname:1:"),
-    (["report", "--demo", "no-such-container"], "no incident record and no container(s) named 'no-such-container'"),
+    (["report", "--demo", "no-such-container"], "no container(s) named 'no-such-container' in snapshot"),
 ])
 def test_bad_input_is_one_line_naming_what_was_wrong(cli, args, says):
     proc = cli(*args)

@@ -13,6 +13,7 @@ from troubleshoot.backend import DEMO_SNAPSHOT, snapshot_backend
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.incidents import data_dir, incidents_dir, reports_dir
 from troubleshoot.tui.factory import make_app
+from troubleshoot.tui.screens.root_cause import RootCauseScreen
 from troubleshoot.tui.screens.walkthrough import WalkthroughScreen
 
 NOTHING = f"{PREFIX}no-such-container-"  # a snapshot of no container: quick, and still a whole file
@@ -61,6 +62,8 @@ def test_the_rca_export_and_the_incident_record_are_owner_only():
                         what="the walkthrough")
             screen = app.screen
             await pilot.press("e")
+            await until(pilot, lambda: isinstance(app.screen, RootCauseScreen), what="the root cause to confirm")
+            await pilot.press("ctrl+s")
             report = reports_dir() / f"{screen.incident_log.id}.md"
             await until(pilot, report.exists, what="the RCA file")
             assert mode(report) == 0o600

@@ -8,7 +8,10 @@ from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 from tests.scenarios import create
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
+from textual.widgets import TextArea
+
 from troubleshoot.tui.screens.confirm import ConfirmScreen
+from troubleshoot.tui.screens.root_cause import RootCauseScreen
 from troubleshoot.tui.screens.walkthrough import WalkthroughScreen
 from troubleshoot.tui.widgets.container_table import ContainerTable
 from troubleshoot.tui.widgets.step_item import StepItem
@@ -111,15 +114,27 @@ def test_a_confirmed_fix_is_in_the_incident_record_and_the_rca(oom_container):
             await until(pilot, lambda: any(e["kind"] == "recheck" for e in screen.incident_log.read().events),
                         what="the re-check recorded")
             await pilot.press("e")
+            await until(pilot, lambda: isinstance(app.screen, RootCauseScreen), what="the root cause to confirm")
+            area = app.screen.query_one(TextArea)
+            assert f"{oom_container} was killed by the kernel at its 25.2 MB memory limit" in area.text  # its own
+            area.move_cursor(area.document.end)
+            area.insert(" Confirmed with the team: the cache load needs 120 MB.")
+            await pilot.press("ctrl+s")
             report = reports_dir() / f"{screen.incident_log.id}.md"
             await until(pilot, report.exists, what="the RCA file")
             events = screen.incident_log.read().events
+            assert events[0]["cause"].startswith(f"{oom_container} was killed by the kernel at its 25.2 MB")
+            assert [e["text"] for e in events if e["kind"] == "root_cause"] == [
+                area.text.strip()]  # recorded as the engineer left it
             step = next(e for e in events if e["kind"] == "step" and e["phase"] == "fix")
             assert step["confirmed"] and "docker update --memory=512m" in step["command"]
             rca = report.read_text()
             fixed = rca.split("## Fix Applied", 1)[1].split("## Preventive Actions", 1)[0]
             assert "docker update --memory=512m --memory-swap=512m " + oom_container in fixed
             assert "Not verified" in fixed  # the container is still the OOM-killed one until it runs again
+            assert "## Fix Applied: none" in rca and "Tried (not verified)" in fixed  # no pass: nothing claimed
+            rca_part = rca.split("## Root Cause Analysis (RCA)", 1)[1].split("## Fix Applied", 1)[0]
+            assert "the cache load needs 120 MB. (confirmed by the engineer)" in rca_part
     asyncio.run(go())
 
 

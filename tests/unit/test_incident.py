@@ -76,8 +76,10 @@ def test_rca_has_the_seed_sections_evidence_steps_fix_and_no_secret(catalog):
     rca = render_rca(incident, catalog)
     order = ["## Incident", "**Time:** 2026-11-23 03:10:00 UTC", "**Service:**", "**Impact:**",
              "## Step-by-step troubleshooting", "State.OOMKilled=true", "**Step 1: Confirm the OOM kill",
-             "OOMKilled=true ExitCode=137", "**Step 2: note**", "## Root Cause Analysis (RCA)", "**Final RCA:**",
-             "## Fix Applied", f"1. Give it a memory limit: `docker update --memory=512m {name}`", "Verified at 03:15:00", "## Preventive Actions",
+             "OOMKilled=true ExitCode=137", "**Note** (03:12:00): raised the limit",
+             "**Step 4: Give it a memory limit**", "## Root Cause Analysis (RCA)", "**Final RCA:**",
+             "## Fix Applied", f"1. Give it a memory limit: `docker update --memory=512m {name}` (step 4, 03:13:00): verified at 03:15:00",
+             "Verified at 03:15:00", "## Preventive Actions",
              "## Lesson", "## Timeline"]
     positions = [rca.find(s) for s in order]
     assert -1 not in positions, [s for s, p in zip(order, positions) if p < 0]
@@ -121,7 +123,7 @@ def test_rca_escapes_everything_it_quotes(catalog):
     tokens = MarkdownIt("commonmark").parse(rca)
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert headings[0].startswith("Incident: ")
-    assert headings[1:] == ["Incident", "Step-by-step troubleshooting", "Root Cause Analysis (RCA)", "Fix Applied",
+    assert headings[1:] == ["Incident", "Step-by-step troubleshooting", "Root Cause Analysis (RCA)", "Fix Applied: none",
                             "Preventive Actions", "Lesson", "Notes", "Timeline"]  # only its own
     fences = [t for t in tokens if t.type == "fence"]
     assert len(fences) == 2  # one per step, none opened or closed by the output

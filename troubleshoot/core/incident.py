@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from ..clean import clean_text
+from .commands import placeholder_values
 from .diagnose import Finding
-from .facts import Observation, parse_time
-from .playbooks import Catalog
-from .secrets import SecretValues, mask_known
-from .signals import human_seconds
+from .facts import Host, Observation, parse_time
+from .playbooks import _PLACEHOLDER, CAUSE_VALUE, Catalog, Playbook, Step
+from .secrets import SecretValues, mask, mask_known
+from .signals import REGISTRY, format_value, human_seconds
 
 OUTPUT_LINES = 200  # kept per step in the record
+VALUE_CHARS = 200  # an evidence value quoted in a written cause
+ROOT_CAUSE_CHARS = 2000  # the root cause an engineer confirms or edits
 RCA_OUTPUT_LINES = 12  # quoted per step in the RCA
 SERVICE_LABELS = ("com.docker.compose.service", "com.docker.swarm.service.name", "io.kubernetes.container.name")
 
@@ -60,13 +64,93 @@ def impact(obs: Observation) -> str:
     return text + "."
 
 
-def opened_event(obs: Observation, finding: Finding, all_found: Iterable[Finding], at: datetime, source: str) -> dict:
+def _hide(text: str, secrets: Iterable[str]) -> str:
+    """The container's own secret values masked in `text` (already masked by the boundary otherwise: no second
+    pass of the heuristics, which would take an image `app-secrets:1` for a secret)."""
+    for value in secrets:
+        if value and value in text:
+            text = text.replace(value, mask(value))
+    return text
+
+
+def _value_text(text: str, secrets: Iterable[str]) -> str:
+    """An evidence value as a cause quotes it: masked, on one line, without backticks (so a value inside a
+    template's code span cannot close it), bounded."""
+    text = " ".join(_hide(clean_text(str(text)), secrets).split()).replace("`", "'")
+    return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS - 1] + "…"
+
+
+def evidence_values(obs: Observation | None, host: Host, signals: dict[str, Any]) -> dict[str, str]:
+    """Every value a `cause:` template may name, as text: the command placeholders (core/commands.py), every signal
+    that has a value (formatted as evidence is: `25.2 MB`; a list joined with ` | `), and the cause-only values:
+    `probe` (the health check command), `probe_output` (its last result), `last_log` (the last log line). A signal
+    with no value (None, false, empty) is absent, so a template that needs it is not used."""
+    secrets = known_secrets(obs)
+    values = {k: _value_text(v, secrets) for k, v in placeholder_values(obs, host, signals).items()}
+    for name, value in signals.items():
+        spec = REGISTRY.get(name)
+        if name in values or name == "logs" or spec is None or value is None or value is False or value in ("", []):
+            continue
+        if spec.type == "bytes" and not value:
+            continue  # 0 bytes is "none" (no memory limit): a cause that needs the limit does not apply
+        text = " | ".join(str(v) for v in value) if spec.type == "list" else format_value(spec, value)
+        values[name] = _value_text(text, secrets)
+    if obs is not None:
+        c = obs.container
+        if c.has_healthcheck:
+            test = c.healthcheck[1:] if c.healthcheck[0] in ("CMD", "CMD-SHELL") else c.healthcheck
+            if test:
+                values["probe"] = _value_text(" ".join(test), secrets)
+        probes = c.health.probes if c.health else ()
+        if probes:
+            last = probes[-1]
+            values["probe_output"] = _value_text(f"exit {last.exit_code}: {last.output or '(no output)'}", secrets)
+        lines = [line for line in (signals.get("logs_tail") or obs.logs or ()) if str(line).strip()]
+        if lines:
+            values["last_log"] = _value_text(lines[-1], secrets)
+    return {k: v for k, v in values.items() if v}
+
+
+def fill_template(template: str, values: dict[str, str]) -> str | None:
+    """The template with every `{name}` filled, or None when a value is missing (never a `{...}` left)."""
+    missing = False
+
+    def fill(m: re.Match[str]) -> str:
+        nonlocal missing
+        value = values.get(m.group(1))
+        if not value:
+            missing = True
+            return ""
+        return value
+    text = CAUSE_VALUE.sub(fill, template)
+    return None if missing else text
+
+
+def written_cause(pb: Playbook | None, values: dict[str, str]) -> str:
+    """This incident's root cause from its evidence: the playbook's first `cause:` template whose values are all
+    known; else its first root cause (the general one); "" without a playbook."""
+    if pb is None:
+        return ""
+    for template in pb.cause:
+        text = fill_template(template, values)
+        if text:
+            return text
+    return pb.root_cause[0] if pb.root_cause else ""
+
+
+def opened_event(obs: Observation, finding: Finding, all_found: Iterable[Finding], at: datetime, source: str,
+                 values: dict[str, str] | None = None, cause: str = "") -> dict:
+    """The first event of a record. `values` (evidence_values) and `cause` (written_cause) are kept so that the
+    RCA, later and without a daemon, fills every command and says this incident's cause."""
     c = obs.container
+    secrets = known_secrets(obs)
     service = next((c.label(k) for k in SERVICE_LABELS if c.label(k)), "")
     return {"at": stamp(at), "kind": "opened", "container": c.name, "container_id": c.id, "service": service,
             "image": c.image_ref, "image_id": c.image_id, "state": c.state, "exit_code": c.exit_code,
             "oom_killed": c.oom_killed, "restarts": c.restart_count, "source": source, "impact": impact(obs),
-            "finding": finding_json(finding), "also": [f.playbook_id for f in all_found if f is not finding]}
+            "finding": finding_json(finding), "also": [f.playbook_id for f in all_found if f is not finding],
+            "values": {k: _hide(str(v), secrets) for k, v in (values or {}).items()},
+            "cause": _hide(" ".join(cause.split()), secrets)}
 
 
 def finding_json(f: Finding) -> dict:
@@ -85,9 +169,24 @@ def note_event(at: datetime, text: str, secrets: Iterable[str]) -> dict:
     return {"at": stamp(at), "kind": "note", "text": mask_known(" ".join(text.split()), secrets)}
 
 
+def root_cause_event(at: datetime, text: str, secrets: Iterable[str]) -> dict:
+    """The root cause as the engineer confirmed or edited it at export: cleaned, on one line, masked, bounded."""
+    text = " ".join(mask_known(clean_text(text), secrets).split())[:ROOT_CAUSE_CHARS]
+    return {"at": stamp(at), "kind": "root_cause", "text": text}
+
+
 def recheck_event(at: datetime, playbook: str, still_present: bool, now_found: list[str]) -> dict:
     return {"at": stamp(at), "kind": "recheck", "playbook": playbook, "still_present": still_present,
             "now": now_found}
+
+
+@dataclass
+class FixOutcome:
+    """A fix step and what became of it: `applied` (exit 0, a later pass verdict, no rollback after it), `failed`
+    (a non-zero exit, or the step failed to run) or `tried` (ran, not verified, or rolled back)."""
+    event: dict
+    status: str
+    why: str
 
 
 @dataclass
@@ -102,10 +201,66 @@ class Incident:
     def of(self, kind: str) -> list[dict]:
         return [e for e in self.events if e.get("kind") == kind]
 
+    def _passed_after(self, index: int) -> dict | None:
+        """The first pass after events[index] (a verdict; in a record without verdicts, a re-check that found the
+        finding gone), unless a rollback came after events[index]."""
+        later = self.events[index + 1:]
+        if any(e.get("kind") == "rollback" for e in later):
+            return None
+        if self.of("verdict"):
+            return next((e for e in later if e.get("kind") == "verdict" and e.get("status") == "pass"), None)
+        return next((e for e in later if e.get("kind") == "recheck" and e.get("still_present") is False), None)
+
     @property
     def verified(self) -> dict | None:
-        done = [e for e in self.of("recheck") if not e.get("still_present")]
+        """The pass that closes the incident: the last verdict (settling ones aside) when it passed and nothing was
+        rolled back after it; for a record without verdicts, the last re-check that found the finding gone."""
+        if self.of("verdict"):
+            for i in range(len(self.events) - 1, -1, -1):
+                e = self.events[i]
+                if e.get("kind") == "verdict" and e.get("status") != "settling":
+                    rolled_back = any(x.get("kind") == "rollback" for x in self.events[i + 1:])
+                    return e if e.get("status") == "pass" and not rolled_back else None
+            return None
+        done = [e for e in self.of("recheck") if e.get("still_present") is False]
         return done[-1] if done else None
+
+    def fixes(self) -> list[FixOutcome]:
+        out = []
+        for i, e in enumerate(self.events):
+            if e.get("kind") != "step" or e.get("phase") != "fix":
+                continue
+            code = e.get("exit_code")
+            if e.get("failed") or (isinstance(code, int) and code != 0):
+                out.append(FixOutcome(e, "failed", str(e.get("failed") or f"exit {code}")))
+                continue
+            passed = self._passed_after(i)
+            if passed is not None and code == 0:
+                out.append(FixOutcome(e, "applied", f"verified at {_hm(passed.get('at'))}"))
+            elif any(x.get("kind") == "rollback" for x in self.events[i + 1:]):
+                at = next(x for x in self.events[i + 1:] if x.get("kind") == "rollback").get("at")
+                out.append(FixOutcome(e, "tried", f"exit {code}, rolled back at {_hm(at)}"))
+            else:
+                out.append(FixOutcome(e, "tried", f"exit {code}, no passing verdict after it"))
+        return out
+
+    @property
+    def root_cause(self) -> str:
+        """The engineer's last confirmed root cause, else the one written from the evidence when it was opened."""
+        confirmed = [e for e in self.of("root_cause") if str(e.get("text") or "").strip()]
+        if confirmed:
+            return str(confirmed[-1]["text"])
+        return str(self.opened.get("cause") or "")
+
+    def values(self) -> dict[str, str]:
+        """The evidence values kept when it was opened (older records: what the opened event itself names)."""
+        o = self.opened
+        values = {k: str(v) for k, v in (o.get("values") or {}).items() if isinstance(k, str) and v}
+        for key, field_name in (("container", "container"), ("container_id", "container_id"), ("image", "image"),
+                                ("image_id", "image_id")):
+            if not values.get(key) and o.get(field_name):
+                values[key] = str(o[field_name])
+        return values
 
 
 def _when(value: str | None) -> str:
@@ -152,25 +307,87 @@ def md_fence(lines: list[str]) -> str:
     return "`" * max(3, _longest_backtick_run("\n".join(lines)) + 1)
 
 
-def render_rca(incident: Incident, catalog: Catalog) -> str:
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def md_text(value: Any) -> str:
+    """Text written with `code` spans (a playbook's words, a root cause) as Markdown: each span stays a code span
+    (`md_code`, which it cannot close), everything else is inert (`md`). An unpaired backtick is shown as one."""
+    text = " ".join(str(value).split())
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(_md_piece(text[pos:m.start()]))
+        out.append(md_code(m.group(1)))
+        pos = m.end()
+    out.append(_md_piece(text[pos:]))
+    return "".join(out)
+
+
+def _md_piece(text: str) -> str:
+    """md() of the text around code spans, its surrounding spaces kept (md() would drop them)."""
+    if not text.strip():
+        return text and " "
+    lead = " " if text[0].isspace() else ""
+    trail = " " if text[-1].isspace() else ""
+    return lead + md(text) + trail  # mid-line, md()'s escape of a leading `-` or `1.` is harmless (shown as is)
+
+
+def _filled(step: Step, values: dict[str, str]) -> str:
+    """A playbook command as text with every known value filled; an unknown one shown as `<name>` for the engineer
+    to fill (never a `{...}` left)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or f"<{m.group(1)}>", step.run_text)
+
+
+def _step_line(i: int, s: Step, values: dict[str, str]) -> str:
+    return f"{i}. {md_text(s.title)}" + (f": {md_code(_filled(s, values))}" if s.run_text else "")
+
+
+def _step_block(e: dict) -> list[str]:
+    out = [str(line).replace("\r", "") for line in e.get("output") or []]
+    block = [f"$ {' '.join(str(e.get('command', '')).splitlines())}"]
+    if len(out) > RCA_OUTPUT_LINES:
+        block.append(f"... ({len(out) - RCA_OUTPUT_LINES} earlier lines in the incident record)")
+    block += [piece for line in out[-RCA_OUTPUT_LINES:] for piece in line.split("\n")]
+    block.append(f"(exit {e.get('exit_code')})" + (f" failed: {' '.join(str(e['failed']).split())}"
+                                                  if e.get("failed") else ""))
+    fence = md_fence(block)
+    number = e.get("number")
+    label = f"Step {number}" if isinstance(number, int) and not isinstance(number, bool) else "Step"
+    extra = ""
+    if e.get("action") == "recreate":
+        extra = (f"; recreated: old {md_code(str(e.get('old_id') or '?')[:12])} → "
+                 f"new {md_code(str(e.get('new_id') or '?')[:12])}")
+    return [f"**{label}: {md(e.get('title', '?'))}** ({md(e.get('phase', '?'))}, {_hm(e.get('at'))}"
+            + (", confirmed by the engineer" if e.get("confirmed") else "") + extra + ")", "",
+            fence, *block, fence, ""]
+
+
+def _reasons(e: dict) -> str:
+    reasons = e.get("reasons")
+    return "; ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""
+
+
+def render_rca(incident: Incident, catalog: Catalog, recorded: bool = True) -> str:
     """The RCA, in Markdown, in the seed's form; everything in it was masked when recorded. Every string it quotes
-    (from the container, the daemon, the playbook, the engineer) is escaped (`md`, `md_code`, `md_fence`)."""
+    (from the container, the daemon, the playbook, the engineer) is escaped (`md`, `md_text`, `md_code`,
+    `md_fence`). `recorded`: from an incident record (False: from a scan just now, nothing was recorded)."""
     o = incident.opened
     f = o.get("finding") or {}
     pb = catalog.get(f.get("playbook", ""))
+    values = incident.values()
     raw_name = o.get("container", "?")
     name = md(raw_name)
-    lines: list[str] = [f"# Incident: {md(f.get('title', 'container failure'))} — {name}", ""]
-    steps = incident.of("step")
-    notes = incident.of("note")
-    fixes = [s for s in steps if s.get("phase") == "fix"]
+    title = f.get("title", "container failure")
+    lines: list[str] = [f"# Incident: {md(title)} — {name}", ""]
+    verified = incident.verified
     first = f"{name} ({md(o.get('image', '?'))})"
+    when = (f"{_when(o.get('at'))} (incident record opened)" if recorded
+            else f"{_when(o.get('at'))} (from a scan now: no incident record, no step recorded)")
     lines += ["## Incident", "",
               f"{first} was found {md(o.get('state', '?'))} by troubleshoot: **{md(f.get('title', '?'))}** "
               f"({md_code(f.get('playbook', '?'))}, {md(f.get('severity', '?'))}, {md(f.get('confidence', '?'))})."
               + (f" Also matched: {md(', '.join(map(str, o['also'])))}." if o.get("also") else ""), "",
-              f"- **Time:** {_when(o.get('at'))} (incident record opened)"
-              + (f"; verified fixed at {_when(incident.verified['at'])}" if incident.verified else ""),
+              f"- **Time:** {when}" + (f"; verified fixed at {_when(verified['at'])}" if verified else ""),
               f"- **Service:** {md(o.get('service') or raw_name)} (container {md_code(raw_name)}, "
               f"id {md_code(str(o.get('container_id') or '')[:12])}, "
               f"image {md_code(o.get('image', '?'))} = {md_code(str(o.get('image_id') or '?')[:19])})",
@@ -179,68 +396,93 @@ def render_rca(incident: Incident, catalog: Catalog) -> str:
     lines += ["Evidence collected when the incident was opened:", ""]
     lines += [f"- {md(e)}" for e in f.get("evidence") or ["(none recorded)"]]
     lines.append("")
-    timeline = [e for e in incident.events if e.get("kind") in ("step", "note", "recheck")]
-    if not timeline:
+    timeline = [e for e in incident.events if e.get("kind") in ("step", "note", "recheck", "verdict", "rollback")]
+    if not any(e.get("kind") == "step" for e in timeline):
         lines += ["No step was run from troubleshoot; the playbook's first checks are:", ""]
-        for i, s in enumerate(pb.diagnose if pb else (), 1):
-            lines.append(f"{i}. {md(s.title)}" + (f": {md_code(_filled(s.run_text, raw_name))}" if s.run_text else ""))
+        lines += [_step_line(i, s, values) for i, s in enumerate(pb.diagnose if pb else (), 1)]
         lines.append("")
-    for n, e in enumerate(timeline, 1):
-        if e["kind"] == "step":
-            out = [str(line).replace("\r", "") for line in e.get("output") or []]
-            block = [f"$ {' '.join(str(e.get('command', '')).splitlines())}"]
-            if len(out) > RCA_OUTPUT_LINES:
-                block.append(f"... ({len(out) - RCA_OUTPUT_LINES} earlier lines in the incident record)")
-            block += [piece for line in out[-RCA_OUTPUT_LINES:] for piece in line.split("\n")]
-            block.append(f"(exit {e.get('exit_code')})")
-            fence = md_fence(block)
-            lines += [f"**Step {n}: {md(e.get('title', '?'))}** ({md(e.get('phase', '?'))}, {_hm(e.get('at'))}"
-                      + (", confirmed by the engineer" if e.get("confirmed") else "") + ")", "",
-                      fence, *block, fence, ""]
-        elif e["kind"] == "note":
-            lines += [f"**Step {n}: note** ({_hm(e.get('at'))}): {md(e.get('text', ''))}", ""]
-        else:
+    for e in timeline:
+        kind = e["kind"]
+        if kind == "step":
+            lines += _step_block(e)
+        elif kind == "note":
+            lines += [f"**Note** ({_hm(e.get('at'))}): {md(e.get('text', ''))}", ""]
+        elif kind == "recheck":
             verdict = ("still present" if e.get("still_present")
                        else f"gone (now: {md(', '.join(map(str, e.get('now') or [])) or 'nothing')})")
-            lines += [f"**Step {n}: re-check** ({_hm(e.get('at'))}): {md_code(e.get('playbook'))} {verdict}", ""]
+            lines += [f"**Re-check** ({_hm(e.get('at'))}): {md_code(e.get('playbook'))} {verdict}", ""]
+        elif kind == "verdict":
+            why = _reasons(e)
+            lines += [f"**Verdict** ({_hm(e.get('at'))}): {md_code(e.get('playbook'))} **{md(e.get('status', '?'))}**"
+                      + (f": {md(why)}" if why else ""), ""]
+        else:
+            lines += [f"**Rollback** ({_hm(e.get('at'))}): restored {md_code(str(e.get('restored_id') or '?')[:12])}, "
+                      f"removed {md_code(str(e.get('removed_id') or '?')[:12])}, exit {md(e.get('exit_code'))}", ""]
     lines += ["---", "", "## Root Cause Analysis (RCA)", ""]
-    causes = list(pb.root_cause) if pb else []
-    lines += [f"{i}. {md(c)}" for i, c in enumerate(causes, 1)] or ["(the playbook names no root cause)"]
-    lines += ["", f"**Final RCA:** {md(causes[0].rstrip('.') if causes else f.get('title', '?'))} → "
-              f"{md(f.get('title', '?'))} → {md(str(o.get('impact', '?')).rstrip('.'))}.", "", "---", "",
-              "## Fix Applied", ""]
-    if fixes:
-        for i, e in enumerate(fixes, 1):
-            lines.append(f"{i}. {md(e.get('title', '?'))}: {md_code(e.get('command', ''))} at {_hm(e.get('at'))}, "
-                         f"exit {md(e.get('exit_code'))}")
+    cause = incident.root_cause
+    confirmed = bool(incident.of("root_cause"))
+    general = list(pb.root_cause) if pb else []
+    if cause:
+        lines += [f"1. {md_text(cause)}"
+                  + (" (confirmed by the engineer)" if confirmed else " (written from the evidence)")]
+        others = [c for c in general if c != cause]
+        if others:
+            lines += ["", "What usually causes this kind of incident (the playbook):", ""]
+            lines += [f"- {md_text(c)}" for c in others]
     else:
-        lines.append("No fix was run from troubleshoot. The playbook's fix:")
-        lines.append("")
-        for i, s in enumerate(pb.fix if pb else (), 1):
-            lines.append(f"{i}. {md(s.title)}" + (f": {md_code(_filled(s.run_text, raw_name))}" if s.run_text else ""))
-    v = incident.verified
-    rechecks = incident.of("recheck")
+        lines += [f"{i}. {md_text(c)}" for i, c in enumerate(general, 1)] or ["(the playbook names no root cause)"]
+    final = cause or (general[0] if general else str(title))
+    lines += ["", f"**Final RCA:** {md_text(final.rstrip('.'))} → {md(f.get('title', '?'))} → "
+              f"{md(str(o.get('impact', '?')).rstrip('.'))}.", "", "---", ""]
+    outcomes = incident.fixes()
+    applied = [x for x in outcomes if x.status == "applied"]
+    tried = [x for x in outcomes if x.status == "tried"]
+    failed = [x for x in outcomes if x.status == "failed"]
+    lines += ["## Fix Applied" if applied else "## Fix Applied: none", ""]
+
+    def fix_line(i: int, x: FixOutcome) -> str:
+        e = x.event
+        number = e.get("number")
+        step = f"step {number}, " if isinstance(number, int) and not isinstance(number, bool) else ""
+        return (f"{i}. {md(e.get('title', '?'))}: {md_code(e.get('command', ''))} ({step}{_hm(e.get('at'))}): "
+                f"{md(x.why)}")
+    if applied:
+        lines += [fix_line(i, x) for i, x in enumerate(applied, 1)]
+    elif outcomes:
+        lines.append("No fix run from troubleshoot passed its verification.")
+    if tried:
+        lines += ["", "**Tried (not verified):**", ""] + [fix_line(i, x) for i, x in enumerate(tried, 1)]
+    if failed:
+        lines += ["", "**Failed:**", ""] + [fix_line(i, x) for i, x in enumerate(failed, 1)]
+    if not outcomes:
+        lines += ["No fix was run from troubleshoot. The playbook's fix:", ""]
+        lines += [_step_line(i, s, values) for i, s in enumerate(pb.fix if pb else (), 1)]
+    judged = [e for e in incident.events if e.get("kind") in ("verdict", "recheck")]
     lines.append("")
-    if v:
-        lines.append(f"Verified at {_hm(v.get('at'))}: {md_code(v.get('playbook'))} no longer found.")
-    elif rechecks:
-        lines.append(f"Not verified: at {_hm(rechecks[-1].get('at'))} {md_code(rechecks[-1].get('playbook'))} "
-                     "was still present.")
+    if verified:
+        how = ("verdict **pass**" + (f" ({md(_reasons(verified))})" if _reasons(verified) else "")
+               if verified.get("kind") == "verdict" else "re-check: no longer found")
+        lines.append(f"Verified at {_hm(verified.get('at'))}: {md_code(verified.get('playbook'))} {how}.")
+    elif judged:
+        last = judged[-1]
+        state = (f"verdict {md(last.get('status', '?'))}" + (f" ({md(_reasons(last))})" if _reasons(last) else "")
+                 if last.get("kind") == "verdict" else
+                 ("still present" if last.get("still_present") else "gone, but a later step undid it"))
+        if incident.of("rollback") and last.get("kind") == "verdict" and last.get("status") == "pass":
+            state += ", then rolled back"
+        lines.append(f"Not verified: at {_hm(last.get('at'))} {md_code(last.get('playbook'))}: {state}.")
     else:
         lines.append("Not verified from troubleshoot (no re-check recorded).")
     lines += ["", "---", "", "## Preventive Actions", ""]
-    lines += [f"{i}. {md(p)}" for i, p in enumerate(pb.prevent if pb else (), 1)] or ["(none in the playbook)"]
-    lines += ["", "---", "", "## Lesson", "", f"> {md(pb.lesson)}" if pb and pb.lesson else "(none)", ""]
+    lines += [f"{i}. {md_text(p)}" for i, p in enumerate(pb.prevent if pb else (), 1)] or ["(none in the playbook)"]
+    lines += ["", "---", "", "## Lesson", "", f"> {md_text(pb.lesson)}" if pb and pb.lesson else "(none)", ""]
+    notes = incident.of("note")
     if notes:
         lines += ["## Notes", ""] + [f"- {_hm(e.get('at'))} {md(e.get('text', ''))}" for e in notes] + [""]
     lines += ["## Timeline", ""]
     for e in incident.events:
         lines.append(f"- {_hm(e.get('at'))} {md(describe(e))}")
     return "\n".join(lines) + "\n"
-
-
-def _filled(run_text: str, container: str) -> str:
-    return run_text.replace("'{container}'", container).replace("{container}", container)
 
 
 def describe(e: dict[str, Any]) -> str:
@@ -255,6 +497,15 @@ def describe(e: dict[str, Any]) -> str:
         return f"note: {e.get('text')}"
     if kind == "recheck":
         return f"re-check: {e.get('playbook')} " + ("still present" if e.get("still_present") else "gone")
+    if kind == "verdict":
+        reasons = e.get("reasons")
+        why = "; ".join(map(str, reasons)) if isinstance(reasons, list) and reasons else ""
+        return f"verdict: {e.get('playbook')} {e.get('status')}" + (f" ({why})" if why else "")
+    if kind == "rollback":
+        return (f"rollback: restored {str(e.get('restored_id') or '?')[:12]}, removed "
+                f"{str(e.get('removed_id') or '?')[:12]} (exit {e.get('exit_code')})")
+    if kind == "root_cause":
+        return f"root cause confirmed: {e.get('text')}"
     if kind == "exported":
         return f"RCA exported to {e.get('path')}"
     return str(kind)

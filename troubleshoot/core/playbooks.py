@@ -87,7 +87,16 @@ RECREATE_CHANGES = {
     "image": "the image (its own defaults replace the old image's)",
     "network": "a network to join as well (kept when it is already on it)",
 }
+CAUSE_EXTRAS = {
+    "probe": "the container's health check command (Config.Healthcheck.Test)",
+    "probe_output": "exit code and output of its last health probe",
+    "last_log": "the last line of its log tail",
+    "port_holder": "the container holding the host port it publishes (when it is known)",
+}
+# A `cause:` template names these: the command placeholders, every signal (by its name), and the cause-only values.
+# Checked when a playbook is loaded (cause_placeholders(), as signals register on import).
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
+CAUSE_VALUE = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}(?!\})")  # signal names may hold digits (pid1_name)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster, same nodes and marks
 _SHELL_TOKENS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "2>&1", "$(", "`"}
@@ -176,6 +185,7 @@ class Playbook:
     path: str = ""
     settle: int = 5  # seconds the fixed state must hold before verify passes
     exit_ok: tuple[int, ...] = ()  # exit codes that mean "done" rather than "down" (a stop in time: 0, 143)
+    cause: tuple[str, ...] = ()  # templates of the incident's own root cause, tried in order (core/incident.py)
 
 
 @dataclass(frozen=True)
@@ -416,8 +426,30 @@ def _steps(d: dict, key: str, fix: bool) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-_TOP_KEYS = {"id", "title", "severity", "kind", "scope", "priority", "fallback", "symptom", "root_cause", "match",
-             "likely", "evidence", "diagnose", "fix", "verify", "prevent", "lesson", "source", "settle", "exit_ok"}
+def cause_placeholders() -> set[str]:
+    """The names a `cause:` template may use."""
+    _load_detectors()
+    return set(PLACEHOLDERS) | set(REGISTRY) | set(CAUSE_EXTRAS)
+
+
+def _cause(d: dict) -> tuple[str, ...]:
+    """`cause:` one template or a list of them (tried in order: the first whose values are all known is written),
+    each on one line, naming only known values."""
+    templates = tuple(" ".join(t.split()) for t in _strings(d, "cause"))
+    known = cause_placeholders()
+    for i, template in enumerate(templates):
+        for name in CAUSE_VALUE.findall(template):
+            if name not in known:
+                raise _Invalid(f"cause[{i}]" if isinstance(d.get("cause"), list) else "cause",
+                               f"unknown value {{{name}}}; a cause names a command placeholder "
+                               f"({', '.join(sorted(PLACEHOLDERS))}), a signal, or one of "
+                               f"{', '.join(sorted(CAUSE_EXTRAS))}")
+    return templates
+
+
+_TOP_KEYS = {"id", "title", "severity", "kind", "scope", "priority", "fallback", "symptom", "root_cause", "cause",
+             "match", "likely", "evidence", "diagnose", "fix", "verify", "prevent", "lesson", "source",
+             "settle", "exit_ok"}
 
 
 def _build(d: Any, path: str) -> Playbook:
@@ -482,6 +514,7 @@ def _build(d: Any, path: str) -> Playbook:
         path=path,
         settle=settle,
         exit_ok=tuple(exit_ok),
+        cause=_cause(d),
     )
 
 

@@ -25,7 +25,7 @@ from ...core.suggest import Suggestion, suggestions
 from ...core.verdict import Verdict, verdict
 from ...core.peers import build_peers
 from ...core.diagnose import Finding
-from ...core.incident import stamp, describe, known_secrets, note_event, opened_event, render_rca, step_event
+from ...core.incident import (describe, evidence_values, known_secrets, note_event, opened_event, render_rca, root_cause_event, stamp, step_event, written_cause)
 from ...core.secrets import SecretValues, mask_known
 from ...core.match import All, AnyOf, Condition, Not
 from ...core.playbooks import Playbook
@@ -94,6 +94,7 @@ class WalkthroughScreen(Screen):
         self._verify_since: datetime | None = None  # when the last fix was applied: verify is being decided
         self._last_verdict = ""
         self._verify_timer: Timer | None = None
+        self.evidence: dict[str, str] = {}  # the evidence values when the screen opened (core/incident.evidence_values)
 
     @property
     def container_name(self) -> str:
@@ -114,6 +115,7 @@ class WalkthroughScreen(Screen):
         values = placeholder_values(obs, app.host, signals) if app.host else {}
         self.values = values
         self.suggested = suggestions(obs, app.host, signals) if app.host else {}
+        self.evidence = evidence_values(obs, app.host, signals) if app.host else {}
         head = badge(pb.severity) + Text(f" {pb.title}", style="bold")
         head.append(f"  {obs.container.name} · {pb.id}", style="dim")
         intro: list = [head, Text("Evidence:", style="bold")]
@@ -182,10 +184,12 @@ class WalkthroughScreen(Screen):
         obs = app.observations[self.cid]
         self.secrets = known_secrets(obs)
         try:
-            self.incident_log, resumed = open_for(obs.container.name, obs.container.id, now=self.app.clock())
+            self.incident_log, resumed = open_for(obs.container.name, obs.container.id, now=self.app.clock(),
+                                                  source=app.backend.label)
             if not resumed:
                 self.incident_log.append(opened_event(obs, self.finding, app.findings.get(self.cid) or [],
-                                             self.app.clock(), app.backend.label))
+                                                      self.app.clock(), app.backend.label, self.evidence,
+                                                      written_cause(self.playbook, self.evidence)))
         except OSError as exc:
             self.incident_log = None
             self.app.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
@@ -236,10 +240,27 @@ class WalkthroughScreen(Screen):
         self.app.push_screen(NoteScreen(self.container_name), saved)
 
     def action_export(self) -> None:
+        """The root cause first, for the engineer to confirm or edit (recorded), then the RCA written."""
+        from .root_cause import RootCauseScreen
+        if self.incident_log is None:
+            self.notify("no incident record to export", severity="error")
+            return
+        cause = self.incident_log.read().root_cause or written_cause(self.playbook, self.evidence)
+
+        def answered(text: str | None) -> None:
+            if text is None:
+                self.notify("not exported")
+                return
+            event = root_cause_event(self.app.clock(), text, self.secrets)
+            if event["text"]:
+                self.record(event)
+            self._write_rca()
+        self.app.push_screen(RootCauseScreen(self.container_name, cause), answered)
+
+    def _write_rca(self) -> None:
         from ...files import write_private
         from ...incidents import private_data_dir, reports_dir
         if self.incident_log is None:
-            self.notify("no incident record to export", severity="error")
             return
         path = reports_dir() / f"{self.incident_log.id}.md"
         try:
