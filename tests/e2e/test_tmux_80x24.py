@@ -97,29 +97,34 @@ def test_every_lab_scenarios_root_cause_reads_on_screen_at_80x24(terminal):
     assert sorted(expected) == sorted(SCENARIOS)
     wait_screen(lambda s: "TOP FINDING" in s and "CRIT" in s)
     for sid, (playbook, cause) in expected.items():
-        name = f"lab-{sid}"
-        title = squeeze(f"{name} · {playbook}")  # the walkthrough's heading (it may wrap at 80 columns)
-        assert squeeze(cause), f"{sid}: the walkthrough has no root cause to show"
-        tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
-        wait_screen(lambda s: f" {name} [lab]" in s and "lab-arch-mismatch" not in s or sid == "arch-mismatch")
+        read_root_cause(sid, playbook, cause)
+
+
+def read_root_cause(sid: str, playbook: str, cause: str) -> None:
+    """From the board: filter to the scenario's container, open its walkthrough, scroll to its root cause and read
+    it, then back to the whole board."""
+    name = f"lab-{sid}"
+    title = squeeze(f"{name} · {playbook}")  # the walkthrough's heading (it may wrap at 80 columns)
+    assert squeeze(cause), f"{sid}: the walkthrough has no root cause to show"
+    tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
+    wait_screen(lambda s: f" {name} [lab]" in s and "lab-arch-mismatch" not in s or sid == "arch-mismatch")
+    keys("Enter")
+    try:
+        shown = wait_screen(lambda s: title in squeeze(s), timeout=5)
+    except AssertionError:  # the first Enter went to the filter box (see test_tmux.open_walkthrough): again
         keys("Enter")
-        try:
-            shown = wait_screen(lambda s: title in squeeze(s), timeout=5)
-        except AssertionError:  # the first Enter went to the filter box (see test_tmux.open_walkthrough): again
-            keys("Enter")
-            shown = wait_screen(lambda s: title in squeeze(s))
-        for _ in range(40):
-            found = root_cause_on_screen(shown)
-            if found is not None:
-                break
-            before = shown
-            # not on screen yet: a page down until the heading shows, then a line at a time until its end does
-            keys("C-Down" if any(line.strip() == "Root cause:" for line in shown.splitlines()) else "PageDown")
-            shown = wait_screen(lambda s: s != before, timeout=5)
-        else:
-            raise AssertionError(f"{sid}: the root cause never showed whole; the screen was:\n{shown}")
-        assert squeeze(found) == squeeze(cause), f"{sid}: on screen:\n{found}\nexpected:\n{cause}"
-        keys("Escape")
-        wait_screen(lambda s: "TOP FINDING" in s)
-        keys("Escape")  # clears the board's filter
-        wait_screen(lambda s: "TOP FINDING" in s and "lab-arch-mismatch" in s)
+        shown = wait_screen(lambda s: title in squeeze(s))
+    for _ in range(40):
+        found = root_cause_on_screen(shown)
+        if found is not None:
+            break
+        # not on screen yet: a page down until the heading shows, then a line at a time until its end does
+        keys("C-Down" if any(line.strip() == "Root cause:" for line in shown.splitlines()) else "PageDown")
+        shown = wait_screen(lambda s, before=shown: s != before, timeout=5)
+    else:
+        raise AssertionError(f"{sid}: the root cause never showed whole; the screen was:\n{shown}")
+    assert squeeze(found) == squeeze(cause), f"{sid}: on screen:\n{found}\nexpected:\n{cause}"
+    keys("Escape")
+    wait_screen(lambda s: "TOP FINDING" in s)
+    keys("Escape")  # clears the board's filter
+    wait_screen(lambda s: "TOP FINDING" in s and "lab-arch-mismatch" in s)
