@@ -240,6 +240,15 @@ class WalkthroughScreen(Screen):
         if event.item is not None:
             self.query_one("#wt-body", VerticalScroll).scroll_to_widget(event.item, animate=False)
 
+    def on_resize(self) -> None:
+        """A new size (or the terminal back after an interactive step): the selected step stays in view."""
+        self.call_after_refresh(self._keep_current_in_view)
+
+    def _keep_current_in_view(self) -> None:
+        item = self.current
+        if item is not None and not self._read_intro:
+            self.query_one("#wt-body", VerticalScroll).scroll_to_widget(item, animate=False)
+
     def action_scroll_body(self, how: str) -> None:
         """Scroll the whole walkthrough (intro, steps, lesson, record) by a page, a line, or to its top or end."""
         if how not in ("scroll_page_down", "scroll_page_up", "scroll_home", "scroll_end", "scroll_down", "scroll_up"):
