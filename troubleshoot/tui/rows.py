@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from ..backend import Row
@@ -84,6 +85,28 @@ def cells(row: Row, obs: Observation | None, found: list[Finding], now: datetime
         finding,
         image,
     )
+
+
+def middle_ellipsis(text: Text, width: int, keep: int = 0) -> Text:
+    """`text` in at most `width` cells, cut after its first third ("lab-ent…-interpreter [lab]"): a name's
+    distinguishing end (-db, -holder, -2) stays, and its start too. The first `keep` characters (a badge) stay
+    whole when there is room for them and a few more."""
+    if text.cell_len <= width:
+        return text
+    if width <= 1:
+        return Text("…"[:width])
+    if keep and width >= cell_len(text.plain[:keep]) + 5:
+        return text[:keep] + middle_ellipsis(text[keep:], width - cell_len(text.plain[:keep]))
+    plain = text.plain
+    head_cells = (width - 1) // 3
+    tail_cells = width - 1 - head_cells
+    i = 0
+    while i < len(plain) and cell_len(plain[:i + 1]) <= head_cells:
+        i += 1
+    j = len(plain)
+    while j > i and cell_len(plain[j - 1:]) <= tail_cells:
+        j -= 1
+    return text[:i] + Text("…", style="dim") + text[j:]
 
 
 def matches_filter(text: str, row: Row, found: list[Finding]) -> bool:

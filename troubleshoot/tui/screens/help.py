@@ -17,8 +17,11 @@ KEYS = [
     ("i", "image: read its layers (wasted bytes, build tools, secret files)"),
     ("ctrl+p", "command palette"), ("q", "quit"),
     ("Walkthrough", ""),
-    ("↑ ↓", "select a step"), ("r", "run the step (read-only: at once; anything else, interactive ones "
-                                     "included: after confirmation, never with --read-only)"),
+    ("↑ ↓", "select a step (the selected one is marked ▶); ↑ at the first step: back to the top"),
+    ("PgUp PgDn", "scroll the walkthrough a page"), ("home end", "its top (symptom, root cause) / its end"),
+    ("ctrl+↑ ctrl+↓", "scroll a line (also shift+↑ shift+↓)"),
+    ("r", "run the step (read-only: at once; anything else, interactive ones "
+          "included: after confirmation, never with --read-only)"),
     ("c", "copy the step's command (terminal clipboard, works over SSH)"), ("v", "re-check the container"),
     ("n", "add a note to the incident record"), ("e", "export the RCA (Markdown) from the incident record"),
     ("escape", "back to the board"),

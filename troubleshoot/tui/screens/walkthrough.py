@@ -25,7 +25,8 @@ from ...core.suggest import Suggestion, suggestions
 from ...core.verdict import Verdict, verdict
 from ...core.peers import build_peers
 from ...core.diagnose import Finding
-from ...core.incident import (describe, evidence_values, known_secrets, note_event, opened_event, render_rca, root_cause_event, stamp, step_event, written_cause)
+from ...core.incident import (describe, evidence_values, known_secrets, note_event, opened_event, render_rca,
+                              root_cause_event, stamp, step_event, written_cause)
 from ...core.secrets import SecretValues, mask_known
 from ...core.match import All, AnyOf, Condition, Not
 from ...core.playbooks import Playbook
@@ -65,6 +66,11 @@ def highlight_pattern(pb: Playbook) -> AnyOfPatterns:
     return AnyOfPatterns([*found, compile_linear(_TROUBLE, ignore_case=True)])
 
 
+def root_cause_text(finding: Finding, pb: Playbook) -> Text:
+    """What the walkthrough shows under "Root cause:" (the 80x24 tmux test reads it back from the screen)."""
+    return Text("\n").join(Text(f"  - {rc}") for rc in pb.root_cause)
+
+
 class WalkthroughScreen(Screen):
     if TYPE_CHECKING:  # `self.app` as the TroubleshootApp it is (textual's own typed getter; no change at run time)
         app = getters.app(TroubleshootApp)
@@ -78,6 +84,18 @@ class WalkthroughScreen(Screen):
         Binding("e", "export", "Export RCA"),
         Binding("escape", "app.pop_screen", "Back"),
         Binding("question_mark", "app.help", "Help"),
+        # The whole walkthrough (intro, steps, lesson, record) scrolls; up/down move between the steps, and up at the
+        # first step (down at the last) goes on to the very top (bottom). Priority: the focused step list takes
+        # these keys otherwise.
+        Binding("pagedown", "scroll_body('scroll_page_down')", "Scroll", key_display="PgUp/PgDn", priority=True),
+        Binding("pageup", "scroll_body('scroll_page_up')", "Page up", show=False, priority=True),
+        Binding("home", "scroll_body('scroll_home')", "Top", show=False, priority=True),
+        Binding("end", "scroll_body('scroll_end')", "Bottom", show=False, priority=True),
+        Binding("ctrl+down,shift+down", "scroll_body('scroll_down')", "Scroll down a line", show=False,
+                priority=True),
+        Binding("ctrl+up,shift+up", "scroll_body('scroll_up')", "Scroll up a line", show=False, priority=True),
+        Binding("up", "step(-1)", "Previous step", show=False, priority=True),
+        Binding("down", "step(1)", "Next step", show=False, priority=True),
     ]
 
     def __init__(self, cid: str, finding: Finding, playbook: Playbook) -> None:
@@ -95,6 +113,7 @@ class WalkthroughScreen(Screen):
         self._last_verdict = ""
         self._verify_timer: Timer | None = None
         self.evidence: dict[str, str] = {}  # the evidence values when the screen opened (core/incident.evidence_values)
+        self._read_intro = True  # the first highlight (step 1, on mount) does not scroll the intro away
 
     @property
     def container_name(self) -> str:
@@ -121,9 +140,7 @@ class WalkthroughScreen(Screen):
         intro: list = [head, Text("Evidence:", style="bold")]
         intro += [Text("  • ") + Text(e) for e in self.finding.evidence]
         intro += [Text("Symptom: ", style="bold") + Text(pb.symptom), Text("Root cause:", style="bold")]
-        intro += [Text(f"  - {rc}") for rc in pb.root_cause]
-        yield Static(Group(*intro), id="wt-intro")
-        yield Static(id="wt-status")
+        intro.append(root_cause_text(self.finding, pb))
         pattern = highlight_pattern(pb)
         items = []
         number = 0
@@ -161,7 +178,9 @@ class WalkthroughScreen(Screen):
                         why = f"--read-only: shown, not runnable (it may change something: {reason})"
                 expect = AnyOfPatterns([compile_linear(step.expect)]) if step.expect else None
                 items.append(StepItem(step, section, number, command, why, expect or pattern, reason))
-        with VerticalScroll(id="wt-body"):
+        yield Static(id="wt-status")
+        with VerticalScroll(id="wt-body"):  # everything scrolls: at 80x24 the intro alone can fill the screen
+            yield Static(Group(*intro), id="wt-intro")
             yield ListView(*items, id="steps")
             tail: list = []
             if pb.prevent:
@@ -174,7 +193,7 @@ class WalkthroughScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#steps", ListView).focus()
+        self.query_one("#steps", ListView).focus(scroll_visible=False)  # opened at the top: the intro first
         self._open_record()
 
     # -- the incident record ---------------------------------------------------------------------------------
@@ -274,8 +293,41 @@ class WalkthroughScreen(Screen):
         self.app.notify(Text(f"RCA written to {path}"), timeout=8)
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+        if event.item is not None and self._read_intro:  # opened: the intro is shown first, from the top
+            self._read_intro = False
+            return
         if event.item is not None:
             self.query_one("#wt-body", VerticalScroll).scroll_to_widget(event.item, animate=False)
+
+    def on_resize(self) -> None:
+        """A new size (or the terminal back after an interactive step): the selected step stays in view."""
+        self.call_after_refresh(self._keep_current_in_view)
+
+    def _keep_current_in_view(self) -> None:
+        item = self.current
+        if item is not None and not self._read_intro:
+            self.query_one("#wt-body", VerticalScroll).scroll_to_widget(item, animate=False)
+
+    def action_scroll_body(self, how: str) -> None:
+        """Scroll the whole walkthrough (intro, steps, lesson, record) by a page, a line, or to its top or end."""
+        if how not in ("scroll_page_down", "scroll_page_up", "scroll_home", "scroll_end", "scroll_down", "scroll_up"):
+            raise ValueError(how)
+        getattr(self.query_one("#wt-body", VerticalScroll), how)(animate=False)
+
+    def action_step(self, delta: int) -> None:
+        """Up/down: the previous/next step; before the first, the top of the walkthrough (the intro); after the
+        last, its bottom (prevent, lesson, the incident record)."""
+        view = self.query_one("#steps", ListView)
+        body = self.query_one("#wt-body", VerticalScroll)
+        last = len(view.children) - 1
+        if view.index is None or (delta < 0 and view.index <= 0):
+            body.scroll_home(animate=False)
+        elif delta > 0 and view.index >= last:
+            body.scroll_end(animate=False)
+        elif delta < 0:
+            view.action_cursor_up()
+        else:
+            view.action_cursor_down()
 
     @property
     def current(self) -> StepItem | None:

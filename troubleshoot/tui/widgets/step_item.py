@@ -37,7 +37,8 @@ class StepItem(ListItem):
         kind = s.kind
         if kind == "read-only" and self.is_change:  # the rendered command is not read-only
             kind = "may change"
-        head = Text(f"{mark} {self.number}. ", style="bold") + Text(s.title, style="bold")
+        head = Text("▶ " if self.highlighted else "  ", style="bold")  # the selection, also without colours
+        head += Text(f"{mark} {self.number}. ", style="bold") + Text(s.title, style="bold")
         head.append(f"  ({kind})", style="red" if self.is_change else "dim")
         parts: list = [head]
         if self.command:
@@ -62,6 +63,11 @@ class StepItem(ListItem):
                 parts.append(Text(f"    ✓ the output matches {self.step.expect}", style="bold green") if self.matched
                              else Text(f"    ✗ no line matches {self.step.expect}", style="bold red"))
         return Group(*parts)
+
+    def watch_highlighted(self, value: bool) -> None:
+        super().watch_highlighted(value)
+        if self.is_mounted and self.query(".step-body"):
+            self.query_one(".step-body", Static).update(self._body())
 
     @property
     def is_change(self) -> bool:
