@@ -75,7 +75,7 @@ def open_walkthrough(first_step: str) -> str:
     return shown
 
 
-def launch_filtered_to(name: str, state_text: str, env: dict[str, str] | None = None) -> str:
+def launch_filtered_to(name: str, state_text: str, env: dict[str, str] | None = None, others: tuple[str, ...] = ()) -> str:
     """Start the real binary, type '/name<enter>' in one burst (as a paste or SSH latency delivers it: no key may be
     lost), and wait until the board shows only that container, inspected."""
     extra = [a for k, v in (env or {}).items() for a in ("-e", f"{k}={v}")]
@@ -83,7 +83,7 @@ def launch_filtered_to(name: str, state_text: str, env: dict[str, str] | None = 
          f"{BIN} --no-user-playbooks")
     wait_screen(name)
     tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
-    return wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name] and state_text in s)
+    return wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name, *others] and state_text in s)
 
 
 def test_navigate_to_a_broken_container_and_run_a_step(terminal):
@@ -140,7 +140,7 @@ def test_an_interactive_step_that_fails_shows_its_real_exit_code(terminal, tmp_p
     name = create("missing-env")  # exited: nothing to exec into
     data = tmp_path / "data"
     try:
-        launch_filtered_to(name, "exited", env={"XDG_DATA_HOME": str(data)})
+        launch_filtered_to(name, "exited", env={"XDG_DATA_HOME": str(data)}, others=(f"{name}-db",))  # its database
         open_walkthrough("List the variables the container really has")
         for _ in range(2):
             tmux("send-keys", "-t", SESSION, "Down")
@@ -154,13 +154,13 @@ def test_an_interactive_step_that_fails_shows_its_real_exit_code(terminal, tmp_p
         code = int(re.search(r"\(exit (\d+)\) press Enter", shown).group(1))
         assert code != 0
         tmux("send-keys", "-t", SESSION, "Enter")
-        shown = wait_screen(lambda s: "[x] 3. Check the environment from inside" in s and f"exit {code}" in s)
+        shown = wait_screen(lambda s: "[!] 3. Check the environment from inside" in s and f"exit {code}" in s)
         assert "exit 0" not in shown
         records = list((data / "troubleshoot" / "incidents").glob("*.jsonl"))
         steps = [e for e in map(json.loads, records[0].read_text().splitlines()) if e["kind"] == "step"]
         assert steps[-1]["exit_code"] == code
     finally:
-        docker("rm", "-f", name, check=False)
+        docker("rm", "-f", name, f"{name}-db", check=False)
 
 
 def test_incident_record_survives_a_killed_app_and_its_rca_has_evidence_and_no_secret(terminal, tmp_path):

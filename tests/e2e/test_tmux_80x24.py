@@ -17,7 +17,8 @@ from troubleshoot.backend import DEMO_SNAPSHOT, snapshot_backend
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.lab import SCENARIOS
 from troubleshoot.tui.factory import make_app
-from troubleshoot.tui.screens.walkthrough import root_cause_text
+from troubleshoot.core.incident import written_cause
+from troubleshoot.tui.screens.walkthrough import root_cause_text, screen_values
 
 SESSION = PREFIX + "e2e80"
 BIN = Path(sys.executable).with_name("troubleshoot")
@@ -60,7 +61,10 @@ def expected_root_causes() -> dict[str, tuple[str, str]]:
                 sid = row.name.removeprefix("lab-")
                 if sid in SCENARIOS:
                     top = app.findings[cid][0]
-                    out[sid] = (top.playbook_id, root_cause_text(top, catalog.get(top.playbook_id)).plain)
+                    pb = catalog.get(top.playbook_id)
+                    cause = written_cause(pb, screen_values(app, cid)[1])
+                    assert cause and "{" not in cause, (sid, cause)
+                    out[sid] = (top.playbook_id, root_cause_text(pb, cause).plain)
             return out
     return asyncio.run(go())
 

@@ -82,7 +82,8 @@ def test_walkthrough_runs_a_diagnose_step_for_real_and_asks_before_a_fix(oom_con
             await select_step(pilot, screen, fix)
             await pilot.press("r")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
-            assert "docker update --memory=512m" in app.screen.command
+            assert "docker update --memory 256m --memory-swap 256m" in app.screen.command  # suggested from the evidence
+            assert app.screen.query_one("#ask-memory").value == "256m"
             await pilot.press("n")
             await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="back")
             assert steps(screen)[fix].exit_code is None  # refused: nothing ran
@@ -109,10 +110,11 @@ def test_a_confirmed_fix_is_in_the_incident_record_and_the_rca(oom_container):
             await until(pilot, lambda: steps(screen)[fix].exit_code is not None, what="the fix to run")
             assert steps(screen)[fix].exit_code == 0
             memory = docker("inspect", "-f", "{{.HostConfig.Memory}}", oom_container).stdout.decode().strip()
-            assert memory == str(512 * 1024 * 1024)  # it really ran
+            assert memory == str(256 * 1024 * 1024)  # it really ran, with the suggested value
             await pilot.press("v")
-            await until(pilot, lambda: any(e["kind"] == "recheck" for e in screen.incident_log.read().events),
-                        what="the re-check recorded")
+            await until(pilot, lambda: any(e["kind"] == "verdict" and e["status"] == "fail"
+                                           for e in screen.incident_log.read().events),
+                        what="the verdict recorded (still down: it has not been started again)")
             await pilot.press("e")
             await until(pilot, lambda: isinstance(app.screen, RootCauseScreen), what="the root cause to confirm")
             area = app.screen.query_one(TextArea)
@@ -127,10 +129,10 @@ def test_a_confirmed_fix_is_in_the_incident_record_and_the_rca(oom_container):
             assert [e["text"] for e in events if e["kind"] == "root_cause"] == [
                 area.text.strip()]  # recorded as the engineer left it
             step = next(e for e in events if e["kind"] == "step" and e["phase"] == "fix")
-            assert step["confirmed"] and "docker update --memory=512m" in step["command"]
+            assert step["confirmed"] and "docker update --memory 256m" in step["command"]
             rca = report.read_text()
             fixed = rca.split("## Fix Applied", 1)[1].split("## Preventive Actions", 1)[0]
-            assert "docker update --memory=512m --memory-swap=512m " + oom_container in fixed
+            assert "docker update --memory 256m --memory-swap 256m " + oom_container in fixed
             assert "Not verified" in fixed  # the container is still the OOM-killed one until it runs again
             assert "## Fix Applied: none" in rca and "Tried (not verified)" in fixed  # no pass: nothing claimed
             rca_part = rca.split("## Root Cause Analysis (RCA)", 1)[1].split("## Fix Applied", 1)[0]

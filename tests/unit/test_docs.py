@@ -36,3 +36,20 @@ def test_every_signal_and_operator_is_documented():
         assert f"| `{name}` |" in DOC, f"signal {name} missing from docs/playbooks.md"
     for op in OPS:
         assert f"`{op}`" in DOC, f"operator {op} missing from docs/playbooks.md"
+
+
+def test_the_fix_table_in_the_docs_is_the_tested_one(catalog):
+    """docs/playbooks.md says, per lab scenario, whether the shipped fix closes it: the same table the integration
+    test (tests/integration/test_fixes.py) proves, and every container playbook with a lab scenario is in it."""
+    from tests.fix_table import CLOSES
+    from troubleshoot.lab import SCENARIOS
+    assert set(CLOSES) == set(SCENARIOS)
+    for pid, row in CLOSES.items():
+        line = next((ln for ln in DOC.splitlines() if ln.startswith(f"| `{pid}` |")), None)
+        assert line is not None, f"{pid} missing from the fix table"
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[2] == ("yes" if row.fixes else "no"), line
+        if not row.fixes:
+            assert row.why_not and cells[3] == row.why_not, line
+        for i in row.fixes:
+            assert catalog.get(pid).fix[i].title.replace("|", "/") in cells[1]

@@ -25,7 +25,7 @@ NAMES = {
     "crashed": ["code 3", "unexpected reply from ledger service"],
     "dependency-not-ready": ["dependency-not-ready-db", "cannot reach the database"],
     "disk-full": ["/data", "No space left"], "entrypoint-interpreter": ["/entrypoint.sh", "CRLF"],
-    "exits-immediately": ["sh -c echo started worker in background", "exit 0"], "fd-limit": ["32 open of 32"],
+    "exits-immediately": ["httpd -p 8080 -h /www", "exit 0"], "fd-limit": ["32 open of 32"],
     "image-drift": ["tst-order-service:latest", "41e9ea5b7213"], "image-too-large": ["1.2 GB", "toolchain.bin"],
     "listens-on-localhost": ["127.0.0.1:8080", "43929"], "localhost-dependency": ["`DB_HOST`", "localhost-dependency-db"],
     "memory-near-limit": ["38.4 MB", "41.9 MB", "39.6 MB"], "missing-env": ["`DB_HOST`", "APP_PORT"],
@@ -38,7 +38,7 @@ NAMES = {
     "restart-loop": ["exit 2", "panic: worker pool exhausted", "3 times"],
     "secrets-in-image": ["API_TOKEN=to****", "/app/.env"], "segfault": ["SIGSEGV", "decoding frame 42"],
     "shm-exhausted": ["1.0 MB", "/dev/shm/segment"], "stop-timeout": ["2.0s", "SIGKILL", "exit 137"],
-    "unbounded-logs": ["59.9 MB", "json-file"], "unhealthy": ["GET /health: connection refused", "2 failures"],
+    "unbounded-logs": ["59.9 MB", "json-file"], "unhealthy": ["127.0.0.1:8081/health", "Connection refused", "2 failures"],
     "zombie-processes": ["`sleep`", "10 zombies"],
 }
 CONTAINER_FIXTURES = sorted(p.stem for p in FIXTURES.glob("*.json") if p.stem != "control")

@@ -64,7 +64,7 @@ def _endpoint(ep: dict[str, Any], network: str, cid: str) -> dict[str, Any]:
         aliases = [a for a in ep.get("Aliases") or [] if a and not cid.startswith(a)]  # Docker adds the short id
         if aliases:
             out["Aliases"] = aliases
-    for key in ("IPAMConfig", "Links", "DriverOpts", "MacAddress"):
+    for key in ("IPAMConfig", "Links", "DriverOpts"):  # not MacAddress: the daemon assigned it
         if ep.get(key):
             out[key] = ep[key]
     return out

@@ -341,7 +341,10 @@ def _fix_parts(raw: dict, path: str, fix: bool) -> tuple[tuple[tuple[str, str], 
             raise _Invalid(f"{path}{key}", "only fix steps recreate, ask or act")
     if "expect" in raw and fix:
         raise _Invalid(f"{path}expect", "only verify and diagnose steps expect an output")
-    ask = _strings(raw, "ask") if "ask" in raw else ()
+    try:
+        ask = _strings(raw, "ask") if "ask" in raw else ()
+    except _Invalid as exc:
+        raise _Invalid(f"{path}{exc.field}", exc.message) from None
     for i, name in enumerate(ask):
         if name not in ASKABLE:
             raise _Invalid(f"{path}ask[{i}]", f"{name!r} is not a value to ask; one of: {', '.join(ASKABLE)}")

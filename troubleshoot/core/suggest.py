@@ -187,7 +187,11 @@ def suggestions(obs: Observation, host: Host, signals: dict[str, Any]) -> dict[s
                                  f"4x its {human_size(shm)}, at least 64m (Docker's default)" if shm
                                  else "Docker's default, 64m")
     out["tmpfs_size"] = Suggestion("64m", "room for what it writes (the failed write needed more than the tmpfs had)")
-    out["nofile"] = Suggestion("65536:65536", "a common server limit (the daemon's default is 1048576)")
+    held = (obs.resources.fd_count if obs.resources is not None else None) or 0
+    nofile = max(1024, 1 << (4 * held - 1).bit_length()) if held else 1024
+    out["nofile"] = Suggestion(f"{nofile}:{nofile}", (f"4x the {held} files it holds, at least 1024" if held else
+                                                      "1024, the usual default") + " (above the daemon's own hard "
+                                                     "limit the container cannot start: the fix then rolls back)")
     pids = (obs.resources.pids_max if obs.resources is not None else None) or 0
     out["pids"] = Suggestion(str(max(256, 4 * pids)), f"4x its {pids}, at least 256" if pids else "at least 256")
     port = _free_port(obs)

@@ -35,12 +35,15 @@ LISTEN = "0A"
 
 
 def wanted(data: schema.ContainerInspect) -> bool:
-    """Only where the answer matters and is cheap: running, with a PID, publishing at least one port, in a network
-    namespace of its own (host networking ignores published ports; `container:X` cannot publish)."""
+    """Only where the answer matters and is cheap: running, with a PID, publishing at least one port or failing its
+    health probe (which port does the probe ask, which one listens), in a network namespace of its own (host
+    networking ignores published ports; `container:X` cannot publish)."""
     host_config = data.HostConfig or schema.HostConfig()
     mode = host_config.NetworkMode or ""
     published = any(bindings for bindings in (host_config.PortBindings or {}).values())
-    return (data.State.Running and not data.State.Paused and data.State.Pid > 0 and published
+    health = data.State.Health
+    unhealthy = health is not None and health.Status == "unhealthy"
+    return (data.State.Running and not data.State.Paused and data.State.Pid > 0 and (published or unhealthy)
             and mode != "host" and not mode.startswith("container:"))
 
 

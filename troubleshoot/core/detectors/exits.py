@@ -30,13 +30,14 @@ def signal_name(n: int | None) -> str:
     return f"{name} ({n})"
 
 
-def exit_meaning(code: int) -> str:
-    """`SIGSEGV (139 = 128+11, segmentation fault)`; "" when the code is not 128+a signal."""
+def exit_meaning(code: int, oom: bool = False) -> str:
+    """`SIGSEGV (139 = 128+11, segmentation fault)`; "" when the code is not 128+a signal. `oom`: the daemon says
+    OOMKilled (a SIGKILL is then the kernel's)."""
     n = code - 128
     if n not in SIGNALS:
         return ""
     name, what = SIGNALS[n]
-    extra = ": not an OOM without OOM evidence" if n == 9 else ""
+    extra = (": the kernel's OOM killer (OOMKilled)" if oom else ": not an OOM without OOM evidence") if n == 9 else ""
     return f"{name} ({code} = 128+{n}, {what}{extra})"
 
 
@@ -123,7 +124,7 @@ def detect(obs: Observation, host: Host):
         expected = {0, 130, 143} | sent | (set() if stop_timeout else {137})
         stopped = bool(asked) and exit_code in expected and exit_code == c.exit_code and not stop_timeout
     return {
-        "exit_signal": exit_meaning(c.exit_code) if ended else "",
+        "exit_signal": exit_meaning(c.exit_code, c.oom_killed) if ended else "",
         "events": [describe(e, first) for e in run][-10:],
         "events_error": history.error if history is not None else "",
         "oom_event": oom_event,

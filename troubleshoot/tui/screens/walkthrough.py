@@ -66,9 +66,29 @@ def highlight_pattern(pb: Playbook) -> AnyOfPatterns:
     return AnyOfPatterns([*found, compile_linear(_TROUBLE, ignore_case=True)])
 
 
-def root_cause_text(finding: Finding, pb: Playbook) -> Text:
-    """What the walkthrough shows under "Root cause:" (the 80x24 tmux test reads it back from the screen)."""
-    return Text("\n").join(Text(f"  - {rc}") for rc in pb.root_cause)
+def root_cause_text(pb: Playbook, cause: str) -> Text:
+    """What the walkthrough shows under "Root cause:": this incident's, written from its evidence (`cause:`), then
+    what else the playbook knows to cause it (the 80x24 tmux test reads it back from the screen)."""
+    text = Text(f"  {cause}") if cause else Text("")
+    others = [rc for rc in pb.root_cause if rc != cause]
+    if others:
+        if cause:
+            text.append("\n  In general:", style="dim")
+        text.append("\n" + "\n".join(f"  - {rc}" for rc in others), style="dim" if cause else "")
+    return text
+
+
+def screen_values(app, cid: str) -> tuple[dict[str, str], dict[str, str], dict[str, Suggestion]]:
+    """(placeholder values, evidence values, suggestions) of a container as the walkthrough computes them: with the
+    board's index of who answers to which name."""
+    obs = app.observations[cid]
+    if obs.peers is None:  # the dependency placeholders ({peer}, {peer_network}...) read the board's index
+        obs = dataclasses.replace(obs, peers=build_peers(app.observations.values()))
+    if app.host is None:
+        return {}, {}, {}
+    signals = container_signals(obs, app.host)
+    return (placeholder_values(obs, app.host, signals), evidence_values(obs, app.host, signals),
+            suggestions(obs, app.host, signals))
 
 
 class WalkthroughScreen(Screen):
@@ -128,19 +148,14 @@ class WalkthroughScreen(Screen):
         app = self.app
         obs = app.observations[self.cid]
         pb = self.playbook
-        if obs.peers is None:  # the dependency placeholders ({peer}, {peer_network}...) read the board's index
-            obs = dataclasses.replace(obs, peers=build_peers(app.observations.values()))
-        signals = container_signals(obs, app.host) if app.host else {}
-        values = placeholder_values(obs, app.host, signals) if app.host else {}
+        values, self.evidence, self.suggested = screen_values(app, self.cid)
         self.values = values
-        self.suggested = suggestions(obs, app.host, signals) if app.host else {}
-        self.evidence = evidence_values(obs, app.host, signals) if app.host else {}
         head = badge(pb.severity) + Text(f" {pb.title}", style="bold")
         head.append(f"  {obs.container.name} · {pb.id}", style="dim")
         intro: list = [head, Text("Evidence:", style="bold")]
         intro += [Text("  • ") + Text(e) for e in self.finding.evidence]
         intro += [Text("Symptom: ", style="bold") + Text(pb.symptom), Text("Root cause:", style="bold")]
-        intro.append(root_cause_text(self.finding, pb))
+        intro.append(root_cause_text(pb, written_cause(pb, self.evidence)))
         pattern = highlight_pattern(pb)
         items = []
         number = 0
@@ -348,10 +363,11 @@ class WalkthroughScreen(Screen):
     def action_run_step(self) -> None:
         item = self.current
         app = self.app
-        if item is None or not item.step.run:
+        dialog = item is not None and bool(item.step.ask or item.step.recreate or item.step.action)
+        if item is None or not (item.step.run or dialog):
             self.notify("this step has no command to run", severity="warning")
             return
-        if item.why_not or item.command is None:
+        if item.why_not or (item.command is None and not dialog):
             self.app.notify(Text(item.why_not or "this command cannot be rendered"), severity="warning")
             return
         if not app.backend.live:  # recorded data (a snapshot, the demo): nothing ever runs
@@ -364,7 +380,7 @@ class WalkthroughScreen(Screen):
                 return
             self._confirm_fix(item)
             return
-        argv = shlex.split(item.command)
+        argv = shlex.split(item.command or "")
         if item.is_change:  # one rule (Step.change_reason + the filled-in command): a change asks first
             if app.read_only:
                 self.app.notify(Text(f"--read-only: not run (it may change something: {item.change_reason})"),
@@ -380,7 +396,7 @@ class WalkthroughScreen(Screen):
             what = "fix" if item.section == "fix" else f"{item.section} step"
             warning = ("This changes the system." if item.step.changes
                        else f"This may change the system: {item.change_reason}.")
-            app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", item.command, warning),
+            app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", item.command or "", warning),
                             answered)
             return
         self._run(item, argv)

@@ -1,0 +1,190 @@
+"""Every shipped container playbook with a lab scenario, closed through the app: the scenario made for real, the
+walkthrough opened from the board, the shipped fix applied through the confirmation dialog with the suggested
+values, the verdict awaited (pass: the finding gone, the container up and healthy or done), and the RCA exported
+and read for the evidence. The playbooks whose fix cannot close the lab incident are listed with why (CLOSES), and
+docs/playbooks.md carries the same table (tests/unit/test_docs.py keeps them equal)."""
+import asyncio
+
+import pytest
+
+from tests.engine import docker
+from tests.integration.conftest import until
+from tests.integration.test_tui import cid_of, steps
+from tests.fix_table import CLOSES
+from tests.scenarios import create
+from troubleshoot.core.playbooks import load_catalog
+from troubleshoot.tui.factory import make_app
+from troubleshoot.tui.screens.confirm import ConfirmScreen
+from troubleshoot.tui.screens.walkthrough import WalkthroughScreen
+
+pytestmark = pytest.mark.engine
+
+
+def _cleanup(name: str) -> None:
+    found = docker("ps", "-aq", "--filter", f"name=^{name}", check=False).stdout.decode().split()
+    if found:
+        docker("rm", "-f", "-v", *found, check=False)
+    docker("volume", "rm", f"{name}-data", check=False)
+
+
+async def open_walkthrough(pilot, app, name: str):
+    """The board filtered to the name, the cursor on that very container (a `-db` or `-holder` beside it matches the
+    filter too), Enter."""
+    from troubleshoot.tui.widgets.container_table import ContainerTable
+    await pilot.press("slash", *name, "enter")
+    table = app.screen.query_one(ContainerTable)
+    await until(pilot, lambda: cid_of(app, name) in {k.value for k in table.rows}, what="the filtered board")
+    table.move_cursor(row=table.get_row_index(cid_of(app, name)))
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="the walkthrough")
+    return app.screen
+
+
+async def _modal_answer(pilot, app, key: str = "y") -> None:
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation dialog")
+    dialog = app.screen
+    await pilot.press(key)
+    try:
+        await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="back to the walkthrough")
+    except AssertionError:
+        raise AssertionError(f"the dialog stayed: {dialog.problem} ({dialog.values()})") from None
+
+
+async def apply_fix(pilot, app, screen, number: int) -> None:
+    """Select fix step `number` (0-based, in the playbook's fix list), run it, confirm with the suggested values."""
+    items = steps(screen)
+    fix = [i for i, s in enumerate(items) if s.section == "fix"][number]
+    screen.query_one("#steps").index = fix
+    await pilot.pause()
+    await pilot.press("r")
+    assert not items[fix].why_not, (items[fix].step.title, items[fix].why_not, screen.values)
+    await pilot.pause(0.5)
+    assert isinstance(app.screen, ConfirmScreen), (app.screen, screen.current and screen.current.step.title,
+                                                   [str(n.message) for n in app._notifications])
+    await _modal_answer(pilot, app)
+    await until(pilot, lambda: items[fix].exit_code is not None, timeout=90, what=f"fix step {number} to end")
+    assert items[fix].exit_code == 0, (items[fix].step.title, "\n".join(items[fix].output))
+
+
+async def export_rca(pilot, app, screen) -> str:
+    from troubleshoot.incidents import reports_dir
+    await pilot.press("e")
+    await until(pilot, lambda: app.screen is not screen, what="the root cause dialog")
+    await pilot.press("ctrl+s")
+    report = reports_dir() / f"{screen.incident_log.id}.md"
+    await until(pilot, report.exists, what="the RCA file")
+    return report.read_text()
+
+
+@pytest.mark.parametrize("playbook", sorted(p for p, row in CLOSES.items() if row.fixes))
+def test_the_shipped_fix_closes_the_lab_incident(engine, playbook):
+    row = CLOSES[playbook]
+    if row.wait:  # a dependency that takes its time (dependency-not-ready: the database starts in 60 s)
+        pass
+    name = create(playbook)
+    try:
+        async def go():
+            app = make_app(load_catalog(), live_events=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
+                            what="the board")
+                assert app.findings[cid_of(app, name)][0].playbook_id == playbook
+                screen = await open_walkthrough(pilot, app, name)
+                assert screen.playbook.id == playbook
+                if row.wait:
+                    await until(pilot, lambda: docker("inspect", "-f", "{{.State.Health.Status}}", f"{name}-db",
+                                                      check=False).stdout.decode().strip() == "healthy",
+                                timeout=120, what="its database to be ready")
+                for number in row.fixes:
+                    await apply_fix(pilot, app, screen, number)
+                await until(pilot, lambda: screen._last_verdict in ("pass", "fail"), timeout=90, what="a verdict")
+                verdicts = [e for e in screen.incident_log.read().events if e["kind"] == "verdict"]
+                assert verdicts[-1]["status"] == "pass", verdicts
+                state = docker("inspect", "-f", "{{.State.Status}}", name).stdout.decode().strip()
+                assert state == "running", state
+                found = [f.playbook_id for f in app.findings.get(screen.cid) or []]
+                assert playbook not in found, found
+                rca = await export_rca(pilot, app, screen)
+                applied = rca.split("## Fix Applied", 1)[1].split("## Preventive Actions", 1)[0]
+                assert "none" not in applied.splitlines()[0], applied
+                for word in row.evidence:
+                    assert word in rca, (word, rca.split("## Root Cause Analysis", 1)[1][:800])
+        asyncio.run(go())
+    finally:
+        _cleanup(name)
+
+
+def test_a_fix_that_fails_is_shown_keeps_the_old_container_and_rolls_back(engine):
+    """shm-exhausted recreated with a /dev/shm still too small (2m for 4 MB): the new container fails, verify says
+    so, the old one is kept (stopped, renamed), and `u` + `y` puts it back under its name."""
+    name = create("shm-exhausted")
+    old_id = docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip()
+    try:
+        async def go():
+            app = make_app(load_catalog(), live_events=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
+                            what="the board")
+                screen = await open_walkthrough(pilot, app, name)
+                items = steps(screen)
+                fix = [i for i, s in enumerate(items) if s.section == "fix"][0]
+                screen.query_one("#steps").index = fix
+                await pilot.pause()
+                await pilot.press("r")
+                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+                field = app.screen.query_one("#ask-shm_size")
+                assert field.value == "64m"  # the suggestion
+                field.value = "2m"  # the bad value
+                await pilot.pause()
+                await pilot.press("y")
+                await until(pilot, lambda: items[fix].exit_code is not None, timeout=60, what="the fix")
+                assert items[fix].exit_code == 0  # recreated and started: the failure shows in the verdict
+                await until(pilot, lambda: screen._last_verdict == "fail", timeout=60, what="the failing verdict")
+                kept = docker("ps", "-a", "--filter", f"id={old_id}", "--format", "{{.Names}}").stdout.decode().strip()
+                assert kept.startswith(f"{name}-before-fix-"), kept
+                assert "roll back" in str(screen.query_one("#wt-status").render())
+                new_id = screen.cid
+                await pilot.press("u")
+                await _modal_answer(pilot, app)
+                await until(pilot, lambda: any(e["kind"] == "rollback" for e in screen.incident_log.read().events),
+                            timeout=60, what="the rollback")
+                back = docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip()
+                assert back == old_id  # the old container has its name again
+                gone = docker("ps", "-a", "-q", "--no-trunc", "--filter", f"id={new_id}").stdout.decode().strip()
+                assert gone == ""
+                rca = await export_rca(pilot, app, screen)
+                assert "## Fix Applied: none" in rca
+        asyncio.run(go())
+    finally:
+        _cleanup(name)
+
+
+def test_a_fix_the_daemon_refuses_rolls_back_by_itself(engine):
+    """port-conflict recreated on the port its holder has: the start fails; the old container keeps its name."""
+    name = create("port-conflict")
+    old_id = docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip()
+    port = docker("inspect", "-f", '{{(index (index .HostConfig.PortBindings "80/tcp") 0).HostPort}}',
+                  name).stdout.decode().strip()
+    try:
+        async def go():
+            app = make_app(load_catalog(), live_events=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
+                            what="the board")
+                screen = await open_walkthrough(pilot, app, name)
+                items = steps(screen)
+                fix = [i for i, s in enumerate(items) if s.section == "fix" and s.step.recreate][0]
+                screen.query_one("#steps").index = fix
+                await pilot.pause()
+                await pilot.press("r")
+                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+                app.screen.query_one("#ask-free_port").value = port  # taken by the holder
+                await pilot.pause()
+                await pilot.press("y")
+                await until(pilot, lambda: items[fix].exit_code is not None, timeout=60, what="the fix")
+                assert items[fix].exit_code == 1 and any("rolled back" in line for line in items[fix].output)
+                assert docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip() == old_id
+        asyncio.run(go())
+    finally:
+        _cleanup(name)
