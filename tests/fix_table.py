@@ -50,3 +50,9 @@ CLOSES: dict[str, Closes] = {
     "unhealthy": Closes((0,), ("8081",)),
     "zombie-processes": Closes((0,), ("zombie",)),
 }
+
+# Lab variants (troubleshoot/lab.py VARIANTS): the same playbook, another cause, the same shipped fix.
+VARIANT_CLOSES: dict[str, Closes] = {
+    "unhealthy-probe-broken": Closes((0,), ("curl",)),
+    "entrypoint-interpreter-bash": Closes((0, 1), ("/bin/bash",)),
+}

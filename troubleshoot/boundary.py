@@ -257,6 +257,14 @@ def probe_record(data: dict, kind: type[T], what: str, known: SecretValues) -> T
     return record
 
 
+def compose_env_record(data: dict, known: SecretValues) -> schema.ComposeEnv:
+    """A Compose env file's values as a record: every value whose name or shape is secret masked first (a password
+    in `.env` is never a record), then like any probe reading."""
+    from .core.secrets import mask_env_value
+    values = {str(k): mask_env_value(str(k), str(v)) for k, v in (data.get("values") or {}).items()}
+    return probe_record({**data, "values": values}, schema.ComposeEnv, "compose_env", known)
+
+
 def read_snapshot_bytes(raw: bytes, name: str) -> schema.Snapshot:
     """A snapshot file: decoded, checked, bounded, cleaned and masked (a snapshot someone hands you is untrusted,
     and one made by hand may hold secrets). BoundaryError names the file and the field."""

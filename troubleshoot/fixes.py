@@ -54,8 +54,15 @@ def recreate(daemon: Daemon, cid: str, changes: list[tuple[str, str]], at: datet
         if result.was_running:
             daemon.stop_container(result.old_id)
             result.lines.append(f"stopped {name}")
-        result.old_name = before_fix_name(name, at)
-        daemon.rename_container(result.old_id, result.old_name)
+        base = before_fix_name(name, at)
+        for n in range(1, 10):  # a second try in the same second: NAME-before-fix-HHMMSS-2
+            result.old_name = base if n == 1 else f"{base}-{n}"
+            try:
+                daemon.rename_container(result.old_id, result.old_name)
+                break
+            except ApiError as exc:
+                if exc.status != 409 or n == 9:
+                    raise
         renamed = True
         result.lines.append(f"renamed it {result.old_name} (kept until verify passes; u rolls back)")
         result.new_id = daemon.create_container(name, body.create)

@@ -678,6 +678,9 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in (
 VARIANTS: dict[str, Scenario] = {
     "unhealthy-probe-broken": Scenario("unhealthy", unhealthy_probe_broken, "serves, but its probe calls curl, "
                                        "which the image does not have"),
+    "entrypoint-interpreter-bash": Scenario("entrypoint-interpreter",
+                                            lambda lab, name: entrypoint_interpreter(lab, name, variant="bash"),
+                                            "/entrypoint.sh asks for #!/bin/bash, which busybox does not have"),
 }
 NOT_IN_LAB = {"host-memory-pressure": "would starve this host's memory", "host-disk-pressure": "would fill this host's disk"}
 

@@ -16,7 +16,7 @@ from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core.records import host_from_record, observation_from_record
 from .core.secrets import SecretValues
 from .daemon import LOG_TAIL, Daemon
-from .probes import sockets
+from .probes import compose_env, sockets
 from .probes.events import read_history
 from .probes.files import probe as probe_files
 from .probes.resources import Prober, under_pressure
@@ -46,7 +46,7 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
     resources (probes/resources.py) only for running containers and unbounded log files. Containers that vanish
     mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
     Returns (record, its raw secret values) pairs: records masked by the boundary."""
-    from .boundary import container_record, probe_record
+    from .boundary import compose_env_record, container_record, probe_record
     if ids is None:
         wanted = [n for n in names if n]
         rows = daemon.containers(all=all)
@@ -89,6 +89,8 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
         files = probe_files(daemon, data, logs)  # only where the failure is about files or mounts: cheap otherwise
         record, secrets = container_record(data, img, history, logs, logs_error, tag_img, layer,
                                            events=events.get(data.Id), files=files, resources=resources)
+        if compose_env.wanted(data, local=not daemon.endpoint.is_remote_machine):
+            record.compose_env = compose_env_record(compose_env.probe(data), secrets)
         if sockets.wanted(data):  # running and publishing ports: what listens inside (two small /proc reads)
             reading = sockets.probe(data, local=not daemon.endpoint.is_remote_machine, where=daemon.endpoint.url)
             record.sockets = probe_record(reading, schema.Sockets, "sockets", secrets)

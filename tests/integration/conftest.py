@@ -31,3 +31,14 @@ def scan_json(*names: str) -> tuple[dict, int]:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+async def press_run(pilot, app) -> None:
+    """In a confirmation dialog: Tab out of its value fields to the buttons (typing `y` in a field types a y), then
+    `y`, as an engineer does."""
+    from textual.widgets import Button
+    for _ in range(10):
+        if isinstance(app.focused, Button):
+            break
+        await pilot.press("tab")
+    await pilot.press("y")

@@ -1,7 +1,6 @@
 """The daemon's event history and exit semantics, on the real engine: who stopped a container, with which signal, and
 what its exit code means (stop-timeout, segfault; 137 is not an OOM without OOM evidence; labels cannot forge it)."""
 import json
-import subprocess
 import time
 
 import pytest
@@ -10,7 +9,7 @@ from tests.engine import PREFIX, docker, ensure_base, inspect, wait_state
 from tests.integration.conftest import run_cli, scan_json
 from tests.scenarios import create
 from troubleshoot.boundary import fixture_host, fixture_record
-from troubleshoot.core.commands import placeholder_values, render
+from troubleshoot.core.commands import placeholder_values
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.core.records import host_from_record, observation_from_record
 
@@ -39,29 +38,37 @@ def test_stop_timeout_names_the_kill_sequence_and_is_not_an_oom(engine):
 
 
 def test_stop_timeout_fix_runs_and_really_fixes_the_lab_container(engine):
-    """The playbook's fix commands, filled for this container and run as the app runs them (no shell): the new
-    container has an init as PID 1, and `docker stop` then ends it with SIGTERM (143) at once, not 137."""
+    """The playbook's fix (a recreate with an init), filled for this container and made through the data source as
+    the app makes it: the new container has an init as PID 1 and everything else the old one had, and `docker stop`
+    then ends it with SIGTERM (143) at once, not 137."""
+    from troubleshoot.backend import LiveBackend
+    from troubleshoot.core.commands import render_changes
     name = create("stop-timeout")
     try:
         record = inspect(name)
         pb = load_catalog().get("stop-timeout")
         obs = observation_from_record(*fixture_record({"inspect": record}))  # facts as the product builds them
         values = placeholder_values(obs, host_from_record(fixture_host({})))
-        for step in pb.fix:
-            if step.run:
-                argv = render(step, values)
-                proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-                assert proc.returncode == 0, (argv, proc.stderr)
+        backend = LiveBackend(load_catalog())
+        backend.connect()
+        result = backend.recreate(record["Id"], render_changes(pb.fix[0], values))
+        assert result.exit_code == 0, result.lines
         wait_state(name, "running")
-        assert inspect(name)["HostConfig"]["Init"] is True
+        new = inspect(name)
+        assert new["HostConfig"]["Init"] is True and new["Id"] != record["Id"]
+        assert new["Config"]["Labels"] == record["Config"]["Labels"] and new["Config"]["Cmd"] == record["Config"]["Cmd"]
         started = time.monotonic()
         docker("stop", "-t", "30", name)
         assert time.monotonic() - started < 20  # the init forwarded SIGTERM: no wait for the timeout
         assert inspect(name)["State"]["ExitCode"] == 143
         doc, _ = scan_json(name)
         assert [f for f in findings(doc, name) if f["severity"] == "critical" or f["playbook"] == "stop-timeout"] == []
+        assert backend.drop_old(result).exit_code == 0
     finally:
         docker("rm", "-f", name, check=False)
+        old = docker("ps", "-aq", "--filter", f"name=^{name}-before-fix", check=False).stdout.decode().split()
+        if old:
+            docker("rm", "-f", *old, check=False)
 
 
 def test_segfault_names_sigsegv_by_number(engine):

@@ -8,9 +8,10 @@ import asyncio
 import pytest
 
 from tests.engine import docker
-from tests.integration.conftest import until
+from tests.integration.conftest import press_run, until
 from tests.integration.test_tui import cid_of, steps
-from tests.fix_table import CLOSES
+from tests.fix_table import CLOSES, VARIANT_CLOSES
+from troubleshoot.lab import VARIANTS
 from tests.scenarios import create
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
@@ -44,7 +45,10 @@ async def open_walkthrough(pilot, app, name: str):
 async def _modal_answer(pilot, app, key: str = "y") -> None:
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation dialog")
     dialog = app.screen
-    await pilot.press(key)
+    if key == "y":
+        await press_run(pilot, app)
+    else:
+        await pilot.press(key)
     try:
         await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="back to the walkthrough")
     except AssertionError:
@@ -77,12 +81,11 @@ async def export_rca(pilot, app, screen) -> str:
     return report.read_text()
 
 
-@pytest.mark.parametrize("playbook", sorted(p for p, row in CLOSES.items() if row.fixes))
-def test_the_shipped_fix_closes_the_lab_incident(engine, playbook):
-    row = CLOSES[playbook]
-    if row.wait:  # a dependency that takes its time (dependency-not-ready: the database starts in 60 s)
-        pass
-    name = create(playbook)
+@pytest.mark.parametrize("scenario", sorted(p for p, row in {**CLOSES, **VARIANT_CLOSES}.items() if row.fixes))
+def test_the_shipped_fix_closes_the_lab_incident(engine, scenario):
+    row = {**CLOSES, **VARIANT_CLOSES}[scenario]
+    playbook = VARIANTS[scenario].id if scenario in VARIANTS else scenario
+    name = create(scenario)
     try:
         async def go():
             app = make_app(load_catalog(), live_events=False)
@@ -137,7 +140,7 @@ def test_a_fix_that_fails_is_shown_keeps_the_old_container_and_rolls_back(engine
                 assert field.value == "64m"  # the suggestion
                 field.value = "2m"  # the bad value
                 await pilot.pause()
-                await pilot.press("y")
+                await press_run(pilot, app)
                 await until(pilot, lambda: items[fix].exit_code is not None, timeout=60, what="the fix")
                 assert items[fix].exit_code == 0  # recreated and started: the failure shows in the verdict
                 await until(pilot, lambda: screen._last_verdict == "fail", timeout=60, what="the failing verdict")
@@ -179,9 +182,19 @@ def test_a_fix_the_daemon_refuses_rolls_back_by_itself(engine):
                 await pilot.pause()
                 await pilot.press("r")
                 await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
-                app.screen.query_one("#ask-free_port").value = port  # taken by the holder
+                dialog = app.screen
+                dialog.query_one("#ask-free_port").value = port  # taken by the holder
                 await pilot.pause()
-                await pilot.press("y")
+                await press_run(pilot, app)
+                assert isinstance(app.screen, ConfirmScreen) and f"host port {port} is published by" in dialog.problem
+                dialog.query_one("#ask-free_port").value = "70000"  # not a port
+                await pilot.pause()
+                await press_run(pilot, app)
+                assert isinstance(app.screen, ConfirmScreen) and "not a port" in dialog.problem
+                dialog.query_one("#ask-free_port").value = port  # the check in the dialog aside: the daemon refuses
+                dialog.preview = None
+                dialog.problem = ""
+                await press_run(pilot, app)
                 await until(pilot, lambda: items[fix].exit_code is not None, timeout=60, what="the fix")
                 assert items[fix].exit_code == 1 and any("rolled back" in line for line in items[fix].output)
                 assert docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip() == old_id

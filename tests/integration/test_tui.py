@@ -3,7 +3,7 @@ import asyncio
 
 import pytest
 
-from tests.integration.conftest import until
+from tests.integration.conftest import press_run, until
 from tests.engine import BASE, docker, ensure_base, wait_state, PREFIX
 from tests.scenarios import create
 from troubleshoot.core.playbooks import load_catalog
@@ -84,7 +84,9 @@ def test_walkthrough_runs_a_diagnose_step_for_real_and_asks_before_a_fix(oom_con
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
             assert "docker update --memory 256m --memory-swap 256m" in app.screen.command  # suggested from the evidence
             assert app.screen.query_one("#ask-memory").value == "256m"
-            await pilot.press("n")
+            await pilot.press("n")  # typed into the focused field: a value, not an answer
+            assert isinstance(app.screen, ConfirmScreen) and app.screen.query_one("#ask-memory").value == "n"
+            await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="back")
             assert steps(screen)[fix].exit_code is None  # refused: nothing ran
             memory = docker("inspect", "-f", "{{.HostConfig.Memory}}", oom_container).stdout.decode().strip()
@@ -106,7 +108,7 @@ def test_a_confirmed_fix_is_in_the_incident_record_and_the_rca(oom_container):
             await select_step(pilot, screen, fix)
             await pilot.press("r")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
-            await pilot.press("y")
+            await press_run(pilot, app)
             await until(pilot, lambda: steps(screen)[fix].exit_code is not None, what="the fix to run")
             assert steps(screen)[fix].exit_code == 0
             memory = docker("inspect", "-f", "{{.HostConfig.Memory}}", oom_container).stdout.decode().strip()

@@ -172,6 +172,31 @@ def test_only_a_verified_fix_is_applied_failed_and_rolled_back_ones_are_not(cat)
     assert "verified fixed at 2026-11-23 03:19:00 UTC" in rca
 
 
+def test_a_fix_whose_verdict_failed_stays_unverified_when_a_later_fix_passes(cat):
+    """From a trial: tmpfs 6 bytes (verify fails), then 64m (verify passes): only the second is applied; fixes run
+    one after the other before a verdict (update, then start) are judged together."""
+    _, incident = incident_with(
+        cat,
+        step_event(at(1), "fix", 4, "Recreate with a larger tmpfs", "recreate x: --tmpfs /cache:size=6", 0, [], (),
+                   confirmed=True),
+        {"at": "2026-11-23T03:02:00Z", "kind": "verdict", "playbook": "oom-killed", "status": "fail",
+         "reasons": ["exited 1"]},
+        step_event(at(3), "fix", 4, "Recreate with a larger tmpfs", "recreate x: --tmpfs /cache:size=64m", 0, [], (),
+                   confirmed=True),
+        step_event(at(4), "fix", 5, "Start it", "docker start x", 0, [], (), confirmed=True),
+        {"at": "2026-11-23T03:05:00Z", "kind": "verdict", "playbook": "oom-killed", "status": "settling",
+         "reasons": ["running for 1s"]},
+        {"at": "2026-11-23T03:06:00Z", "kind": "verdict", "playbook": "oom-killed", "status": "pass",
+         "reasons": ["running"]},
+    )
+    assert [(x.status, x.event["command"]) for x in incident.fixes()] == [
+        ("tried", "recreate x: --tmpfs /cache:size=6"), ("applied", "recreate x: --tmpfs /cache:size=64m"),
+        ("applied", "docker start x")]
+    assert "verify failed at 03:02:00" in incident.fixes()[0].why
+    fixed = section(render_rca(incident, cat), "## Fix Applied\n", "## Preventive Actions")
+    assert "size=6`" not in fixed.split("**Tried", 1)[0]
+
+
 def test_nothing_applied_claims_nothing(cat):
     _, incident = incident_with(
         cat, step_event(at(3), "fix", 4, "Raise the limit", "docker update --memory=bad x", 125, [], (), confirmed=True),

@@ -98,14 +98,26 @@ def placeholder_values(obs: Observation | None, host: Host, signals: dict[str, A
     return values
 
 
+_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_LEAST = {"memory": (6 * 1024 ** 2, "6m: Docker refuses less"), "shm_size": (1024 ** 2, "1m"),
+          "tmpfs_size": (1024 ** 2, "1m"), "log_max_size": (100 * 1024, "100k")}
+
+
 def check(name: str, value: str) -> str:
     """"" when `value` may stand for {name}; else why not (one line)."""
     pattern = _CHECKS.get(name)
     if pattern is None:
         return f"{{{name}}} is not a known value"
+    what = ASKABLE.get(name) or PLACEHOLDERS.get(name) or name.replace("_", " ")
     if not pattern.match(value):
-        what = ASKABLE.get(name) or PLACEHOLDERS.get(name) or name.replace("_", " ")
         return f"{value[:60]!r} is not {what}"
+    if name in _LEAST:
+        size = int(value.rstrip("kmgKMG")) * _UNITS[value[-1].lower() if value[-1].isalpha() else ""]
+        least, said = _LEAST[name]
+        if size < least:
+            return f"{value} is too small for {what} (at least {said})"
+    if name in ("free_port", "host_port", "container_port", "listen_port") and not 1 <= int(value) <= 65535:
+        return f"{value} is not a port (1-65535)"
     return ""
 
 

@@ -252,7 +252,8 @@ def check_changes(changes: list[tuple[str, str]]) -> None:
         elif key in ("env", "container_port", "host_port"):
             _split(value, "=", "KEY=VALUE" if key == "env" else "OLD=NEW")
         elif key == "volume":
-            _split(value, ":", "NAME:PATH")
+            if _split(value, ":", "NAME:PATH")[1].rstrip("/") == "":
+                raise PlanError("a volume cannot be mounted on /: give the directory it writes")
         elif key in ("cpus", "command"):
             _apply(key, value, {}, {}, {})
 
@@ -327,8 +328,8 @@ def kept_summary(obs: Observation) -> str:
     if c.memory_limit:
         parts.append(f"memory {human_size(c.memory_limit)}")
     if c.command:
-        parts.append(f"command {shlex.join(c.command)[:60]}")
-    return "keeps " + "; ".join(parts)
+        parts.append(f"command {shlex.join(c.command)}")
+    return "keeps what it has now: " + "; ".join(parts)
 
 
 def fix_script(data: bytes, interpreter_exists: Callable[[str], bool]) -> tuple[bytes, list[str]]:

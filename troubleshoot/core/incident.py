@@ -202,13 +202,17 @@ class Incident:
         return [e for e in self.events if e.get("kind") == kind]
 
     def _passed_after(self, index: int) -> dict | None:
-        """The first pass after events[index] (a verdict; in a record without verdicts, a re-check that found the
-        finding gone), unless a rollback came after events[index]."""
+        """The verdict that judged the fix at events[index]: the first pass or fail after it (settling aside; fixes
+        run one after another before it are judged together), when it is a pass and no rollback came after
+        events[index]. A fix that failed its verdict stays failed, whatever a later fix achieved. In a record
+        without verdicts: a re-check that found the finding gone."""
         later = self.events[index + 1:]
         if any(e.get("kind") == "rollback" for e in later):
             return None
         if self.of("verdict"):
-            return next((e for e in later if e.get("kind") == "verdict" and e.get("status") == "pass"), None)
+            judged = next((e for e in later if e.get("kind") == "verdict" and e.get("status") in ("pass", "fail")),
+                          None)
+            return judged if judged is not None and judged.get("status") == "pass" else None
         return next((e for e in later if e.get("kind") == "recheck" and e.get("still_present") is False), None)
 
     @property
@@ -240,6 +244,9 @@ class Incident:
             elif any(x.get("kind") == "rollback" for x in self.events[i + 1:]):
                 at = next(x for x in self.events[i + 1:] if x.get("kind") == "rollback").get("at")
                 out.append(FixOutcome(e, "tried", f"exit {code}, rolled back at {_hm(at)}"))
+            elif (judged := next((x for x in self.events[i + 1:] if x.get("kind") == "verdict"
+                                  and x.get("status") == "fail"), None)) is not None:
+                out.append(FixOutcome(e, "tried", f"exit {code}, verify failed at {_hm(judged.get('at'))}"))
             else:
                 out.append(FixOutcome(e, "tried", f"exit {code}, no passing verdict after it"))
         return out

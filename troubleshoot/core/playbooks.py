@@ -346,8 +346,9 @@ def _fix_parts(raw: dict, path: str, fix: bool) -> tuple[tuple[tuple[str, str], 
     except _Invalid as exc:
         raise _Invalid(f"{path}{exc.field}", exc.message) from None
     for i, name in enumerate(ask):
-        if name not in ASKABLE:
-            raise _Invalid(f"{path}ask[{i}]", f"{name!r} is not a value to ask; one of: {', '.join(ASKABLE)}")
+        if name not in ASKABLE and name not in PLACEHOLDERS:
+            raise _Invalid(f"{path}ask[{i}]", f"{name!r} is not a value to ask; one of: {', '.join(ASKABLE)} "
+                                               "(or a placeholder, to let the engineer correct the evidence's value)")
     recreate: list[tuple[str, str]] = []
     spec = raw.get("recreate")
     if spec is not None:

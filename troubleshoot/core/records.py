@@ -30,6 +30,7 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         listening_read_at=parse_time(rec.sockets.read_at) if rec.sockets is not None else None,
         files=files_from_inspect(rec.inspect, rec.files_seen),
         resources=rec.resources,
+        compose_env=rec.compose_env,
         **_host_config(rec.inspect),
     )
 

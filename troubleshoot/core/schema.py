@@ -324,6 +324,13 @@ class Resources(Struct, omit_defaults=True):
     log_bytes: Optional[int] = None  # the size of LogPath on a local host
 
 
+class ComposeEnv(Struct, omit_defaults=True):
+    """Its Compose project's env file (probes/compose_env.py), secret values masked by the boundary."""
+    path: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    why: str = ""
+
+
 class ContainerRecord(Struct, omit_defaults=True):
     """Everything read about one container: what facts are built from, what fixtures and snapshots store."""
     inspect: ContainerInspect
@@ -339,6 +346,7 @@ class ContainerRecord(Struct, omit_defaults=True):
 
     files_seen: Optional[ContainerFiles] = None  # probes/files.py: only for containers whose failure names files
     resources: Optional[Resources] = None  # usage against limits (probes/resources.py): running, or a log file
+    compose_env: Optional[ComposeEnv] = None  # its Compose project's .env (local daemon, Compose containers)
 
 
 class StatsMemory(Struct, omit_defaults=True):

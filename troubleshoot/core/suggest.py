@@ -11,6 +11,7 @@ from typing import Any
 from .facts import Host, Observation
 from .fixplan import human_size
 from .peers import names_on, user_networks
+from .secrets import is_masked
 
 MB = 1024 * 1024
 _FOREGROUND = (  # daemons that fork into the background unless told not to, and the flag that keeps them in front
@@ -71,6 +72,9 @@ def _env_value(obs: Observation, signals: dict[str, Any]) -> Suggestion | None:
     if not names:
         return None
     var = str(names[0])
+    env_file = obs.compose_env
+    if env_file is not None and env_file.values.get(var) and not is_masked(env_file.values[var]):
+        return Suggestion(env_file.values[var], f"its Compose project's {env_file.path} has {var}={env_file.values[var]}")
     peers = obs.peers
     if peers is None:
         return None

@@ -45,6 +45,9 @@ class ConfirmScreen(ModalScreen[object]):
         with Vertical(id="confirm-box"):
             yield Static(Text(self.title_text, style="bold"), id="confirm-title")
             yield Static(Text(self.warning, style="bold red"))
+            if self.fields:
+                yield Static(Text("Check the values (suggested from the evidence), then Tab to the buttons: y runs, "
+                                  "n cancels. Enter in a field does not run it.", style="dim"))
             with VerticalScroll(id="confirm-scroll"):
                 for f in self.fields:
                     yield Static(Text(f.label, style="bold") + (Text(f"  suggested: {f.why}", style="dim") if f.why else
@@ -57,7 +60,8 @@ class ConfirmScreen(ModalScreen[object]):
                 yield Button("Run it (y)", id="yes", variant="error")
 
     def _command_text(self) -> Text:
-        text = Text("$ ") + Text(self.command, style="bold cyan")
+        text = (Text("$ ") + Text(self.command, style="bold cyan") if self.command
+                else Text("(what will run is shown once every value is valid)", style="dim"))
         if self.problem:
             text += Text(f"\n{self.problem}", style="bold yellow")
         return text
@@ -70,13 +74,16 @@ class ConfirmScreen(ModalScreen[object]):
             return
         try:
             self.command, self.problem = self.preview(self.values()), ""
-        except ValueError as exc:
-            self.problem = f"cannot run it: {exc}"
+        except ValueError as exc:  # never the last good command beside a value that is not it
+            self.command, self.problem = "", f"cannot run it: {exc}"
         self.query_one("#confirm-command", Static).update(self._command_text())
 
     def on_mount(self) -> None:
         self._refresh_preview()
-        self.query_one("#no", Button).focus()
+        if self.fields:  # the values first: typed into the first field; Tab to the buttons, then y (or Run)
+            self.query_one(f"#ask-{self.fields[0].name}", Input).focus()
+        else:
+            self.query_one("#no", Button).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._refresh_preview()

@@ -19,7 +19,7 @@ from textual.widgets import Footer, ListView, Static
 
 from ...core.commands import UnsafeValue, missing_values, placeholder_values, render, render_changes
 from ...core.fixplan import PlanError, before_fix_name, change_lines, check_changes, kept_summary
-from ...core.playbooks import ASKABLE
+from ...core.playbooks import ASKABLE, PLACEHOLDERS
 from ...core.secrets import is_secret_name, mask_env_value
 from ...core.suggest import Suggestion, suggestions
 from ...core.verdict import Verdict, verdict
@@ -309,8 +309,9 @@ class WalkthroughScreen(Screen):
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
         if event.item is not None and self._read_intro:  # opened: the intro is shown first, from the top
+            if self.query_one("#steps", ListView).index in (0, None):
+                return  # step 1 highlighted on mount (once or more): the intro stays in view
             self._read_intro = False
-            return
         if event.item is not None:
             self.query_one("#wt-body", VerticalScroll).scroll_to_widget(event.item, animate=False)
 
@@ -435,12 +436,19 @@ class WalkthroughScreen(Screen):
         fields = []
         for name in step.ask:
             s = self.suggested.get(name)
+            if s is None and self.values.get(name):  # a value from the evidence the engineer may correct
+                s = Suggestion(self.values[name], "from the evidence")
             secret = name == "env_value" and is_secret_name(self.values.get("missing_env", ""))
-            label = ASKABLE[name] + (f" ({self.values['missing_env']})" if name == "env_value"
-                                     and self.values.get("missing_env") else "")
+            label = (ASKABLE.get(name) or PLACEHOLDERS[name]) + (
+                f" ({self.values['missing_env']})" if name == "env_value" and self.values.get("missing_env") else "")
             fields.append(Field(name, label, s.value if s else "", s.why if s else "", secret))
 
         def preview(asked: dict[str, str]) -> str:
+            port = asked.get("free_port")
+            holder = next((o.container.name for o in self.app.observations.values() if o.container.id != self.cid
+                           and any(p.host_port == port for p in o.container.ports)), None) if port else None
+            if holder:
+                raise ValueError(f"host port {port} is published by {holder}")
             try:
                 return self.plan_text(step, {**self.values, **{k: v for k, v in asked.items() if v}})
             except (UnsafeValue, PlanError) as exc:
@@ -480,6 +488,12 @@ class WalkthroughScreen(Screen):
             self.app.notify(Text(f"not run: {exc}"), severity="error")
             return
         item.command = mask_known(text, self.secrets)
+        if step.recreate:  # one line in the record and the RCA: what changed
+            flags = change_lines(changes, self.app.observations.get(self.cid), self._secret)
+            item.recorded_command = mask_known(f"recreate {self.container_name} with " + "; ".join(
+                f.split("  (")[0] for f in flags), self.secrets)
+        elif step.action:
+            item.recorded_command = f"rewrite {values.get('entrypoint', '?')} in {self.container_name}"
         if step.run:
             self._run(item, argv)
             return
@@ -496,8 +510,9 @@ class WalkthroughScreen(Screen):
         ok = result.exit_code == 0
         if kind in ("recreate", "script") and item is not None:
             item.set_output(result.exit_code, lines, "" if ok else "the fix failed")
-            event = step_event(self.app.clock(), item.section, item.number, item.step.title, item.command or "",
-                               result.exit_code, lines, self.secrets, confirmed=True)
+            event = step_event(self.app.clock(), item.section, item.number, item.step.title,
+                               item.recorded_command or item.command or "", result.exit_code, lines, self.secrets,
+                               confirmed=True)
             if kind == "recreate":
                 event.update(action="recreate", old_id=result.old_id, new_id=result.new_id)
             if not ok:
@@ -507,6 +522,13 @@ class WalkthroughScreen(Screen):
                 self.app.notify(Text(f"step {item.number} failed: {lines[-1] if lines else ''}"), severity="error")
                 return
             if kind == "recreate":
+                previous = self.pending
+                if previous is not None and previous.new_id == result.old_id:
+                    # a second try on the first try's container: that one goes now, the original stays the one
+                    # `u` restores and the one removed when verify passes
+                    self.app.run_call(self, None, "drop", partial(self.app.backend.drop_old, result))
+                    result = dataclasses.replace(result, old_id=previous.old_id, old_name=previous.old_name,
+                                                 was_running=previous.was_running)
                 self.pending = result
                 self.cid = result.new_id
             self._start_verify()
@@ -597,6 +619,8 @@ class WalkthroughScreen(Screen):
         if found is None or obs is None:
             return
         deciding = self._verify_since is not None or self._rechecking
+        if not deciding and not self._last_verdict:
+            return  # nothing applied, no re-check asked: no verdict to show yet
         v = verdict(self.playbook, obs, found, app.clock(), self._verify_since)
         self._show_verdict(v, found)
         if not deciding:

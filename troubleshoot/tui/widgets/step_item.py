@@ -18,6 +18,7 @@ class StepItem(ListItem):
         self.section = section
         self.number = number
         self.command = command  # rendered (placeholders filled) or None when it cannot be
+        self.recorded_command = ""  # what the record says ran, when not `command` (a recreate: its changes, one line)
         self.why_not = why_not  # why it cannot run here (read-only mode, needs input, bad value...)
         # why it may change something ("" when read-only): the step's rule, and the rendered command's
         self.change_reason = step.change_reason if change_reason is None else change_reason
