@@ -201,3 +201,41 @@ def test_a_fix_the_daemon_refuses_rolls_back_by_itself(engine):
         asyncio.run(go())
     finally:
         _cleanup(name)
+
+
+def test_a_second_try_after_a_failed_verdict_keeps_the_original_and_leaves_nothing_behind(engine):
+    """From a trial: shm 2m (verify fails), then 64m (verify passes). The first try's container is removed at the
+    second try, the original when verify passes: nothing named NAME-before-fix-* is left; the RCA lists only the
+    64m fix as applied."""
+    name = create("shm-exhausted")
+    try:
+        async def go():
+            app = make_app(load_catalog(), live_events=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
+                            what="the board")
+                screen = await open_walkthrough(pilot, app, name)
+                items = steps(screen)
+                fix = [i for i, s in enumerate(items) if s.section == "fix"][0]
+                for size, verdict in (("2m", "fail"), ("64m", "pass")):
+                    screen.query_one("#steps").index = fix
+                    await pilot.pause()
+                    items[fix].exit_code = None
+                    await pilot.press("r")
+                    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+                    app.screen.query_one("#ask-shm_size").value = size
+                    await pilot.pause()
+                    await press_run(pilot, app)
+                    await until(pilot, lambda: items[fix].exit_code is not None, timeout=60, what="the fix")
+                    assert items[fix].exit_code == 0, items[fix].output
+                    await until(pilot, lambda v=verdict: screen._last_verdict == v, timeout=60, what=verdict)
+                await until(pilot, lambda: not docker("ps", "-aq", "--filter", f"name=^{name}-before-fix",
+                                                      check=False).stdout.strip(), timeout=30,
+                            what="the containers before the fix removed")
+                assert docker("inspect", "-f", "{{.HostConfig.ShmSize}}", name).stdout.decode().strip() == str(64 << 20)
+                rca = await export_rca(pilot, app, screen)
+                applied = rca.split("## Fix Applied", 1)[1].split("**Tried", 1)[0]
+                assert "--shm-size 64m" in applied and "--shm-size 2m" not in applied, applied
+        asyncio.run(go())
+    finally:
+        _cleanup(name)
