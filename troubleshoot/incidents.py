@@ -89,13 +89,16 @@ def latest_for(container: str, directory: Path | None = None, source: str | None
     `container_id` only records of that very container (a new container of the same name is another incident)."""
     found = []
     for log in all_logs(directory):
-        opened = log.read().opened
-        name, cid = opened.get("container", ""), opened.get("container_id", "")
+        incident = log.read()
+        opened = incident.opened
+        name = opened.get("container", "")
+        # the containers the incident was worked on: the one it opened on, and each one a recreate fix made
+        ids = [str(opened.get("container_id", ""))] + [str(e["new_id"]) for e in incident.events if e.get("new_id")]
         if source is not None and opened.get("source") != source:
             continue
-        if container_id is not None and cid != container_id:
+        if container_id is not None and container_id not in ids:
             continue
-        if container == name or (len(container) >= 4 and cid.startswith(container)):
+        if container == name or (len(container) >= 4 and any(cid.startswith(container) for cid in ids if cid)):
             found.append((opened.get("at", ""), log))
     return max(found, key=lambda pair: pair[0])[1] if found else None
 

@@ -278,3 +278,15 @@ def test_records_of_another_source_or_another_container_of_the_same_name_are_nev
     assert not resumed and log.path not in (demo.path, old.path, live.path)
     log, resumed = open_for("web", "d" * 64, now=at(30), directory=tmp_path, source=LIVE)  # a new "web"
     assert not resumed and log.path not in (demo.path, old.path, live.path)
+
+
+def test_a_recreate_fix_keeps_the_incident_with_the_new_container(tmp_path, cat):
+    """A fix that recreates the container gives it a new id: `report NAME` (which resolves the name to the new id)
+    and reopening the walkthrough find the same incident, not a new one."""
+    live = opened(tmp_path, cat, "web", "b" * 64, LIVE, at(1))
+    live.append({**step_event(at(2), "fix", 4, "Recreate", "recreate web with --shm-size 64m", 0, [], (),
+                              confirmed=True), "action": "recreate", "old_id": "b" * 64, "new_id": "e" * 64})
+    assert latest_for("web", tmp_path, source=LIVE, container_id="e" * 64).path == live.path
+    assert latest_for("eeee", tmp_path, source=LIVE).path == live.path
+    log, resumed = open_for("web", "e" * 64, now=at(30), directory=tmp_path, source=LIVE)
+    assert resumed and log.path == live.path
