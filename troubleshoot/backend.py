@@ -4,6 +4,8 @@ the CLI opens one with `open_source`. Every record it hands out went through the
 cleaned, masked). Blocking: the TUI calls these from thread workers only. No textual here."""
 from __future__ import annotations
 
+import re
+
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +27,29 @@ class Row:
     state: str
     status: str
     image: str
+
+
+_EXITED = re.compile(r"^Exited \((\d+)\)")
+
+
+def urgency(row: Row) -> int:
+    """How soon a row must be inspected, from the sparse list alone (lower first): what is visibly broken (restarting,
+    dead, unhealthy, exited non-zero), then what is not running (created, exited 0, paused) or still starting its
+    probe, then what runs. The app inspects in this order: the worst container's finding is on screen first."""
+    status = row.status or ""
+    exited = _EXITED.match(status)
+    if row.state in ("restarting", "dead") or "(unhealthy)" in status or (exited and exited.group(1) != "0"):
+        return 0
+    if row.state in ("created", "exited", "paused", "removing"):
+        return 1
+    if "health: starting" in status:
+        return 2
+    return 3
+
+
+def inspect_order(rows: Sequence[Row]) -> list[Row]:
+    """The rows by urgency, the list's own order (newest first) kept within each level."""
+    return sorted(rows, key=urgency)
 
 
 @dataclass(frozen=True)

@@ -272,3 +272,31 @@ def test_q_quits_at_once_while_the_daemon_hangs(hung_daemon, tmp_path):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
+
+
+def test_the_broken_container_is_inspected_first_among_many(engine):
+    """80 created containers, newer than an OOM-killed one (the list is newest first): the OOM-killed one is in the
+    app's first batch of inspects, its finding on the board before most of the others are inspected."""
+    from tests.integration.test_tui import cid_of
+    from tests.scenarios import create
+    from troubleshoot.tui.app import BATCH
+    broken = create("oom-killed")
+    filler = [f"{PREFIX}filler-{i:03d}" for i in range(80)]
+    for name in filler:
+        docker("create", "--name", name, "--label", "troubleshoot.test=1", BASE, "true")
+    try:
+        async def go():
+            app = make_app(load_catalog(), live_events=False)
+            asked: list[list[str]] = []  # the ids of each inspect batch, in the order the app asked for them
+            observe = app.backend.observe
+            app.backend.observe = lambda ids: (asked.append(list(ids)), observe(ids))[1]
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: (cid := cid_of(app, broken)) and app.findings.get(cid), timeout=60,
+                            what="the OOM-killed container's finding")
+                first = next(i for i, batch in enumerate(asked) if cid_of(app, broken) in batch)
+                before = sum(len(b) for b in asked[:first])
+                assert first == 0 or before < BATCH, f"{before} containers were inspected before the broken one"
+                assert app.findings[cid_of(app, broken)][0].playbook_id == "oom-killed"
+        asyncio.run(go())
+    finally:
+        docker("rm", "-f", broken, *filler, check=False)

@@ -19,7 +19,7 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..backend import Backend, BackendError, Row
+from ..backend import Backend, BackendError, Row, inspect_order
 from ..core.diagnose import Finding, diagnose_container, diagnose_host
 from ..core.peers import build_peers
 from ..core.facts import Host, Observation
@@ -159,10 +159,11 @@ class TroubleshootApp(App):
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
             host = self.backend.host()
             self.post_message(HostLoaded(host))
-            for i in range(0, len(rows), BATCH):
+            ordered = inspect_order(rows)  # the visibly broken first: the worst finding on screen first
+            for i in range(0, len(ordered), BATCH):
                 if get_current_worker().is_cancelled:
                     return
-                ids = [r.id for r in rows[i:i + BATCH]]
+                ids = [r.id for r in ordered[i:i + BATCH]]
                 asked = time.monotonic()
                 self.post_message(self._observed(self.backend.observe(ids), ids, host, asked))
         except BackendError as exc:
@@ -198,7 +199,7 @@ class TroubleshootApp(App):
                 continue
             self.post_message(DaemonBack())
             self.post_message(RowsLoaded(rows, asked))
-            ids = [r.id for r in rows]
+            ids = [r.id for r in inspect_order(rows)]
             try:
                 host = self.backend.host()
                 self.post_message(HostLoaded(host))
