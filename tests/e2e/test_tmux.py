@@ -62,7 +62,7 @@ WHY_NOT_OPENED = ("not inspected yet", "nothing found to walk through")
 def open_walkthrough(first_step: str) -> str:
     """Enter on the filtered board. If the app answers with a toast instead of the walkthrough, fail with the screen
     as it is then (a toast lasts 5 s: a plain timeout would hide why)."""
-    opened = lambda s: first_step in s or any(w in s for w in WHY_NOT_OPENED)  # noqa: E731
+    opened = lambda s: first_step in s or "Symptom:" in s or any(w in s for w in WHY_NOT_OPENED)  # noqa: E731
     tmux("send-keys", "-t", SESSION, "Enter")
     try:
         shown = wait_screen(opened, timeout=5)
@@ -71,6 +71,11 @@ def open_walkthrough(first_step: str) -> str:
         # box has taken its own Enter: the first Enter then submits the filter. The board is still there: again.
         tmux("send-keys", "-t", SESSION, "Enter")
         shown = wait_screen(opened)
+    for _ in range(6):  # it opens on its evidence and root cause: page down to the steps
+        if first_step in shown or any(w in shown for w in WHY_NOT_OPENED):
+            break
+        tmux("send-keys", "-t", SESSION, "PageDown")
+        shown = wait_screen(lambda s, before=shown: s != before, timeout=5)
     assert first_step in shown, f"Enter did not open the walkthrough; the screen was:\n{shown}"
     return shown
 
