@@ -22,8 +22,12 @@ KEYS = [
     ("ctrl+↑ ctrl+↓", "scroll a line (also shift+↑ shift+↓)"),
     ("r", "run the step (read-only: at once; anything else, interactive ones "
           "included: after confirmation, never with --read-only)"),
-    ("c", "copy the step's command (terminal clipboard, works over SSH)"), ("v", "re-check the container"),
-    ("n", "add a note to the incident record"), ("e", "export the RCA (Markdown) from the incident record"),
+    ("", "a fix asks its values in the dialog (suggested from the evidence): Tab to the buttons, y runs it"),
+    ("c", "copy the step's command (terminal clipboard, works over SSH)"),
+    ("v", "re-check: verify's verdict (pass / fail / settling) on fresh facts, recorded"),
+    ("u", "roll back a fix that recreated the container (kept, stopped, until verify passes)"),
+    ("n", "add a note to the incident record"),
+    ("e", "export the RCA: confirm or edit the root cause written from the evidence, then the Markdown"),
     ("escape", "back to the board"),
 ]
 
