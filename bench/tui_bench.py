@@ -68,13 +68,22 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
+    worst = f"{PREFIX}worst"  # OOM-killed, and older than every other bench container: last in the daemon's list
+    if docker("inspect", worst, check=False).returncode != 0:
+        from tests.engine import BASE, ensure_base
+        ensure_base()
+        docker("run", "-d", "--name", worst, "--memory", "8m", "--memory-swap", "8m", BASE, "sh", "-c",
+               "dd if=/dev/zero of=/dev/null bs=64M count=1")
+        docker("wait", worst)
     create(args.containers)
     print(f"{args.containers} bench containers ({len(docker('ps', '-aq').stdout.split())} on the daemon)")
     try:
-        paint, full, keys, loading = [], [], [], []
+        paint, full, keys, loading, first = [], [], [], [], []
         for _ in range(args.runs):
             t0 = launch()
             paint.append(wait(lambda s: len(rows_on_screen(s)) >= 5) - t0)
+            first.append(wait(lambda s: any(worst in r and "oom-killed" in r for r in rows_on_screen(s)),
+                              step=0.002) - t0)
             # a key pressed while the containers are still being inspected: how long until its effect shows
             k0 = time.perf_counter()
             tmux("send-keys", "-t", SESSION, "/")
@@ -84,6 +93,8 @@ def main() -> None:
             full.append(wait(lambda s: rows_on_screen(s) and not any("…" in r for r in rows_on_screen(s))) - t0)
         print(f"launch -> first painted board:        median {statistics.median(paint):.3f}s "
               f"({', '.join(f'{x:.3f}' for x in paint)})  goal <= 0.5 s")
+        print(f"launch -> the worst container's finding on screen (it is last in the list): median "
+              f"{statistics.median(first):.3f}s ({', '.join(f'{x:.3f}' for x in first)})  goal <= 0.5 s")
         print(f"key during the first load -> shown:   median {statistics.median(keys):.3f}s "
               f"({', '.join(f'{x:.3f}' for x in keys)}; visible rows still loading then: {loading})  goal <= 0.1 s")
         print(f"launch -> visible rows all inspected: median {statistics.median(full):.3f}s "
@@ -119,6 +130,7 @@ def main() -> None:
         if not args.keep:
             subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
             remove()
+            docker("rm", "-f", worst, check=False)
 
 
 if __name__ == "__main__":

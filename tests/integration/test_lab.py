@@ -113,13 +113,13 @@ def test_a_scenario_the_daemon_cannot_start_fails_at_once_with_its_reason(engine
         tar.addfile(info, io.BytesIO(b"hi\n"))
     docker("import", "-", image, input=layer.getvalue())
     start = time.monotonic()
-    up = lab("up", "--base-image", image, "exits-immediately", timeout=120)
+    up = lab("up", "--base-image", image, "oom-killed", timeout=120)
     took = time.monotonic() - start
     try:
         assert up.returncode == 1, up.stdout + up.stderr
         lines = up.stderr.strip().splitlines()
         assert len(lines) == 1, up.stderr
-        assert lines[0].startswith(f"troubleshoot: exits-immediately: the daemon cannot start {LAB}exits-immediately: ")
+        assert lines[0].startswith(f"troubleshoot: oom-killed: the daemon cannot start {LAB}oom-killed: ")
         assert "executable file not found" in lines[0] or "no such file" in lines[0], lines[0]
         assert took < 30, f"took {took:.0f}s: a refusal must not wait for a timeout"
     finally:
