@@ -2,7 +2,6 @@
 address:port it names, and the playbook's own fix (rendered by the product) really making the published port answer
 from the host."""
 import os
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +12,8 @@ from tests.engine import docker, inspect, wait_for
 from tests.integration.conftest import scan_json
 from tests.scenarios import create, make_lab
 from troubleshoot import lab
-from troubleshoot.core.commands import placeholder_values, render
+from troubleshoot.backend import LiveBackend
+from troubleshoot.core.commands import placeholder_values, render_changes
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.core.records import host_from_record, observation_from_record
 from troubleshoot.core.signals import container_signals
@@ -69,8 +69,8 @@ def test_names_the_address_and_port_and_the_port_is_really_dead(engine, playbook
 
 @pytest.mark.parametrize("playbook", ["listens-on-localhost", "published-port-unused"])
 def test_the_playbooks_fix_makes_the_published_port_answer(engine, playbook):
-    """The fix steps as the product renders them for this container (remove, recreate), run as the walkthrough runs
-    them (argv, no shell); then the published port answers from the host and the finding is gone."""
+    """The fix (a recreate with the change) as the product renders it for this container, made through the data
+    source as the walkthrough makes it; then the published port answers from the host and the finding is gone."""
     name = create(playbook)
     try:
         ip, port = _published(name)
@@ -83,10 +83,10 @@ def test_the_playbooks_fix_makes_the_published_port_answer(engine, playbook):
             daemon.close()
         obs = observation_from_record(record, secrets)
         values = placeholder_values(obs, host, container_signals(obs, host))
-        for step in load_catalog().get(playbook).fix[:2]:
-            argv = render(step, values)
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-            assert proc.returncode == 0, (argv, proc.stderr)
+        backend = LiveBackend(load_catalog())
+        backend.connect()
+        result = backend.recreate(obs.container.id, render_changes(load_catalog().get(playbook).fix[0], values))
+        assert result.exit_code == 0, result.lines
         wait_for(lambda: inspect(name)["State"].get("Health", {}).get("Status") == "healthy", 60, f"{name} healthy")
         deadline = time.monotonic() + 30
         while _answers(ip, port) is None and time.monotonic() < deadline:  # the proxy is up once it answers
@@ -94,8 +94,12 @@ def test_the_playbooks_fix_makes_the_published_port_answer(engine, playbook):
         assert _answers(ip, port) == "ok\n"
         doc, _code = scan_json(name)
         assert playbook not in [f["playbook"] for f in doc["findings"] if f["container"] == name]
+        assert backend.drop_old(result).exit_code == 0
     finally:
         docker("rm", "-f", name, check=False)
+        old = docker("ps", "-aq", "--filter", f"name=^{name}-before-fix", check=False).stdout.decode().split()
+        if old:
+            docker("rm", "-f", *old, check=False)
 
 
 def test_a_server_on_every_address_raises_nothing(engine):
