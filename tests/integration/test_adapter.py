@@ -125,25 +125,3 @@ def test_one_daemon_used_from_many_threads(engine):
             assert out[0] == cid and out[1] == (name,)
     finally:
         docker("rm", "-f", *names, check=False)
-
-
-def test_inspects_over_several_connections_come_back_whole_and_in_order(engine):
-    """scan.inspect_all on a local daemon spreads 30 inspects over a few connections: every answer is the one of its
-    own id, in the order asked, and a container removed meanwhile is None (as one connection would say)."""
-    from troubleshoot.scan import INSPECT_CONNECTIONS, inspect_all
-    ensure_base()
-    names = [f"{PREFIX}many-{i:02d}" for i in range(30)]
-    for name in names:
-        docker("create", "--name", name, "--label", "troubleshoot.test=1", BASE, "true")
-    try:
-        daemon = Daemon().connect()
-        ids = [docker("inspect", "-f", "{{.Id}}", n).stdout.decode().strip() for n in names]
-        ids.insert(7, "0" * 64)  # no such container
-        assert len(ids) >= 2 * INSPECT_CONNECTIONS
-        got = inspect_all(daemon, ids)
-        assert got[7] is None
-        assert [d.Id if d is not None else None for d in got] == [i if i != "0" * 64 else None for i in ids]
-        assert [d.Name for d in got if d is not None] == [f"/{n}" for n in names]
-        daemon.close()
-    finally:
-        docker("rm", "-f", *names, check=False)
