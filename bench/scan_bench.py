@@ -47,13 +47,16 @@ def time_docker_cli_same_reads() -> float:
     """The docker CLI making every read the scan makes: the list, every inspect, the log tail of each container the
     scan reads logs of (same rule), each distinct image's inspect and history, the image list, and the daemon info."""
     import json
+
+    from troubleshoot.boundary import convert
+    from troubleshoot.core import schema
     from troubleshoot.core.facts import container_from_inspect, wants_logs
     t = time.perf_counter()
     ids = subprocess.run(["docker", "ps", "-a", "-q", "--no-trunc"], capture_output=True, check=True).stdout.split()
     docs = json.loads(subprocess.run(["docker", "inspect", *[i.decode() for i in ids]], capture_output=True,
                                      check=True).stdout)
     for d in docs:
-        if wants_logs(container_from_inspect(d)):
+        if wants_logs(container_from_inspect(convert(d, schema.ContainerInspect, "inspect"))):
             subprocess.run(["docker", "logs", "--tail", "200", d["Id"]], capture_output=True)
     images = sorted({d["Image"] for d in docs})
     subprocess.run(["docker", "image", "inspect", *images], capture_output=True, check=True)
