@@ -232,6 +232,10 @@ class TroubleshootApp(App):
             findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
             self.post_message(HostLoaded(host, findings, basis))
 
+    def observed_at(self, cid: str) -> float:
+        """When (time.monotonic) the inspect now shown for `cid` was asked for; -inf when never."""
+        return self._observed_at.get(cid, float("-inf"))
+
     def recheck(self, cid: str) -> None:
         self._worker(partial(self._observe_one, cid), group=f"inspect-{cid}")
 

@@ -5,6 +5,7 @@ import dataclasses
 from functools import partial
 
 import shlex
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,7 @@ class WalkthroughScreen(Screen):
         self._verify_since: datetime | None = None  # when the last fix was applied: verify is being decided
         self._last_verdict = ""
         self._verify_timer: Timer | None = None
+        self._verify_asked = 0.0  # time.monotonic() of the last fix or `v`: older observations decide nothing
         self.evidence: dict[str, str] = {}  # the evidence values when the screen opened (core/incident.evidence_values)
         self._read_intro = True  # the first highlight (step 1, on mount) does not scroll the intro away
 
@@ -566,6 +568,7 @@ class WalkthroughScreen(Screen):
     # -- verify: a verdict on fresh facts ----------------------------------------------------------------------
     def _start_verify(self) -> None:
         self._verify_since = self.app.clock()
+        self._verify_asked = time.monotonic()  # a verdict is made only on facts observed after this
         self._last_verdict = ""
         self.query_one("#wt-status", Static).update(Text("verifying: re-checking…", style="italic"))
         self._schedule(1.0)
@@ -601,6 +604,7 @@ class WalkthroughScreen(Screen):
 
     def action_recheck(self) -> None:
         self._rechecking = True
+        self._verify_asked = time.monotonic()
         self.app.recheck(self.cid)
         self.query_one("#wt-status", Static).update(Text("re-checking…", style="italic"))
 
@@ -619,6 +623,8 @@ class WalkthroughScreen(Screen):
         if found is None or obs is None:
             return
         deciding = self._verify_since is not None or self._rechecking
+        if deciding and app.observed_at(self.cid) < self._verify_asked:
+            return  # observed before the last fix (a re-check asked before it, answered after): not its verdict
         if not deciding and not self._last_verdict:
             return  # nothing applied, no re-check asked: no verdict to show yet
         v = verdict(self.playbook, obs, found, app.clock(), self._verify_since)
