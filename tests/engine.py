@@ -145,6 +145,13 @@ def made_by_run(prefix: str = PREFIX, instance: str = LAB_INSTANCE) -> tuple[set
     return ids, images
 
 
+def remove_before_fix(name: str) -> None:
+    """The containers a recreate fix kept (NAME-before-fix-HHMMSS) that a test did not see removed."""
+    old = docker("ps", "-aq", "--filter", f"name=^{name}-before-fix", check=False).stdout.decode().split()
+    if old:
+        docker("rm", "-f", *old, check=False)
+
+
 def remove_all(prefix: str = PREFIX, instance: str = LAB_INSTANCE) -> None:
     """Remove what this run made (`made_by_run`) and nothing else; never a prune of the shared daemon."""
     ids, images = made_by_run(prefix, instance)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.engine import PREFIX, docker, ensure_base, inspect, wait_state
+from tests.engine import PREFIX, docker, ensure_base, inspect, remove_before_fix, wait_state
 from tests.integration.conftest import run_cli, scan_json
 from tests.scenarios import create
 from troubleshoot.boundary import fixture_host, fixture_record
@@ -66,9 +66,7 @@ def test_stop_timeout_fix_runs_and_really_fixes_the_lab_container(engine):
         assert backend.drop_old(result).exit_code == 0
     finally:
         docker("rm", "-f", name, check=False)
-        old = docker("ps", "-aq", "--filter", f"name=^{name}-before-fix", check=False).stdout.decode().split()
-        if old:
-            docker("rm", "-f", *old, check=False)
+        remove_before_fix(name)
 
 
 def test_segfault_names_sigsegv_by_number(engine):

@@ -23,9 +23,27 @@ pytestmark = pytest.mark.engine
 
 def _cleanup(name: str) -> None:
     found = docker("ps", "-aq", "--filter", f"name=^{name}", check=False).stdout.decode().split()
-    if found:
+    if found:  # the scenario's own and what it made beside it (NAME-db, NAME-holder, NAME-before-fix-...)
         docker("rm", "-f", "-v", *found, check=False)
     docker("volume", "rm", f"{name}-data", check=False)
+
+
+async def walkthrough_of(pilot, app, name: str):
+    """The board loaded with the container's findings, then its walkthrough."""
+    await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30, what="the board")
+    return await open_walkthrough(pilot, app, name)
+
+
+async def fix_dialog(pilot, app, screen, recreate_only: bool = False) -> tuple[list, int]:
+    """The first fix step (the first that recreates, with `recreate_only`) selected and run: its dialog open."""
+    items = steps(screen)
+    fix = [i for i, s in enumerate(items) if s.section == "fix" and (s.step.recreate or not recreate_only)][0]
+    screen.query_one("#steps").index = fix
+    await pilot.pause()
+    items[fix].exit_code = None
+    await pilot.press("r")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+    return items, fix
 
 
 async def open_walkthrough(pilot, app, name: str):
@@ -90,10 +108,8 @@ def test_the_shipped_fix_closes_the_lab_incident(engine, scenario):
         async def go():
             app = make_app(load_catalog(), live_events=False)
             async with app.run_test(size=(120, 40)) as pilot:
-                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
-                            what="the board")
+                screen = await walkthrough_of(pilot, app, name)
                 assert app.findings[cid_of(app, name)][0].playbook_id == playbook
-                screen = await open_walkthrough(pilot, app, name)
                 assert screen.playbook.id == playbook
                 if row.wait:
                     await until(pilot, lambda: docker("inspect", "-f", "{{.State.Health.Status}}", f"{name}-db",
@@ -127,15 +143,8 @@ def test_a_fix_that_fails_is_shown_keeps_the_old_container_and_rolls_back(engine
         async def go():
             app = make_app(load_catalog(), live_events=False)
             async with app.run_test(size=(120, 40)) as pilot:
-                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
-                            what="the board")
-                screen = await open_walkthrough(pilot, app, name)
-                items = steps(screen)
-                fix = [i for i, s in enumerate(items) if s.section == "fix"][0]
-                screen.query_one("#steps").index = fix
-                await pilot.pause()
-                await pilot.press("r")
-                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+                screen = await walkthrough_of(pilot, app, name)
+                items, fix = await fix_dialog(pilot, app, screen)
                 field = app.screen.query_one("#ask-shm_size")
                 assert field.value == "64m"  # the suggestion
                 field.value = "2m"  # the bad value
@@ -173,15 +182,8 @@ def test_a_fix_the_daemon_refuses_rolls_back_by_itself(engine):
         async def go():
             app = make_app(load_catalog(), live_events=False)
             async with app.run_test(size=(120, 40)) as pilot:
-                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
-                            what="the board")
-                screen = await open_walkthrough(pilot, app, name)
-                items = steps(screen)
-                fix = [i for i, s in enumerate(items) if s.section == "fix" and s.step.recreate][0]
-                screen.query_one("#steps").index = fix
-                await pilot.pause()
-                await pilot.press("r")
-                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+                screen = await walkthrough_of(pilot, app, name)
+                items, fix = await fix_dialog(pilot, app, screen, recreate_only=True)
                 dialog = app.screen
                 dialog.query_one("#ask-free_port").value = port  # taken by the holder
                 await pilot.pause()
@@ -212,21 +214,13 @@ def test_a_second_try_after_a_failed_verdict_keeps_the_original_and_leaves_nothi
         async def go():
             app = make_app(load_catalog(), live_events=False)
             async with app.run_test(size=(120, 40)) as pilot:
-                await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30,
-                            what="the board")
-                screen = await open_walkthrough(pilot, app, name)
-                items = steps(screen)
-                fix = [i for i, s in enumerate(items) if s.section == "fix"][0]
+                screen = await walkthrough_of(pilot, app, name)
                 for size, verdict in (("2m", "fail"), ("64m", "pass")):
-                    screen.query_one("#steps").index = fix
-                    await pilot.pause()
-                    items[fix].exit_code = None
-                    await pilot.press("r")
-                    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+                    items, fix = await fix_dialog(pilot, app, screen)
                     app.screen.query_one("#ask-shm_size").value = size
                     await pilot.pause()
                     await press_run(pilot, app)
-                    await until(pilot, lambda: items[fix].exit_code is not None, timeout=60, what="the fix")
+                    await until(pilot, lambda items=items, fix=fix: items[fix].exit_code is not None, timeout=60, what="the fix")
                     assert items[fix].exit_code == 0, items[fix].output
                     await until(pilot, lambda v=verdict: screen._last_verdict == v, timeout=60, what=verdict)
                 await until(pilot, lambda: not docker("ps", "-aq", "--filter", f"name=^{name}-before-fix",

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.engine import docker, inspect, wait_for
+from tests.engine import docker, inspect, remove_before_fix, wait_for
 from tests.integration.conftest import scan_json
 from tests.scenarios import create, make_lab
 from troubleshoot import lab
@@ -97,9 +97,7 @@ def test_the_playbooks_fix_makes_the_published_port_answer(engine, playbook):
         assert backend.drop_old(result).exit_code == 0
     finally:
         docker("rm", "-f", name, check=False)
-        old = docker("ps", "-aq", "--filter", f"name=^{name}-before-fix", check=False).stdout.decode().split()
-        if old:
-            docker("rm", "-f", *old, check=False)
+        remove_before_fix(name)
 
 
 def test_a_server_on_every_address_raises_nothing(engine):
