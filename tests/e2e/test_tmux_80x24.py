@@ -44,6 +44,23 @@ def wait_screen(ok, timeout: float = 20) -> str:
     raise AssertionError(f"the screen never showed what was expected; it was:\n{shown}")
 
 
+def settled(before: str, timeout: float = 10) -> str:
+    """After a key: the screen once it changed and then stayed the same for 0.3 s (under load a capture can catch a
+    half-drawn scroll, and a decision taken on it overshoots). The screen as it is when it never changed."""
+    deadline = time.monotonic() + timeout
+    shown = screen()
+    while shown == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+        shown = screen()
+    stable_since = time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - stable_since < 0.3:
+        time.sleep(0.05)
+        now = screen()
+        if now != shown:
+            shown, stable_since = now, time.monotonic()
+    return shown
+
+
 def keys(*k: str) -> None:
     tmux("send-keys", "-t", SESSION, *k)
 
@@ -118,13 +135,23 @@ def read_root_cause(sid: str, playbook: str, cause: str) -> None:
     except AssertionError:  # the first Enter went to the filter box (see test_tmux.open_walkthrough): again
         keys("Enter")
         shown = wait_screen(lambda s: title in squeeze(s))
-    for _ in range(40):
+    shown = settled("", timeout=2)
+    paging = True
+    for _ in range(120):
         found = root_cause_on_screen(shown)
         if found is not None:
             break
-        # not on screen yet: a page down until the heading shows, then a line at a time until its end does
-        keys("C-Down" if any(line.strip() == "Root cause:" for line in shown.splitlines()) else "PageDown")
-        shown = wait_screen(lambda s, before=shown: s != before, timeout=5)
+        # not on screen yet: a page down until the heading shows, then a line at a time until its end does; a page
+        # that went past it (or the bottom reached) turns back to the top, a line at a time from there
+        heading = any(line.strip() == "Root cause:" for line in shown.splitlines())
+        key = "PageDown" if paging and not heading else "C-Down"
+        keys(key)
+        after = settled(shown, timeout=5)
+        if key == "PageDown" and after == shown:
+            paging = False
+            keys("Home")
+            after = settled(shown, timeout=5)
+        shown = after
     else:
         raise AssertionError(f"{sid}: the root cause never showed whole; the screen was:\n{shown}")
     assert squeeze(found) == squeeze(cause), f"{sid}: on screen:\n{found}\nexpected:\n{cause}"
