@@ -196,8 +196,10 @@ def _mask_value(value: Any, known: Iterable[str], by_key: bool = False) -> Any:
     return value
 
 
-def _mask_struct(record: Struct, known: Iterable[str]) -> None:
+def _mask_struct(record: Struct, known: Iterable[str], skip: Iterable[str] = ()) -> None:
     for name in record.__struct_fields__:
+        if name in skip:
+            continue
         value = getattr(record, name)
         if value is None or isinstance(value, (bool, int, float)):
             continue
@@ -219,10 +221,26 @@ def record_secrets(record: schema.ContainerRecord) -> SecretValues:
     return secret_values(env)
 
 
-def mask_container(record: schema.ContainerRecord) -> SecretValues:
-    """Mask every secret of a (cleaned) container record in place; returns the raw secret values it hid."""
+_SHARED = ("image", "tag_image", "history")  # one image's records, shared by the containers that run it
+
+
+def mask_container(record: schema.ContainerRecord, done: set | None = None) -> SecretValues:
+    """Mask every secret of a (cleaned) container record in place; returns the raw secret values it hid.
+    `done` (one scan's): the shared image records already masked with the same secret values are not walked again
+    (300 containers of one image: one walk of its inspect and history, not 300)."""
     known = record_secrets(record)
-    _mask_struct(record, known)
+    skip = set()
+    if done is not None:
+        values = tuple(known)
+        for name in _SHARED:
+            shared = getattr(record, name)
+            if shared:
+                key = (id(shared), values)
+                if key in done:
+                    skip.add(name)
+                else:
+                    done.add(key)
+    _mask_struct(record, known, skip)
     return known
 
 
@@ -238,14 +256,18 @@ def container_record(inspect: schema.ContainerInspect, image: schema.ImageInspec
                      layers: schema.ImageLayers | None = None,
                      events: schema.EventHistory | None = None,
                      files: schema.ContainerFiles | None = None,
-                     resources: schema.Resources | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
-    """One container's record from decoded parts (each already cleaned), masked; and its raw secret values."""
-    record = schema.ContainerRecord(inspect=inspect, image=image, history=list(history or ()),
+                     resources: schema.Resources | None = None,
+                     masked: set | None = None) -> tuple[schema.ContainerRecord, SecretValues]:
+    """One container's record from decoded parts (each already cleaned), masked; and its raw secret values.
+    `masked`: one scan's set of shared parts (an image, its history) already masked (see mask_container); the
+    parts must then be the scan's own objects, kept alive for the scan."""
+    record = schema.ContainerRecord(inspect=inspect, image=image,
+                                    history=history if isinstance(history, list) else list(history or ()),
                                     logs=[_clean_str(line, False, MAX_LINE) for line in logs[-MAX_LOG_LINES:]],
                                     logs_error=_clean_str(logs_error, False), tag_image=tag_image, layers=layers,
                                     events=clean(events) if events is not None else None,
                                     files_seen=files, resources=resources)
-    return record, mask_container(record)
+    return record, mask_container(record, masked)
 
 
 def probe_record(data: dict, kind: type[T], what: str, known: SecretValues) -> T:

@@ -459,15 +459,10 @@ class Daemon:
             self.close()
             raise DaemonError(explain(exc, self.endpoint)) from None
         if res.status >= 400:
-            body = self._read_bounded(res, path, MAX_ERROR_BODY, budget, cut=True)
-            try:
-                message = json.loads(body).get("message") or ""
-            except (ValueError, AttributeError):
-                message = body.decode("utf-8", "replace")
-            message = clean_text(message)[:300]
+            message = _api_message(res.status, self._read_bounded(res, path, MAX_ERROR_BODY, budget, cut=True))
             if res.status == 404:
                 raise NotFound(message)
-            raise ApiError(res.status, message or f"HTTP {res.status}")
+            raise ApiError(res.status, message)
         return res
 
     def _too_slow(self, path: str, budget: float | None) -> str:
@@ -517,6 +512,98 @@ class Daemon:
             return self._get_typed(path, kind, params, limit)
         except ApiError as exc:
             raise DaemonError(f"the daemon refused {path}: {exc}") from None
+
+    # -- many reads at once (pipeline.py): the same answers, bounds and errors as one read each ----------------
+    def _query(self, path: str, params: dict[str, Any] | None) -> str:
+        query = ""
+        if params:
+            query = "?" + urlencode([(k, _param(x)) for k, v in params.items()
+                                     for x in (v if isinstance(v, (list, tuple)) else [v])])
+        return f"{self._prefix}{path}{query}"
+
+    def _many(self, paths: Sequence[str], params: dict[str, Any] | None, limit: int, budget: float | None,
+              cut: bool = False) -> "list[Any] | None":
+        """Pipelined GETs of `paths` (pipeline.get_many), or None when this transport cannot (docker-py: tcp, TLS,
+        ssh): the caller then reads one at a time. Errors become DaemonError, as one read's do."""
+        from . import pipeline
+        if self._transport is None:
+            self.connect()
+        if not isinstance(self._transport, _UnixTransport) or len(paths) < 2:
+            return None
+        targets = [self._query(p, params) for p in paths]
+        try:
+            return pipeline.get_many(self._transport.path, targets, limit=limit, budget=budget or 30.0, cut=cut,
+                                     on_socket=self._sockets.add)
+        except pipeline.PipelineError as exc:
+            where = exc.path.removeprefix(self._prefix).split("?")[0]
+            if exc.kind == "deadline":
+                raise DaemonError(self._too_slow(where, budget)) from None
+            if exc.kind == "too_big":
+                raise DaemonError(f"the daemon at {self.endpoint.url} sent more than {limit >> 20} MB for {where}: "
+                                  f"refused") from None
+            raise DaemonError(f"the daemon at {self.endpoint.url} answered {where} with something that is not "
+                              f"HTTP ({clean_text(exc.detail)[:80]})") from None
+        except OSError as exc:
+            raise DaemonError(explain(exc, self.endpoint)) from None
+
+    def _typed_many(self, paths: Sequence[str], kind: Any, missing: Any) -> list[Any]:
+        """Each path's answer as a `kind` record; `missing` for a 404 (gone meanwhile)."""
+        from .boundary import BoundaryError, decode
+        answers = self._many(paths, None, MAX_ONE_JSON, self.timeout)
+        if answers is None:
+            return [self._typed_or(p, kind, missing) for p in paths]
+        out = []
+        for path, a in zip(paths, answers):
+            if a.status == 404:
+                out.append(missing)
+                continue
+            if a.status >= 400:
+                raise DaemonError(f"the daemon refused {path}: {_api_message(a.status, a.body[:MAX_ERROR_BODY])}")
+            try:
+                out.append(decode(a.body, kind, f"the daemon's answer to {path}", limit=MAX_ONE_JSON))
+            except BoundaryError as exc:
+                raise DaemonError(f"{exc} (daemon at {self.endpoint.url})") from None
+        return out
+
+    def _typed_or(self, path: str, kind: Any, missing: Any) -> Any:
+        try:
+            return self._typed(path, kind)
+        except NotFound:
+            return missing
+
+    def inspect_many(self, cids: Sequence[str]) -> list[schema.ContainerInspect | None]:
+        """`inspect` of each, in order (None: removed meanwhile), pipelined on a local daemon."""
+        return self._typed_many([f"/containers/{_quote(c)}/json" for c in cids], schema.ContainerInspect, None)
+
+    def images_many(self, refs: Sequence[str]) -> list[schema.ImageInspect | None]:
+        return self._typed_many([f"/images/{_quote(r)}/json" for r in refs], schema.ImageInspect, None)
+
+    def history_many(self, refs: Sequence[str]) -> list[list[schema.HistoryEntry]]:
+        return self._typed_many([f"/images/{_quote(r)}/history" for r in refs], list[schema.HistoryEntry], [])
+
+    def logs_many(self, wanted: Sequence[tuple[str, bool]], tail: int = LOG_TAIL,
+                  max_line: int = MAX_LINE) -> list[tuple[tuple[str, ...], str]]:
+        """`read_logs` of each (container id, tty), in order. A tail longer than 4 MB (a huge line) is read on its
+        own, streamed through the bounded buffer as `read_logs` does."""
+        tail = int(tail)
+        params = {"stdout": 1, "stderr": 1, "tail": tail, "follow": 0, "timestamps": 0}
+        answers = self._many([f"/containers/{_quote(c)}/logs" for c, _tty in wanted], params, 4 << 20,
+                             self.logs_budget, cut=True)
+        if answers is None:
+            return [self.read_logs(c, tail, max_line, tty) for c, tty in wanted]
+        out: list[tuple[tuple[str, ...], str]] = []
+        for (cid, tty), a in zip(wanted, answers):
+            if a.cut:
+                out.append(self.read_logs(cid, tail, max_line, tty))
+            elif a.status == 404:
+                out.append(((), "the container is gone"))
+            elif a.status >= 400:
+                out.append(((), f"logs unavailable: {_api_message(a.status, a.body[:MAX_ERROR_BODY])}"))
+            else:
+                res = io.BytesIO(a.body)
+                chunks = _raw_chunks(res) if tty else _demux(res)
+                out.append((tuple(bounded_lines(chunks, tail, max_line)), ""))
+        return out
 
     # -- reads: typed records (everything a diagnosis reads) ---------------------------------------------------
     def version(self) -> schema.Version:
@@ -1015,6 +1102,15 @@ class _Stream:
 
     def close(self) -> None:
         """The response (or the outer archive) is closed by its owner."""
+
+
+def _api_message(status: int, body: bytes) -> str:
+    """The daemon's error message (`{"message": ...}`), cleaned and cut; `HTTP <status>` when it has none."""
+    try:
+        message = json.loads(body).get("message") or ""
+    except (ValueError, AttributeError):
+        message = body.decode("utf-8", "replace")
+    return clean_text(str(message))[:300] or f"HTTP {status}"
 
 
 def _param(value: Any) -> str:

@@ -115,6 +115,8 @@ try:
         d.containers()
     elif what == "inspect":
         d.inspect("abc")
+    elif what == "inspect_many":  # the pipelined reads of a scan (pipeline.py): the same bounds
+        d.inspect_many(["abc", "def", "ghi"])
     else:
         d.image_layers("img")
     error = ""
@@ -160,12 +162,22 @@ def test_scan_against_a_dripping_daemon_is_one_line_within_the_30s_deadline(fake
     assert took < 90, took
 
 
-@pytest.mark.parametrize("what, limit", [("list", 64), ("inspect", 16)])
+def test_a_dripping_daemon_ends_pipelined_reads_at_the_deadline(fake):
+    host = fake("drip")
+    got = read(host, "inspect_many", timeout=3, limit=60)
+    assert got["error"] == f"the daemon at {host} did not answer /containers/abc/json within 3 s"
+    assert got["seconds"] < 20, got
+
+
+@pytest.mark.parametrize("what, limit", [("list", 64), ("inspect", 16), ("inspect_many", 16)])
 def test_a_100mb_answer_is_refused_with_bounded_memory(fake, baseline, what, limit):
     host = fake("huge")
     got = read(host, what)
-    path = "/containers/json" if what == "list" else "/containers/abc/json"
-    assert got["error"] == f"the daemon at {host} sent more than {limit} MB for {path}: refused"
+    paths = ["/containers/json"] if what == "list" else [f"/containers/{c}/json" for c in ("abc", "def", "ghi")]
+    if what == "inspect":
+        paths = paths[:1]
+    # pipelined on three connections: whichever answer passes the bound first is the one named
+    assert got["error"] in [f"the daemon at {host} sent more than {limit} MB for {p}: refused" for p in paths]
     # the answer is read up to its bound, never decoded: before, 100 MB read whole and parsed took 200+ MB
     assert got["rss_mb"] - baseline < limit + 40, (got, baseline)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 
 from .facts import FileFacts, MountFact
-from .regex import compile_linear
+from .regex import Family, compile_linear
 
 # kind -> (runtime, pattern) rows; a line is of the first kind one of whose patterns it matches (shm before disk).
 MESSAGES: dict[str, list[tuple[str, str]]] = {
@@ -50,6 +50,7 @@ _COMPILED = {kind: [compile_linear(p) for _rt, p in rows] for kind, rows in MESS
 _EXEC = compile_linear(r"(?i)^exec |exec: |exec user process|executable file|OCI runtime")
 _PATH = compile_linear(r"(?:^|[\s'\"(=\[<])(/[A-Za-z0-9._@%+,~/-]+)")
 KINDS = tuple(MESSAGES)
+_FAMILY = {kind: Family(patterns) for kind, patterns in _COMPILED.items()}  # a line none may match: one search
 
 
 def classify(line: str) -> str:
@@ -74,7 +75,7 @@ def path_in(line: str) -> str:
 def errors(lines, kind: str) -> list[tuple[str, str]]:
     """(path, line) for each log line of `kind`, newest last, at most 3 (the same path once)."""
     out: list[tuple[str, str]] = []
-    for line in lines:
+    for line in _FAMILY[kind].lines(lines):
         if classify(line) == kind:
             path = path_in(line)
             if path and any(p == path for p, _ in out):

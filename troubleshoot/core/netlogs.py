@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .regex import Linear, compile_linear
+from .regex import Family, Linear, compile_linear
 
 _H = r"(?P<host>[A-Za-z0-9_][A-Za-z0-9_.-]*)"  # a host name as logs print it
 
@@ -89,6 +89,8 @@ REFUSED: tuple[Signature, ...] = (
          r"Connection refused[^\n]*\(" + _H + r":(?P<port>\d+)\)"),
 )
 
+_UNKNOWN_HOST_ANY = Family(sig.pattern for sig in UNKNOWN_HOST)
+_REFUSED_ANY = Family(sig.pattern for sig in REFUSED)
 _LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "ip6-localhost"}
 # Env keys that name a host by convention (DB_HOST=db), and env values that are service URLs
 # (REDIS_URL=redis://cache:6379/0, DATABASE_URL=postgres://app:****@db:5432/app).
@@ -104,7 +106,7 @@ def is_local(host: str) -> bool:
 def unknown_hosts(lines: tuple[str, ...] | list[str]) -> list[str]:
     """Hosts the logs say could not be resolved, in order, once each."""
     found: list[str] = []
-    for line in lines:
+    for line in _UNKNOWN_HOST_ANY.lines(lines):
         for sig in UNKNOWN_HOST:
             m = sig.pattern.search(line)
             if m is not None and m.groupdict().get("host"):
@@ -117,14 +119,14 @@ def unknown_hosts(lines: tuple[str, ...] | list[str]) -> list[str]:
 
 def says_unknown_host(lines: tuple[str, ...] | list[str]) -> list[str]:
     """The log lines that say a name did not resolve (named or not)."""
-    return [line for line in lines if any(sig.pattern.search(line) for sig in UNKNOWN_HOST)]
+    return [line for line in _UNKNOWN_HOST_ANY.lines(lines) if any(sig.pattern.search(line) for sig in UNKNOWN_HOST)]
 
 
 def refused_targets(lines: tuple[str, ...] | list[str]) -> list[tuple[str, str, str]]:
     """(host, port or "", line) of refused connections the logs name, in order, once each."""
     out: list[tuple[str, str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for line in lines:
+    for line in _REFUSED_ANY.lines(lines):
         for sig in REFUSED:
             m = sig.pattern.search(line)
             if m is not None:

@@ -11,7 +11,8 @@ character classes with bounded or non-overlapping repetition; the list is in doc
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+import re
+from typing import Iterable, Iterator, Sequence
 
 import re2
 
@@ -32,7 +33,7 @@ def _options(ignore_case: bool) -> "re2.Options":
 def compile_linear(pattern: str, ignore_case: bool = False) -> "Linear":
     """Compile with RE2, or raise RegexError naming what RE2 cannot do."""
     try:
-        return Linear(pattern, re2.compile(pattern, _options(ignore_case)))
+        return Linear(pattern, re2.compile(pattern, _options(ignore_case)), ignore_case)
     except re2.error as exc:
         why = exc.args[0] if exc.args else str(exc)
         why = why.decode("utf-8", "replace") if isinstance(why, bytes) else str(why)
@@ -49,11 +50,12 @@ def compile_linear(pattern: str, ignore_case: bool = False) -> "Linear":
 class Linear:
     """A compiled RE2 pattern with the part of `re.Pattern`'s interface we use; subjects are cut to MAX_SUBJECT."""
 
-    __slots__ = ("pattern", "_re")
+    __slots__ = ("pattern", "_re", "ignore_case")
 
-    def __init__(self, pattern: str, compiled) -> None:
+    def __init__(self, pattern: str, compiled, ignore_case: bool = False) -> None:
         self.pattern = pattern
         self._re = compiled
+        self.ignore_case = ignore_case
 
     def search(self, text: str):
         return self._re.search(text[:MAX_SUBJECT])
@@ -80,3 +82,35 @@ class AnyOf:
             if m is not None:
                 return m
         return None
+
+
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")  # `(?P<name>` (not an escaped paren): its name, dropped
+
+
+class Family:
+    """Many patterns searched over the same lines (a detector's log signatures), and one RE2 that matches wherever
+    any of them does: a text none of them can match costs one search instead of one per pattern. `lines` keeps the
+    lines where one may match, after a single search over all of them joined (multi-line mode, so `^` and `$` keep
+    meaning the line's ends; a match across two lines only costs a look at each). The result is the same as trying
+    every pattern on every line: the union only ever says "maybe"."""
+
+    __slots__ = ("patterns", "_any")
+
+    def __init__(self, patterns: Iterable[Linear]) -> None:
+        self.patterns = tuple(patterns)
+        parts = [f"(?{'i' if p.ignore_case else ''}:{_NAMED_GROUP.sub('(?:', p.pattern)})" for p in self.patterns]
+        self._any = re2.compile("(?m)" + "|".join(parts or ["[^\\x00-\\x{10FFFF}]"]), _options(False))
+
+    def maybe(self, text: str) -> bool:
+        """False when no pattern of the family can match `text` (cut as Linear cuts it)."""
+        return self._any.search(text[:MAX_SUBJECT]) is not None
+
+    def which(self, lines: Sequence[str]) -> list[int]:
+        """The indexes of the lines one of the patterns may match, in order."""
+        if not lines or self._any.search("\n".join(line[:MAX_SUBJECT] for line in lines)) is None:
+            return []
+        return [i for i, line in enumerate(lines) if self.maybe(line)]
+
+    def lines(self, lines: Sequence[str]) -> list[str]:
+        """The lines one of the patterns may match, in order."""
+        return [lines[i] for i in self.which(lines)]

@@ -27,6 +27,8 @@ TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("url-password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s]+)@")),
 )
 
+_ANY_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _kind, pattern in TOKEN_SHAPES))
+
 # Secret files that must never be in an image (paths as they appear in history or layer listings).
 SECRET_FILE = re.compile(
     r"(^|/)(\.env(\.[\w.-]+)?|id_rsa|id_dsa|id_ecdsa|id_ed25519|[\w.-]+\.pem|[\w.-]+\.key|[\w.-]+\.p12|"
@@ -140,8 +142,9 @@ def mask_text(text: str) -> str:
     """Mask credentials inside free text (logs, commands, step output): known token shapes, passwords in URLs,
     `Authorization: Bearer x`, values of secret-looking keys (KEY=value, "key": "value", key: value, --key=value,
     --key value, query strings, ('KEY', 'value') pairs), and mysql/sshpass/redis-cli password flags. Idempotent:
-    masked text stays as it is. A line with no secret-looking name skips the key passes (most log lines)."""
-    for _kind, pattern in TOKEN_SHAPES:
+    masked text stays as it is. A line with no secret-looking name skips the key passes (most log lines), one with
+    no token shape the shape passes."""
+    for _kind, pattern in TOKEN_SHAPES if _ANY_SHAPE.search(text) else ():
         if pattern.groups:
             text = pattern.sub(lambda m: (m.string[m.start(0):m.start(1)] + _hide(m.group(1))
                                           + m.string[m.end(1):m.end(0)]), text)

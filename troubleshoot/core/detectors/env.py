@@ -2,7 +2,7 @@
 
 The log patterns run with RE2 (core/regex.py): linear in the line, whatever a container prints."""
 from ..facts import Host, Observation
-from ..regex import Linear, compile_linear
+from ..regex import Family, Linear, compile_linear
 from ..signals import SignalSpec, detector
 
 # A line that complains about configuration...
@@ -43,6 +43,9 @@ MISSING_CONFIG: tuple[tuple[str, str, Linear], ...] = tuple((fw, example, compil
 ))
 
 
+_ANY = Family([*(pattern for _fw, _ex, pattern in MISSING_CONFIG), _COMPLAINT, _LOCALHOST_REFUSED])
+
+
 def _env_name(name: str) -> str:
     """A setting as the env variable that sets it: Spring's relaxed binding (spring.datasource.url ->
     SPRING_DATASOURCE_URL); a name already in env form is kept."""
@@ -65,7 +68,7 @@ def detect(obs: Observation, host: Host):
     keys = set(obs.container.env_keys)
     missing: list[str] = []
     refused: list[str] = []
-    for line in obs.logs:
+    for line in _ANY.lines(obs.logs):
         for _fw, _example, pattern in MISSING_CONFIG:
             m = pattern.search(line)
             if m is not None:

@@ -12,7 +12,7 @@ the lines themselves.
 from __future__ import annotations
 
 from ..facts import Host, Observation
-from ..regex import compile_linear
+from ..regex import Family, compile_linear
 from ..signals import SignalSpec, detector
 
 NOT_NAMED = "(address not in the log)"
@@ -51,6 +51,7 @@ REFUSED_SIGNATURES: tuple[tuple[str, str], ...] = (
     ("any", r"ECONNREFUSED|[Cc]onnection refused"),
 )
 _COMPILED = tuple((who, compile_linear(pattern)) for who, pattern in REFUSED_SIGNATURES)
+_ANY = Family(pattern for _who, pattern in _COMPILED)
 # libpq before 14 names the address on the next lines: `Is the server running on host "db" (172.18.0.2) and
 # accepting` / `TCP/IP connections on port 5432?`
 _PG_HOST = compile_linear(r"Is the server running on host \"(?P<host>[^\"]+)\"")
@@ -106,7 +107,8 @@ def detect(obs: Observation, host: Host):
     targets: list[str] = []
     lines: list[str] = []
     logs = obs.logs
-    for i, line in enumerate(logs):
+    for i in _ANY.which(logs):
+        line = logs[i]
         found = refused(line, logs[i + 1:i + 3])
         if found is None:
             continue
