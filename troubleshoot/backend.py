@@ -10,13 +10,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .core import schema
-from .core.facts import Host, Observation
-from .core.playbooks import Catalog
-from .core.records import host_from_record, observation_from_record
 from .core.secrets import SecretValues, mask_known
+
+if TYPE_CHECKING:  # imported where used: a scan opens the daemon (and asks its first reads) before these load
+    from .core.facts import Host, Observation
+    from .core.playbooks import Catalog
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class Backend:
 
     def connect(self) -> None: ...
 
+    def prefetch(self, all: bool = True) -> None:
+        """Ask now for what a scan reads first, so that the source answers while the caller does something else
+        (a live daemon: its list, /info, its images). Nothing for recorded data."""
+
     def rows(self, all: bool = True) -> list[Row]:
         raise NotImplementedError
 
@@ -94,6 +99,7 @@ class Backend:
         raise NotImplementedError
 
     def observe(self, ids: list[str]) -> list[Observation]:
+        from .core.records import observation_from_record
         return [observation_from_record(r, secrets) for r, secrets in self.records(ids)]
 
     def select(self, names: Sequence[str] = (), running: bool = False) -> list[str]:
@@ -110,6 +116,7 @@ class Backend:
         return ()
 
     def host(self) -> Host:
+        from .core.records import host_from_record
         return host_from_record(self.host_record())
 
     def events(self, stop: threading.Event, since: float | None = None) -> Iterator[schema.Event]:
@@ -185,6 +192,9 @@ class LiveBackend(Backend):
 
     def connect(self) -> None:
         self._guard(self.daemon.connect)
+
+    def prefetch(self, all: bool = True) -> None:
+        self._guard(self.daemon.prefetch, all)
 
     def rows(self, all: bool = True) -> list[Row]:
         return _rows_from_list(self._guard(self.daemon.containers, all))
@@ -345,11 +355,17 @@ def snapshot_backend(catalog: Catalog, path: str | Path, label: str | None = Non
     return RecordedBackend(catalog, [(r, record_secrets(r)) for r in doc.containers], doc.host, when, label)
 
 
-def open_source(catalog: Catalog, host: str | None = None, snapshot: str | Path | None = None) -> Backend:
+def open_source(catalog: Catalog | None, host: str | None = None, snapshot: str | Path | None = None,
+                prefetch: bool | None = None) -> Backend:
     """The data source a command asked for: a snapshot file (`--from`, `--demo`) or the daemon (`-H`, DOCKER_HOST,
-    the docker context, the local socket), connected. BoundaryError for a bad file, BackendError for a daemon."""
+    the docker context, the local socket), connected. BoundaryError for a bad file, BackendError for a daemon.
+    `prefetch` (all containers or only running ones): a live daemon is asked for its list, /info and images before
+    it is even connected to, so that it answers while the caller loads the rest (`Backend.prefetch`); `catalog` may
+    then be None, and set on the source once loaded."""
     if snapshot is not None:
-        return snapshot_backend(catalog, snapshot)
-    backend = LiveBackend(catalog, host)
+        return snapshot_backend(catalog, snapshot)  # type: ignore[arg-type]
+    backend = LiveBackend(catalog, host)  # type: ignore[arg-type]
+    if prefetch is not None:
+        backend.prefetch(all=prefetch)
     backend.connect()
     return backend

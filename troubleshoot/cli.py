@@ -71,10 +71,36 @@ def _source(args, catalog):
         raise _Failed(EXIT_DAEMON) from None
 
 
-def _records(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False):
+class _Early:
+    """A live daemon opened before the playbooks load, its first reads already asked (`Backend.prefetch`): the
+    daemon lists its containers while this process parses the playbooks. A failure to open it is kept and said
+    where opening the source would have said it (after the playbooks' own errors), never tried twice."""
+
+    def __init__(self, args, running: bool = False):
+        from .backend import BackendError, open_source
+        self.source, self.error = None, None
+        if _snapshot_path(args) is not None:
+            return
+        try:
+            self.source = open_source(None, getattr(args, "host", None), prefetch=not running)
+        except BackendError as exc:
+            self.source, self.error = None, exc
+
+    def take(self, args, catalog):
+        if self.error is not None:
+            _error(str(self.error))
+            raise _Failed(EXIT_DAEMON)
+        if self.source is None:
+            return _source(args, catalog)
+        self.source.catalog = catalog
+        return self.source
+
+
+def _records(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False,
+             early: _Early | None = None):
     """(source, [(record, secrets)], host record) of the named containers, from whatever source was asked for."""
     from .backend import BackendError
-    source = _source(args, catalog)
+    source = early.take(args, catalog) if early is not None else _source(args, catalog)
     try:
         ids = source.select(names, running)
         return source, source.records(ids, tail=tail, deep=deep), source.host_record()
@@ -83,19 +109,21 @@ def _records(args, catalog, names: list[str], running: bool = False, tail: int =
         raise _Failed(EXIT_DAEMON) from None
 
 
-def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False):
+def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False,
+             early: _Early | None = None):
     """(observations, host, source label). A failure is said in one line and raised as _Failed with its exit code."""
     from .core.records import host_from_record, observation_from_record
-    source, records, host = _records(args, catalog, names, running, tail, deep)
+    source, records, host = _records(args, catalog, names, running, tail, deep, early)
     return [observation_from_record(r, s) for r, s in records], host_from_record(host), source.label
 
 
 def cmd_scan(args) -> int:
+    early = _Early(args, args.running)  # the daemon starts listing while the playbooks load
     from .core.diagnose import diagnose
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     try:
-        observations, host, _source = _observe(args, catalog, args.names, args.running, args.tail, args.deep)
+        observations, host, _source = _observe(args, catalog, args.names, args.running, args.tail, args.deep, early)
     except _Failed as failed:
         return failed.code
     report = diagnose(observations, host, catalog)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import http.client
 import io
 import json
 import os
@@ -27,11 +26,14 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlencode
 
 from .clean import MAX_LINE, clean_line, clean_text, loads_clean
 from .core import schema
+
+if TYPE_CHECKING:  # imported where a request is made one at a time: a pipelined scan never needs it
+    import http.client
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LOG_TAIL = 200
@@ -234,6 +236,7 @@ class _UnixTransport:
     def _connection(self) -> tuple[http.client.HTTPConnection, _DeadlineSocket]:
         """This thread's connection and its socket. One http.client let go of (it sets `sock` to None after an
         answer with `Connection: close`, and would reconnect by TCP to localhost) is replaced by a new one."""
+        import http.client
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         sock: _DeadlineSocket | None = getattr(self._local, "sock", None)
         if conn is not None and sock is not None and conn.sock is sock:
@@ -262,6 +265,7 @@ class _UnixTransport:
     def request(self, path: str, method: str = "GET", body: bytes | None = None,
                 headers: dict[str, str] | None = None, deadline: float | None = None) -> http.client.HTTPResponse:
         """`deadline` (time.monotonic()) bounds the whole exchange: headers and every read of the body after."""
+        import http.client
         for attempt in (0, 1):
             conn, sock = self._connection()
             sock.deadline = deadline
@@ -362,6 +366,7 @@ class Daemon:
         self._transport: _UnixTransport | _DockerPyTransport | None = None
         self._prefix = ""
         self._sockets = _Sockets()
+        self._early: Any = None  # prefetch(): (batch, {target: index}) of answers asked before they are needed
 
     # -- connection -------------------------------------------------------------------------------------------
     def connect(self) -> "Daemon":
@@ -371,7 +376,11 @@ class Daemon:
                 self._transport = _UnixTransport(url.removeprefix("unix://"), self.timeout, self._sockets)
             else:
                 self._transport = _DockerPyTransport(self._docker_py_client())
-            version = self._get_typed("/version", schema.Version)
+            early = self._early_answer("/version", None) if self._early is not None else None
+            if early is not None and early.status == 200:
+                version = self._typed_answer("/version", early, schema.Version, None)
+            else:
+                version = self._get_typed("/version", schema.Version)
         except DaemonError:
             raise
         except Exception as exc:  # every way of failing to connect becomes one line
@@ -402,6 +411,9 @@ class Daemon:
         return client
 
     def close(self) -> None:
+        early, self._early = self._early, None
+        if early is not None:
+            early[0].close()
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -413,6 +425,7 @@ class Daemon:
         side = Daemon.__new__(Daemon)
         side.endpoint, side.timeout, side._prefix, side._sockets = self.endpoint, timeout, self._prefix, self._sockets
         side._transport = None
+        side._early = None
         side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), timeout, self._sockets)
                            if self.endpoint.is_local else _DockerPyTransport(side._docker_py_client()))
         return side
@@ -471,6 +484,7 @@ class Daemon:
     def _read_bounded(self, res, path: str, limit: int, budget: float | None, cut: bool = False) -> bytes:
         """The whole answer, read in chunks, under the request's deadline; more than `limit` bytes is a DaemonError
         (or, with `cut`, the first `limit` bytes: an error message). A refused answer is never read to its end."""
+        import http.client
         length = res.getheader("Content-Length") if hasattr(res, "getheader") else None
         if not cut and length and length.strip().isdigit() and int(length) > limit:
             self.close()
@@ -508,37 +522,49 @@ class Daemon:
             raise DaemonError(f"{exc} (daemon at {self.endpoint.url})") from None
 
     def _typed(self, path: str, kind: Any, params: dict[str, Any] | None = None, limit: int = MAX_ONE_JSON) -> Any:
+        early = self._early_answer(path, params) if self._early is not None else None
+        if early is not None:
+            if early.status == 404:
+                raise NotFound(_api_message(404, early.body[:MAX_ERROR_BODY]))
+            return self._typed_answer(path, early, kind, None, limit)
         try:
             return self._get_typed(path, kind, params, limit)
         except ApiError as exc:
             raise DaemonError(f"the daemon refused {path}: {exc}") from None
 
     # -- many reads at once (pipeline.py): the same answers, bounds and errors as one read each ----------------
-    def _query(self, path: str, params: dict[str, Any] | None) -> str:
+    def _query(self, path: str, params: dict[str, Any] | None, prefix: bool = True) -> str:
         query = ""
         if params:
             query = "?" + urlencode([(k, _param(x)) for k, v in params.items()
                                      for x in (v if isinstance(v, (list, tuple)) else [v])])
-        return f"{self._prefix}{path}{query}"
+        return f"{self._prefix if prefix else ''}{path}{query}"
 
-    def _many(self, paths: Sequence[str], params: dict[str, Any] | None, limit: int, budget: float | None,
-              cut: bool = False) -> "list[Any] | None":
-        """Pipelined GETs of `paths` (pipeline.get_many), or None when this transport cannot (docker-py: tcp, TLS,
-        ssh): the caller then reads one at a time. Errors become DaemonError, as one read's do."""
+    def _batch(self, gets: Sequence[Any], budget: float | None, connections: int = 3) -> Any:
+        """A pipeline.Batch of `gets` (already sent), or None when this transport cannot (docker-py: tcp, TLS,
+        ssh): the caller then reads one at a time."""
         from . import pipeline
         if self._transport is None:
             self.connect()
-        if not isinstance(self._transport, _UnixTransport) or len(paths) < 2:
+        if not isinstance(self._transport, _UnixTransport) or not gets:
             return None
-        targets = [self._query(p, params) for p in paths]
         try:
-            return pipeline.get_many(self._transport.path, targets, limit=limit, budget=budget or 30.0, cut=cut,
-                                     on_socket=self._sockets.add)
+            return pipeline.Batch(self._transport.path, gets, budget=budget or 30.0, connections=connections,
+                                  on_socket=self._sockets.add)
+        except OSError as exc:
+            raise DaemonError(explain(exc, self.endpoint)) from None
+
+    def _answers(self, batch: Any, on_answer: Any = None, wait_for: int | None = None) -> Any:
+        """batch.answers() (or, with `wait_for`, that one answer), its errors as DaemonError (as one read's are)."""
+        from . import pipeline
+        try:
+            return batch.answers(on_answer) if wait_for is None else batch.answer(wait_for)
         except pipeline.PipelineError as exc:
             where = exc.path.removeprefix(self._prefix).split("?")[0]
             if exc.kind == "deadline":
-                raise DaemonError(self._too_slow(where, budget)) from None
+                raise DaemonError(self._too_slow(where, batch.budget)) from None
             if exc.kind == "too_big":
+                limit = next((g.limit for g in batch.gets if g.target == exc.path), MAX_ONE_JSON)
                 raise DaemonError(f"the daemon at {self.endpoint.url} sent more than {limit >> 20} MB for {where}: "
                                   f"refused") from None
             raise DaemonError(f"the daemon at {self.endpoint.url} answered {where} with something that is not "
@@ -546,24 +572,78 @@ class Daemon:
         except OSError as exc:
             raise DaemonError(explain(exc, self.endpoint)) from None
 
-    def _typed_many(self, paths: Sequence[str], kind: Any, missing: Any) -> list[Any]:
-        """Each path's answer as a `kind` record; `missing` for a 404 (gone meanwhile)."""
+    def _many(self, paths: Sequence[str], params: dict[str, Any] | None, limit: int, budget: float | None,
+              cut: bool = False) -> "list[Any] | None":
+        """Pipelined GETs of `paths`: their answers, or None when this transport cannot pipeline."""
+        from .pipeline import Get
+        if len(paths) < 2:
+            return None
+        batch = self._batch([Get(self._query(p, params), limit, cut) for p in paths], budget)
+        return None if batch is None else self._answers(batch)
+
+    def _typed_answer(self, path: str, answer: Any, kind: Any, missing: Any, limit: int = MAX_ONE_JSON) -> Any:
+        """One pipelined answer as a `kind` record, as `_typed` makes it; `missing` for a 404."""
         from .boundary import BoundaryError, decode
-        answers = self._many(paths, None, MAX_ONE_JSON, self.timeout)
-        if answers is None:
+        if answer.status == 404:
+            return missing
+        if answer.status >= 400 or answer.status < 200:
+            raise DaemonError(f"the daemon refused {path}: {_api_message(answer.status, answer.body[:MAX_ERROR_BODY])}")
+        try:
+            return decode(answer.body, kind, f"the daemon's answer to {path}", limit=limit)
+        except BoundaryError as exc:
+            raise DaemonError(f"{exc} (daemon at {self.endpoint.url})") from None
+
+    def _typed_many(self, paths: Sequence[str], kind: Any, missing: Any) -> list[Any]:
+        """Each path's answer as a `kind` record; `missing` for a 404 (gone meanwhile). Pipelined, each decoded as
+        it arrives, while the daemon still answers the next ones."""
+        from .pipeline import Get
+        batch = self._batch([Get(self._query(p, None), MAX_ONE_JSON) for p in paths], self.timeout) \
+            if len(paths) > 1 else None
+        if batch is None:
             return [self._typed_or(p, kind, missing) for p in paths]
-        out = []
-        for path, a in zip(paths, answers):
-            if a.status == 404:
-                out.append(missing)
-                continue
-            if a.status >= 400:
-                raise DaemonError(f"the daemon refused {path}: {_api_message(a.status, a.body[:MAX_ERROR_BODY])}")
-            try:
-                out.append(decode(a.body, kind, f"the daemon's answer to {path}", limit=MAX_ONE_JSON))
-            except BoundaryError as exc:
-                raise DaemonError(f"{exc} (daemon at {self.endpoint.url})") from None
+        out: list[Any] = [missing] * len(paths)
+
+        def decoded(i: int, answer: Any) -> None:
+            out[i] = self._typed_answer(paths[i], answer, kind, missing)
+        self._answers(batch, decoded)
         return out
+
+    # -- what a scan reads at its start, asked before it is needed ---------------------------------------------
+    def prefetch(self, all: bool = True) -> None:
+        """Ask now, each on its own connection, what a scan reads first (/version, the sparse list, /info, the image
+        list): the daemon answers while the caller loads the rest of the program and its playbooks. Called before
+        `connect`, the paths carry no API version: the daemon then answers in its own (newest) version, the one
+        `connect` would choose. `connect()`, `containers(all)`, `info()` and `images()` take the answer already
+        asked for (once; later calls ask again). Nothing on a transport that cannot pipeline (docker-py)."""
+        from .pipeline import Batch, Get
+        url = self.endpoint.url
+        if not (url.startswith("unix://") or url.startswith("/")) or self._early is not None:
+            return
+        wanted = [("/version", None, MAX_ONE_JSON), ("/containers/json", {"all": all}, MAX_LIST_JSON),
+                  ("/info", None, MAX_ONE_JSON), ("/images/json", None, MAX_LIST_JSON)]
+        try:
+            batch = Batch(url.removeprefix("unix://"), [Get(self._query(p, q), limit) for p, q, limit in wanted],
+                          budget=self.timeout or 30.0, connections=len(wanted), on_socket=self._sockets.add)
+        except OSError:
+            return  # said by connect(), which tries the same socket
+        self._early = (batch, {self._query(p, q, prefix=False): i for i, (p, q, _limit) in enumerate(wanted)})
+
+    def _early_answer(self, path: str, params: dict[str, Any] | None) -> Any:
+        """The prefetched answer to this GET (taken: asked once), or None."""
+        early = getattr(self, "_early", None)
+        if early is None:
+            return None
+        batch, index = early
+        i = index.pop(self._query(path, params, prefix=False), None)
+        if i is None:
+            return None
+        if not index:
+            self._early = None
+        try:
+            return self._answers(batch, wait_for=i)
+        except DaemonError:
+            self._early = None
+            raise
 
     def _typed_or(self, path: str, kind: Any, missing: Any) -> Any:
         try:
@@ -591,19 +671,58 @@ class Daemon:
                              self.logs_budget, cut=True)
         if answers is None:
             return [self.read_logs(c, tail, max_line, tty) for c, tty in wanted]
-        out: list[tuple[tuple[str, ...], str]] = []
-        for (cid, tty), a in zip(wanted, answers):
-            if a.cut:
-                out.append(self.read_logs(cid, tail, max_line, tty))
-            elif a.status == 404:
-                out.append(((), "the container is gone"))
-            elif a.status >= 400:
-                out.append(((), f"logs unavailable: {_api_message(a.status, a.body[:MAX_ERROR_BODY])}"))
-            else:
-                res = io.BytesIO(a.body)
-                chunks = _raw_chunks(res) if tty else _demux(res)
-                out.append((tuple(bounded_lines(chunks, tail, max_line)), ""))
-        return out
+        return [self.read_logs(cid, tail, max_line, tty) if a.cut else self._logs_answer(a, tail, max_line, tty)
+                for (cid, tty), a in zip(wanted, answers)]
+
+    def evidence_many(self, images: Sequence[str], histories: Sequence[str], logs: Sequence[tuple[str, bool]],
+                      tail: int = LOG_TAIL, max_line: int = MAX_LINE) -> tuple[list, list, list]:
+        """`images_many`, `history_many` and `logs_many` in one pipelined batch (what a scan reads after the
+        inspects): (image inspects or None, histories, (lines, why not) per log tail)."""
+        return self.ask_evidence(images, histories, logs, tail, max_line)()
+
+    def ask_evidence(self, images: Sequence[str], histories: Sequence[str], logs: Sequence[tuple[str, bool]],
+                     tail: int = LOG_TAIL, max_line: int = MAX_LINE) -> Callable[[], tuple[list, list, list]]:
+        """`evidence_many`, asked now (the requests are sent: the daemon works on them while the caller reads
+        something else); call the result to read the answers."""
+        from .pipeline import Get
+        tail = int(tail)
+        params = {"stdout": 1, "stderr": 1, "tail": tail, "follow": 0, "timestamps": 0}
+        paths = ([f"/images/{_quote(r)}/json" for r in images] + [f"/images/{_quote(r)}/history" for r in histories]
+                 + [f"/containers/{_quote(c)}/logs" for c, _tty in logs])
+        gets = [Get(self._query(p, None), MAX_ONE_JSON) for p in paths[:len(images) + len(histories)]]
+        gets += [Get(self._query(p, params), 4 << 20, cut=True) for p in paths[len(gets):]]
+        batch = self._batch(gets, max(self.timeout or 30, self.logs_budget)) if len(gets) > 1 else None
+        if batch is None:
+            return lambda: (self.images_many(images), self.history_many(histories),
+                            self.logs_many(logs, tail, max_line))
+        n_img, n_hist = len(images), len(images) + len(histories)
+
+        def result() -> tuple[list, list, list]:
+            out: list[Any] = [None] * len(gets)
+
+            def decoded(i: int, answer: Any) -> None:
+                if i < n_img:
+                    out[i] = self._typed_answer(paths[i], answer, schema.ImageInspect, None)
+                elif i < n_hist:
+                    out[i] = self._typed_answer(paths[i], answer, list[schema.HistoryEntry], [])
+                else:
+                    out[i] = None if answer.cut else self._logs_answer(answer, tail, max_line, logs[i - n_hist][1])
+            self._answers(batch, decoded)
+            for i in range(n_hist, len(gets)):
+                if out[i] is None:  # past 4 MB (a huge line): streamed on its own through the bounded buffer
+                    cid, tty = logs[i - n_hist]
+                    out[i] = self.read_logs(cid, tail, max_line, tty)
+            return out[:n_img], out[n_img:n_hist], out[n_hist:]
+        return result
+
+    @staticmethod
+    def _logs_answer(answer: Any, tail: int, max_line: int, tty: bool) -> tuple[tuple[str, ...], str]:
+        if answer.status == 404:
+            return (), "the container is gone"
+        if answer.status >= 400 or answer.status < 200:
+            return (), f"logs unavailable: {_api_message(answer.status, answer.body[:MAX_ERROR_BODY])}"
+        res = io.BytesIO(answer.body)
+        return tuple(bounded_lines(_raw_chunks(res) if tty else _demux(res), tail, max_line)), ""
 
     # -- reads: typed records (everything a diagnosis reads) ---------------------------------------------------
     def version(self) -> schema.Version:
@@ -669,6 +788,7 @@ class Daemon:
         """The first `limit` bytes of a regular file of the container, from the archive API's tar stream: the tar
         header and those bytes are read, never the rest (the connection is then dropped, as an answer not read to
         its end cannot be reused). None when the path does not exist or is not a regular file."""
+        import http.client
         import tarfile
         api = f"/containers/{_quote(cid)}/archive"
         try:

@@ -5,7 +5,7 @@ Blocking; no textual. DaemonError when the daemon cannot be read.
 """
 from __future__ import annotations
 
-import http.client
+
 import json
 import socket
 import threading
@@ -29,6 +29,8 @@ class EventStream:
              stop: threading.Event | None = None) -> Iterator[schema.Event]:
         """Container events (typed, cleaned) from `since`. With `until` the daemon ends the stream there; without,
         it runs until `stop` is set or `close()` is called."""
+        import http.client
+
         from .boundary import BoundaryError, decode
         daemon = self.daemon
         params: dict[str, Any] = {"since": f"{since:.3f}", "filters": json.dumps({"type": ["container"]})}

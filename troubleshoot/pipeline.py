@@ -56,121 +56,193 @@ class _Conn:
     deadline: float = 0.0
 
 
-def get_many(path: str, targets: Sequence[str], *, connections: int = 3, limit: int, budget: float,
-             cut: bool = False, on_socket: Callable[[socket.socket], None] | None = None) -> list[Answer]:
-    """GET each of `targets` (path + query, already prefixed) on the unix socket `path`; the answers in `targets`
-    order. `on_socket` is told of each socket opened (the owner's abort list: it may raise to refuse). Raises
-    PipelineError or OSError."""
-    answers: list[Answer | None] = [None] * len(targets)
-    failed = [0] * len(targets)  # connections closed on this request before any answer
-    if not targets:
-        return []
-    sel = selectors.DefaultSelector()
-    conns: list[_Conn] = []
+@dataclass(frozen=True)
+class Get:
+    """One request of a batch: `target` is path + query, already prefixed; an answer longer than `limit` is refused
+    (PipelineError "too_big"), or with `cut`, marked cut."""
+    target: str
+    limit: int
+    cut: bool = False
 
-    def request(i: int) -> bytes:
-        return f"GET {targets[i]} HTTP/1.1\r\nHost: docker\r\n\r\n".encode("latin-1")
 
-    def open_conn(indexes: list[int]) -> None:
+class Batch:
+    """GETs written at once on a few connections to the unix socket `path` (sent now, before `answers` is asked:
+    the daemon works on them meanwhile). `on_socket` is told of each socket opened (the owner's abort list: it may
+    raise to refuse). `answers()` reads them all, in order, once."""
+
+    def __init__(self, path: str, gets: Sequence[Get], *, connections: int = 3, budget: float,
+                 on_socket: Callable[[socket.socket], None] | None = None):
+        self.path, self.gets, self.budget, self.on_socket = path, list(gets), budget, on_socket
+        self._answers: list[Answer | None] = [None] * len(self.gets)
+        self._failed = [0] * len(self.gets)  # connections closed on this request before any answer
+        self._sel = selectors.DefaultSelector()
+        self._conns: list[_Conn] = []
+        self._done = not self.gets
+        self._on_answer: Callable[[int, Answer], None] | None = None
+        try:
+            n = max(1, min(connections, len(self.gets)))
+            for k in range(n if self.gets else 0):
+                self._open(list(range(k, len(self.gets), n)))
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, indexes: list[int]) -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            if on_socket is not None:
-                on_socket(sock)
-            sock.settimeout(budget)
-            sock.connect(path)
+            if self.on_socket is not None:
+                self.on_socket(sock)
+            sock.settimeout(self.budget)
+            sock.connect(self.path)
             sock.setblocking(False)
         except BaseException:
             sock.close()
             raise
-        conn = _Conn(sock, list(indexes), bytearray(b"".join(request(i) for i in indexes)),
-                     deadline=time.monotonic() + budget)
-        conns.append(conn)
-        sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE, conn)
-
-    def close(conn: _Conn) -> None:
+        out = b"".join(f"GET {self.gets[i].target} HTTP/1.1\r\nHost: docker\r\n\r\n".encode("latin-1") for i in indexes)
+        conn = _Conn(sock, list(indexes), bytearray(out), deadline=time.monotonic() + self.budget)
         try:
-            sel.unregister(conn.sock)
+            sent = sock.send(conn.out)  # now: the daemon starts on them while the caller does something else
+            del conn.out[:sent]
+        except (BlockingIOError, InterruptedError):
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # found when reading: the connection is then replaced
+        self._conns.append(conn)
+        self._sel.register(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.out else 0), conn)
+
+    def _close(self, conn: _Conn) -> None:
+        try:
+            self._sel.unregister(conn.sock)
         except (KeyError, ValueError):
             pass
         conn.sock.close()
-        conns.remove(conn)
+        self._conns.remove(conn)
 
-    def reopen(conn: _Conn) -> None:
+    def close(self) -> None:
+        for conn in list(self._conns):
+            self._close(conn)
+        self._sel.close()
+        self._done = True
+
+    def _reopen(self, conn: _Conn) -> None:
         """The daemon closed `conn` with requests unanswered: once more on a new connection."""
         pending = conn.queue
-        close(conn)
+        self._close(conn)
         if not pending:
             return
         if not conn.answered:
-            failed[pending[0]] += 1
-            if failed[pending[0]] >= 2:
-                raise PipelineError("protocol", targets[pending[0]], "the daemon closed the connection twice")
-        open_conn(pending)
+            self._failed[pending[0]] += 1
+            if self._failed[pending[0]] >= 2:
+                raise PipelineError("protocol", self.gets[pending[0]].target, "the daemon closed the connection twice")
+        self._open(pending)
 
-    try:
-        n = max(1, min(connections, len(targets)))
-        for k in range(n):
-            open_conn(list(range(k, len(targets), n)))
-        while conns:
-            now = time.monotonic()
-            late = min(conns, key=lambda c: c.deadline)
-            if late.deadline <= now:
-                raise PipelineError("deadline", targets[late.queue[0]] if late.queue else "?")
-            for key, events in sel.select(late.deadline - now):
-                conn: _Conn = key.data
-                if conn not in conns:
+    def _finish(self, conn: _Conn, cut: bool = False) -> None:
+        i = conn.queue.pop(0)
+        answer = Answer(conn.status, conn.headers, b"" if cut else bytes(conn.body), cut=cut)
+        self._answers[i] = answer
+        conn.answered += 1
+        conn.body = bytearray()
+        conn.phase = "skip" if cut else "head"
+        conn.deadline = time.monotonic() + self.budget
+        if cut:  # the rest of that answer is never read: what followed it is asked again on a new connection
+            conn.closing = True
+            conn.buf.clear()
+        if self._on_answer is not None:
+            self._on_answer(i, answer)
+
+    def answer(self, i: int) -> Answer:
+        """The answer to request `i`, reading only until it has come (the others go on arriving later)."""
+        try:
+            while self._answers[i] is None and self._conns:
+                self._step()
+        except BaseException:
+            self.close()
+            raise
+        got = self._answers[i]
+        return got if got is not None else Answer(0, {}, b"")
+
+    def answers(self, on_answer: Callable[[int, Answer], None] | None = None) -> list[Answer]:
+        """Every answer, in the order asked. `on_answer(i, answer)` is called as each arrives (decode while the
+        daemon still works on the others); an exception it raises ends the batch."""
+        self._on_answer = on_answer
+        if on_answer is not None:  # those that came already (`answer(i)` read them)
+            for i, got in enumerate(self._answers):
+                if got is not None:
+                    on_answer(i, got)
+        try:
+            while self._conns:
+                self._step()
+        finally:
+            self._on_answer = None
+            if self._conns:
+                self.close()
+        self._done = True
+        return [a if a is not None else Answer(0, {}, b"") for a in self._answers]
+
+    def _step(self) -> None:
+        now = time.monotonic()
+        late = min(self._conns, key=lambda c: c.deadline)
+        if late.deadline <= now:
+            raise PipelineError("deadline", self.gets[late.queue[0]].target if late.queue else "?")
+        for key, events in self._sel.select(late.deadline - now):
+            conn: _Conn = key.data
+            if conn not in self._conns:
+                continue
+            if events & selectors.EVENT_WRITE and conn.out:
+                try:
+                    sent = conn.sock.send(conn.out)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                except (BrokenPipeError, ConnectionResetError):
+                    self._reopen(conn)
                     continue
-                if events & selectors.EVENT_WRITE and conn.out:
-                    try:
-                        sent = conn.sock.send(conn.out)
-                    except (BlockingIOError, InterruptedError):
-                        sent = 0
-                    except (BrokenPipeError, ConnectionResetError):
-                        reopen(conn)
-                        continue
-                    del conn.out[:sent]
-                    if not conn.out:
-                        sel.modify(conn.sock, selectors.EVENT_READ, conn)
-                if events & selectors.EVENT_READ:
-                    try:
-                        data = conn.sock.recv(1 << 18)
-                    except (BlockingIOError, InterruptedError):
-                        continue
-                    except ConnectionResetError:
-                        data = b""
-                    if not data:
-                        if conn.phase == "to_eof" and conn.queue:
-                            _finish(conn, answers, limit)
-                        reopen(conn)
-                        continue
-                    conn.buf += data
-                    _advance(conn, answers, targets, limit, cut, budget)
-                    if not conn.queue:
-                        close(conn)
-                    elif conn.closing and conn.phase in ("head", "skip"):
-                        reopen(conn)
-    finally:
-        for conn in list(conns):
-            close(conn)
-        sel.close()
-    return [a if a is not None else Answer(0, {}, b"") for a in answers]
+                del conn.out[:sent]
+                if not conn.out:
+                    self._sel.modify(conn.sock, selectors.EVENT_READ, conn)
+            if events & selectors.EVENT_READ:
+                try:
+                    data = conn.sock.recv(1 << 18)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    if conn.phase == "to_eof" and conn.queue:
+                        self._finish(conn)
+                    self._reopen(conn)
+                    continue
+                conn.buf += data
+                _advance(self, conn)
+                if not conn.queue:
+                    self._close(conn)
+                elif conn.closing and conn.phase in ("head", "skip"):
+                    self._reopen(conn)
 
 
-def _advance(conn: _Conn, answers: list, targets: Sequence[str], limit: int, cut: bool, budget: float) -> None:
+def get_many(path: str, targets: Sequence[str], *, connections: int = 3, limit: int, budget: float,
+             cut: bool = False, on_socket: Callable[[socket.socket], None] | None = None) -> list[Answer]:
+    """GET each of `targets` (path + query, already prefixed); the answers in `targets` order. Raises PipelineError
+    or OSError."""
+    return Batch(path, [Get(t, limit, cut) for t in targets], connections=connections, budget=budget,
+                 on_socket=on_socket).answers()
+
+
+def _advance(batch: Batch, conn: _Conn) -> None:
     """Consume what `conn.buf` holds: as many whole answers as it completes."""
     while conn.queue:
         buf = conn.buf
+        get = batch.gets[conn.queue[0]]
         if conn.phase == "head":
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 if len(buf) > MAX_HEAD:
-                    raise PipelineError("protocol", targets[conn.queue[0]], "headers too long")
+                    raise PipelineError("protocol", get.target, "headers too long")
                 return
             lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
             del buf[:end + 4]
             parts = lines[0].split(" ", 2)
             if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-                raise PipelineError("protocol", targets[conn.queue[0]], f"not an HTTP answer: {lines[0][:40]!r}")
+                raise PipelineError("protocol", get.target, f"not an HTTP answer: {lines[0][:40]!r}")
             conn.status = int(parts[1])
             conn.headers = {}
             for line in lines[1:]:
@@ -178,11 +250,10 @@ def _advance(conn: _Conn, answers: list, targets: Sequence[str], limit: int, cut
                 conn.headers[name.strip().lower()] = value.strip()
             conn.body = bytearray()
             conn.closing = conn.headers.get("connection", "").lower() == "close"
-            if conn.status in (204, 304) or 100 <= conn.status < 200:
-                if conn.status < 200:
-                    continue  # an interim answer: the real one follows
-                _finish(conn, answers, limit)
-                conn.deadline = time.monotonic() + budget
+            if 100 <= conn.status < 200:
+                continue  # an interim answer: the real one follows
+            if conn.status in (204, 304):
+                batch._finish(conn)
                 continue
             length = conn.headers.get("content-length", "")
             if "chunked" in conn.headers.get("transfer-encoding", "").lower():
@@ -190,10 +261,10 @@ def _advance(conn: _Conn, answers: list, targets: Sequence[str], limit: int, cut
             elif length.isdigit():
                 conn.remaining = int(length)
                 conn.phase = "length"
-                if conn.remaining > limit:
-                    if not cut:
-                        raise PipelineError("too_big", targets[conn.queue[0]], f"{conn.remaining} bytes")
-                    _mark_cut(conn, answers)
+                if conn.remaining > get.limit:
+                    if not get.cut:
+                        raise PipelineError("too_big", get.target, f"{conn.remaining} bytes")
+                    batch._finish(conn, cut=True)
                     return
             else:
                 conn.phase = "to_eof"
@@ -205,30 +276,29 @@ def _advance(conn: _Conn, answers: list, targets: Sequence[str], limit: int, cut
             conn.remaining -= take
             if conn.remaining:
                 return
-            _finish(conn, answers, limit)
-            conn.deadline = time.monotonic() + budget
+            batch._finish(conn)
         elif conn.phase == "chunk_size":
             end = buf.find(b"\r\n")
             if end < 0:
                 if len(buf) > 1024:
-                    raise PipelineError("protocol", targets[conn.queue[0]], "bad chunk")
+                    raise PipelineError("protocol", get.target, "bad chunk")
                 return
             size_text = bytes(buf[:end]).split(b";")[0].strip()
             del buf[:end + 2]
             try:
                 conn.remaining = int(size_text, 16)
             except ValueError:
-                raise PipelineError("protocol", targets[conn.queue[0]], "bad chunk size") from None
+                raise PipelineError("protocol", get.target, "bad chunk size") from None
             conn.phase = "chunk_data" if conn.remaining else "trailer"
         elif conn.phase == "chunk_data":
             take = min(conn.remaining, len(buf))
             conn.body += buf[:take]
             del buf[:take]
             conn.remaining -= take
-            if len(conn.body) > limit:
-                if not cut:
-                    raise PipelineError("too_big", targets[conn.queue[0]], f"more than {limit} bytes")
-                _mark_cut(conn, answers)
+            if len(conn.body) > get.limit:
+                if not get.cut:
+                    raise PipelineError("too_big", get.target, f"more than {get.limit} bytes")
+                batch._finish(conn, cut=True)
                 return
             if conn.remaining:
                 return
@@ -244,34 +314,14 @@ def _advance(conn: _Conn, answers: list, targets: Sequence[str], limit: int, cut
                 return
             del buf[:end + 2]
             if end == 0:  # the empty line after the (usually absent) trailer fields
-                _finish(conn, answers, limit)
-                conn.deadline = time.monotonic() + budget
+                batch._finish(conn)
         elif conn.phase == "to_eof":
             conn.body += buf
             del buf[:]
-            if len(conn.body) > limit:
-                if not cut:
-                    raise PipelineError("too_big", targets[conn.queue[0]], f"more than {limit} bytes")
-                _mark_cut(conn, answers)
+            if len(conn.body) > get.limit:
+                if not get.cut:
+                    raise PipelineError("too_big", get.target, f"more than {get.limit} bytes")
+                batch._finish(conn, cut=True)
             return
         else:  # skip: the rest of this connection is unusable
             return
-
-
-def _finish(conn: _Conn, answers: list, limit: int) -> None:
-    i = conn.queue.pop(0)
-    answers[i] = Answer(conn.status, conn.headers, bytes(conn.body))
-    conn.answered += 1
-    conn.body = bytearray()
-    conn.phase = "head"
-
-
-def _mark_cut(conn: _Conn, answers: list) -> None:
-    """An answer past the limit (with cut=True): marked cut, and the connection is given up (the rest of that answer
-    is never read): what followed it on the connection is asked again on a new one."""
-    i = conn.queue.pop(0)
-    answers[i] = Answer(conn.status, conn.headers, b"", cut=True)
-    conn.answered += 1
-    conn.phase = "skip"
-    conn.closing = True
-    conn.buf.clear()

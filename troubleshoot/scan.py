@@ -59,25 +59,30 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
     containers = [container_from_inspect(d) for d in inspected]
     tags = _tag_index(daemon)
     # each distinct image once, with its history; an image a tag points to now (when the container runs an older
-    # one) without: all of them pipelined in two batches
+    # one) without
     wanted_images = list(dict.fromkeys(c.image_id for c in containers if c.image_id))
     tag_ids = {}
     for c in containers:
         ref = parse_ref(c.image_ref)
         tag_ids[c.id] = tags.get(ref.name) if ref.tag else None
     newer = list(dict.fromkeys(t for t in tag_ids.values() if t and t not in wanted_images))
-    inspected_images = daemon.images_many(wanted_images + newer)
-    images = dict(zip(wanted_images + newer, inspected_images))
-    present = [i for i in wanted_images if images.get(i) is not None]
-    histories = dict(zip(present, daemon.history_many(present)))
-
+    # asked now, read below: each distinct image and its history, and the log tails a diagnosis needs (not running,
+    # restarted, unhealthy); the daemon answers them while the event history is read and the resources probed
+    first_logs = [i for i, c in enumerate(containers) if wants_logs(c)]
+    evidence = daemon.ask_evidence(wanted_images + newer, wanted_images,
+                                   [(containers[i].id, containers[i].tty) for i in first_logs], tail)
     # the event history: one bounded read for all the containers a diagnosis looks into (not the ones up and fine)
-    events = read_history(daemon, [d for d, c in zip(inspected, containers) if wants_logs(c)])
+    events = read_history(daemon, [inspected[i] for i in first_logs])
     prober = Prober(daemon)
     resources = [prober.probe(d) for d in inspected]
-    # logs only where a diagnosis needs them: all those tails pipelined at once
-    needs_logs = [i for i, c in enumerate(containers) if wants_logs(c) or under_pressure(resources[i])]
-    tails = dict(zip(needs_logs, daemon.logs_many([(containers[i].id, containers[i].tty) for i in needs_logs], tail)))
+    inspected_images, history_list, tail_list = evidence()
+    images = dict(zip(wanted_images + newer, inspected_images))
+    histories = {i: h for i, h in zip(wanted_images, history_list) if images.get(i) is not None}
+    tails = dict(zip(first_logs, tail_list))
+    # and the logs of a running container near its open-files or pids limit (the probe said so)
+    pressed = [i for i, c in enumerate(containers) if i not in tails and under_pressure(resources[i])]
+    if pressed:
+        tails.update(zip(pressed, daemon.logs_many([(containers[i].id, containers[i].tty) for i in pressed], tail)))
     out = []
     masked: set = set()  # the shared image records already masked (boundary.mask_container)
     layers: dict[str, schema.ImageLayers | None] = {}

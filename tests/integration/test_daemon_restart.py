@@ -39,7 +39,9 @@ def test_banner_while_the_daemon_is_gone_then_recovery(second_daemon):
             second_daemon.stop()
             await until(pilot, lambda: "daemon unreachable" in app.banner, timeout=20, what="the banner")
             banner = app.screen.query_one("#banner")
-            assert banner.display and str(second_daemon.sock) in app.banner
+            # the board shows it when it handles the state change (a message: later under load)
+            await until(pilot, lambda: banner.display, timeout=10, what="the banner on the board")
+            assert str(second_daemon.sock) in app.banner
             await pilot.pause(3)  # a few failed retries: the app is still alive and says so
             assert app.is_running and "daemon unreachable" in app.banner
             second_daemon.start()

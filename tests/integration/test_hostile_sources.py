@@ -159,8 +159,9 @@ def test_app_on_hostile_files_shows_text_never_sequences(sources):
         os.environ["TERM"] = "xterm-256color"
         os.execv(str(BIN), [str(BIN), "--no-user-playbooks", "--playbooks", str(playbooks), "--from", str(snap)])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    out = _read_until(fd, b"CRIT")  # the board, diagnosed (its first paint is the bare list)
-    assert b"quiet-" in out, "the board never showed the snapshot's containers"
+    # the board, diagnosed (its first paint is the bare list), with the quiet container's row
+    out = read_until(fd, [b"CRIT", b"quiet-"], 30)
+    assert b"CRIT" in out and b"quiet-" in out, "the board never showed the snapshot's containers"
     out += _read(fd, 1)
     # the quiet container (second, worst first) has nothing to walk through: enter makes a toast naming it
     os.write(fd, b"\x1b[B")

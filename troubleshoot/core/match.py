@@ -233,7 +233,7 @@ def _condition(c: Condition, signals: dict[str, Any]) -> tuple[bool, list[str]]:
     elif c.op == "matches":
         rx = c.regex if c.regex is not None else compile_linear(str(c.value))  # a Condition made without compile_expr
         if isinstance(value, (list, tuple)):
-            items = [v for v in value if rx.search(str(v))][-3:]
+            items = rx.lines([str(v) for v in value])[-3:]
             ok = bool(items)
         else:
             ok = bool(rx.search(str(value)))

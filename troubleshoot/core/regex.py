@@ -50,18 +50,26 @@ def compile_linear(pattern: str, ignore_case: bool = False) -> "Linear":
 class Linear:
     """A compiled RE2 pattern with the part of `re.Pattern`'s interface we use; subjects are cut to MAX_SUBJECT."""
 
-    __slots__ = ("pattern", "_re", "ignore_case")
+    __slots__ = ("pattern", "_re", "ignore_case", "_family")
 
     def __init__(self, pattern: str, compiled, ignore_case: bool = False) -> None:
         self.pattern = pattern
         self._re = compiled
         self.ignore_case = ignore_case
+        self._family: Family | None = None
 
     def search(self, text: str):
         return self._re.search(text[:MAX_SUBJECT])
 
     def finditer(self, text: str) -> Iterator:
         return self._re.finditer(text[:MAX_SUBJECT])
+
+    def lines(self, lines: Sequence[str]) -> list[str]:
+        """The lines it matches, in order: one search over them all first (Family), so that logs without a match
+        cost one call instead of one per line."""
+        if self._family is None:
+            self._family = Family([self])
+        return self._family.lines(lines)
 
     def __repr__(self) -> str:
         return f"Linear({self.pattern!r})"

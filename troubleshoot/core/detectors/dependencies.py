@@ -33,7 +33,7 @@ def _name_for(peer: Observation) -> tuple[str, str]:
 def _localhost(obs: Observation, peers: Peers) -> dict:
     out: dict[str, Any] = {"localhost_dependency": [], "localhost_env": "", "localhost_peer": "", "localhost_peer_name": "",
            "localhost_peer_network": ""}
-    refused = [line for line in obs.logs if LOCALHOST_REFUSED.search(line)]
+    refused = LOCALHOST_REFUSED.lines(obs.logs)
     if not refused:
         return out
     log_ports = [m.group(1) for line in obs.logs for m in _LOCAL_PORT.finditer(line)]

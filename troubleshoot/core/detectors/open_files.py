@@ -30,5 +30,5 @@ def detect(obs: Observation, host: Host):
         "open_files_limit": limit,
         "open_files_percent": 100.0 * count / limit if count is not None and limit else None,
         "open_files_process": res.fd_process if res else "",
-        "open_files_errors": [line[:300] for line in obs.logs if _EMFILE.search(line)][-3:],
+        "open_files_errors": [line[:300] for line in _EMFILE.lines(obs.logs)][-3:],
     }

@@ -32,5 +32,5 @@ def detect(obs: Observation, host: Host):
         "pids_max": limit,
         "pids_percent": 100.0 * current / limit if current is not None and limit else None,
         "pids_limit_hit": res.pids_limit_hit if res else None,
-        "fork_errors": [line[:300] for line in obs.logs if _FORK.search(line)][-3:],
+        "fork_errors": [line[:300] for line in _FORK.lines(obs.logs)][-3:],
     }
