@@ -36,3 +36,11 @@ def remove() -> None:
     ids = docker("ps", "-aq", "--filter", f"name=^/{PREFIX}").stdout.decode().split()
     for i in range(0, len(ids), 100):
         docker("rm", "-f", *ids[i:i + 100], check=False)
+
+
+def trim(n: int) -> None:
+    """Remove the bench containers numbered n and above (a smaller size measured after a bigger one was kept)."""
+    names = docker("ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/{PREFIX}").stdout.decode().split()
+    extra = [x for x in names if x.removeprefix(PREFIX).isdigit() and int(x.removeprefix(PREFIX)) >= n]
+    for i in range(0, len(extra), 100):
+        docker("rm", "-f", *extra[i:i + 100], check=False)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scan benchmark: `troubleshoot scan --json` against the docker CLI doing the same reads, on the same daemon.
 
-    .venv/bin/python bench/scan_bench.py [--containers 300] [--runs 5] [--keep]
+    .venv/bin/python bench/scan_bench.py [--containers 300,1000] [--runs 5] [--same-reads] [--keep]
 
 Creates N containers named bench-NNNN in mixed states (running, exited 0, exited 1 with log lines, created), then
 times, alternately, `troubleshoot scan --json` (a new process each run, as a user runs it) and the docker CLI's
@@ -23,23 +23,31 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.engine import docker  # noqa: E402
 
-from bench.containers import create, remove  # noqa: E402
+from bench.containers import create, remove, trim  # noqa: E402
 
 
-def time_troubleshoot() -> float:
+def time_troubleshoot() -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one `troubleshoot scan --json`, a new process as a user runs it."""
+    import os
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "troubleshoot", "scan", "--json", "--no-user-playbooks"],
-                          capture_output=True, cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "troubleshoot", "scan", "--json", "--no-user-playbooks"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"scan failed: {proc.stderr.decode()}")
-    return elapsed
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code not in (0, 1):
+        raise SystemExit(f"scan failed ({code}): {proc.stderr.read().decode() if proc.stderr else ''}")
+    if proc.stderr:
+        proc.stderr.close()
+    return elapsed, usage.ru_maxrss / 1024
 
 
 def time_docker_cli() -> float:
     t = time.perf_counter()
     ids = subprocess.run(["docker", "ps", "-a", "-q", "--no-trunc"], capture_output=True, check=True).stdout.split()
-    subprocess.run(["docker", "inspect", *[i.decode() for i in ids]], capture_output=True, check=True)
+    # not checked: on a shared daemon a container can go between the list and its inspect (the rest are inspected)
+    subprocess.run(["docker", "inspect", *[i.decode() for i in ids]], capture_output=True)
     return time.perf_counter() - t
 
 
@@ -67,29 +75,55 @@ def time_docker_cli_same_reads() -> float:
     return time.perf_counter() - t
 
 
+def measure(n: int, runs: int) -> dict:
+    time_troubleshoot(), time_docker_cli()  # warm the daemon and the page cache
+    ours, rss, cli = [], [], []
+    for _ in range(runs):  # alternated: the same load for both
+        took, peak = time_troubleshoot()
+        ours.append(took)
+        rss.append(peak)
+        cli.append(time_docker_cli())
+    return {"n": n, "ours": ours, "cli": cli, "rss": max(rss)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--containers", type=int, default=300)
+    ap.add_argument("--containers", default="300", help="how many bench containers; several: 300,1000 (each size, "
+                                                         "measured in turn, the containers added as it grows)")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--same-reads", action="store_true", help="also time the docker CLI making every read the scan "
+                                                               "makes (slow: one `docker logs` per container)")
     ap.add_argument("--keep", action="store_true", help="leave the bench containers for the next run")
     args = ap.parse_args()
-    t = time.perf_counter()
-    create(args.containers)
-    total = len(docker("ps", "-aq").stdout.split())
-    print(f"setup: {args.containers} bench containers ({total} on the daemon) in {time.perf_counter() - t:.1f}s")
+    sizes = sorted((int(x) for x in str(args.containers).split(",")), reverse=True)  # the biggest first: trimmed down
+    # a user's install has its bytecode compiled (pip does it); an editable checkout may not (PYTHONDONTWRITEBYTECODE)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "troubleshoot")], check=True,
+                   stdout=subprocess.DEVNULL)
+    rows = []
     try:
-        time_troubleshoot(), time_docker_cli()  # warm the daemon and the page cache
-        ours, cli = [], []
-        for _ in range(args.runs):
-            ours.append(time_troubleshoot())
-            cli.append(time_docker_cli())
-        m_ours, m_cli = statistics.median(ours), statistics.median(cli)
-        print(f"troubleshoot scan --json      median {m_ours:.3f}s  (runs: {', '.join(f'{x:.3f}' for x in ours)})")
-        print(f"docker ps -a + docker inspect median {m_cli:.3f}s  (runs: {', '.join(f'{x:.3f}' for x in cli)})")
-        print(f"ratio troubleshoot/docker CLI: {m_ours / m_cli:.2f}  (goal <= 1.0)")
-        same = statistics.median(time_docker_cli_same_reads() for _ in range(max(1, args.runs // 2)))
-        print(f"docker CLI making the same reads as the scan (logs, images, history, info too): {same:.3f}s; "
-              f"ratio {m_ours / same:.2f}")
+        for n in sizes:
+            t = time.perf_counter()
+            trim(n)
+            create(n)
+            total = len(docker("ps", "-aq").stdout.split())
+            print(f"setup: {n} bench containers ({total} on the daemon) in {time.perf_counter() - t:.1f}s")
+            row = measure(n, args.runs)
+            row["total"] = total
+            rows.append(row)
+            m_ours, m_cli = statistics.median(row["ours"]), statistics.median(row["cli"])
+            print(f"  troubleshoot scan --json      median {m_ours:.3f}s  (runs: {', '.join(f'{x:.3f}' for x in row['ours'])})")
+            print(f"  docker ps -a + docker inspect median {m_cli:.3f}s  (runs: {', '.join(f'{x:.3f}' for x in row['cli'])})")
+            if args.same_reads:
+                same = statistics.median(time_docker_cli_same_reads() for _ in range(max(1, args.runs // 2)))
+                print(f"  docker CLI making the same reads as the scan (logs, images, history, info too): {same:.3f}s; "
+                      f"ratio {m_ours / same:.2f}")
+        print()
+        print(f"{'containers':>10}  {'on daemon':>9}  {'scan':>7}  {'docker CLI':>10}  {'ratio':>5}  {'goal':>5}  "
+              f"{'scan RSS':>8}")
+        for row in rows:
+            m_ours, m_cli = statistics.median(row["ours"]), statistics.median(row["cli"])
+            print(f"{row['n']:>10}  {row['total']:>9}  {m_ours:>6.3f}s  {m_cli:>9.3f}s  {m_ours / m_cli:>5.2f}  "
+                  f"{'<= 1.0':>6}  {row['rss']:>6.0f}MB")
     finally:
         if not args.keep:
             remove()

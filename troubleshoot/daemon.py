@@ -514,8 +514,17 @@ class Daemon:
         """GET path: at most `limit` bytes, all of it within the timeout (a total deadline), decoded into a typed
         record by the boundary (validated, bounded, cleaned)."""
         from .boundary import BoundaryError, decode
-        res = self._open(path, params, budget=self.timeout)
-        raw = self._read_bounded(res, path, limit, self.timeout)
+        if isinstance(self._transport, _UnixTransport):  # the pipeline's reader: no http.client for a scan
+            from .pipeline import Get
+            answer = self._answers(self._batch([Get(self._query(path, params), limit)], self.timeout))[0]
+            if answer.status == 404:
+                raise NotFound(_api_message(404, answer.body[:MAX_ERROR_BODY]))
+            if answer.status >= 400 or answer.status < 200:
+                raise ApiError(answer.status, _api_message(answer.status, answer.body[:MAX_ERROR_BODY]))
+            raw = answer.body
+        else:
+            res = self._open(path, params, budget=self.timeout)
+            raw = self._read_bounded(res, path, limit, self.timeout)
         try:
             return decode(raw, kind, f"the daemon's answer to {path}", limit=limit)
         except BoundaryError as exc:
@@ -859,11 +868,13 @@ class Daemon:
         if actions:
             filters["event"] = list(actions)
         params = {"since": f"{since:.3f}", "until": f"{until:.3f}", "filters": json.dumps(filters)}
-        try:
-            res = self._open("/events", params, budget=self.timeout)
-        except ApiError as exc:
-            raise DaemonError(f"the daemon refused /events: {exc}") from None
-        raw = self._read_bounded(res, "/events", max_bytes, self.timeout, cut=True)
+        raw = self._events_at_once(params, max_bytes)
+        if raw is None:  # past max_bytes, or no pipelining here: read up to the bound, the rest never read
+            try:
+                res = self._open("/events", params, budget=self.timeout)
+            except ApiError as exc:
+                raise DaemonError(f"the daemon refused /events: {exc}") from None
+            raw = self._read_bounded(res, "/events", max_bytes, self.timeout, cut=True)
         truncated = len(raw) >= max_bytes
         out: list[schema.Event] = []
         for line in raw.split(b"\n"):
@@ -877,6 +888,20 @@ class Daemon:
             except BoundaryError:
                 continue  # one odd message (or the one a bound cut) never ends the read
         return out, truncated
+
+    def _events_at_once(self, params: dict[str, Any], max_bytes: int) -> bytes | None:
+        """The past events in one pipelined request (no http.client: a scan makes no other lone request), or None
+        when the answer is longer than `max_bytes` or this transport cannot."""
+        from .pipeline import Get
+        batch = self._batch([Get(self._query("/events", params), max_bytes, cut=True)], self.timeout)
+        if batch is None:
+            return None
+        answer = self._answers(batch)[0]
+        if answer.cut:
+            return None
+        if answer.status >= 400 or answer.status < 200:
+            raise DaemonError(f"the daemon refused /events: {_api_message(answer.status, answer.body[:MAX_ERROR_BODY])}")
+        return answer.body
 
     def read_logs(self, cid: str, tail: int = LOG_TAIL, max_line: int = MAX_LINE,
                   tty: bool = False) -> tuple[tuple[str, ...], str]:

@@ -137,15 +137,23 @@ def _row_matches(row: schema.ListRow, names: list[str]) -> bool:
 
 
 def _local_readings(docker_root: str) -> dict[str, Any]:
-    import psutil
+    """Memory, swap, disk and load of this machine: /proc and statvfs on Linux (the same figures psutil reads
+    there, without its ~10 ms import), psutil elsewhere."""
     out: dict[str, Any] = {}
-    vm = psutil.virtual_memory()
-    out.update(mem_total=vm.total, mem_available=vm.available)
-    sw = psutil.swap_memory()
-    out.update(swap_total=sw.total, swap_used=sw.used)
+    meminfo = _meminfo()
+    if meminfo is not None and "MemTotal" in meminfo:
+        out.update(mem_total=meminfo["MemTotal"], mem_available=meminfo.get("MemAvailable", meminfo.get("MemFree", 0)),
+                   swap_total=meminfo.get("SwapTotal", 0),
+                   swap_used=max(0, meminfo.get("SwapTotal", 0) - meminfo.get("SwapFree", 0)))
+    else:
+        import psutil
+        vm = psutil.virtual_memory()
+        out.update(mem_total=vm.total, mem_available=vm.available)
+        sw = psutil.swap_memory()
+        out.update(swap_total=sw.total, swap_used=sw.used)
     if docker_root and os.path.isdir(docker_root):
-        du = psutil.disk_usage(docker_root)
-        out.update(disk_total=du.total, disk_free=du.free)
+        st = os.statvfs(docker_root)
+        out.update(disk_total=st.f_blocks * st.f_frsize, disk_free=st.f_bavail * st.f_frsize)
     try:
         out["load1"] = os.getloadavg()[0]
     except OSError:
@@ -155,4 +163,20 @@ def _local_readings(docker_root: str) -> dict[str, Any]:
             out["vmstat"] = f.read()
     except OSError:
         pass
+    return out
+
+
+def _meminfo() -> dict[str, int] | None:
+    """/proc/meminfo in bytes (its figures are kB), or None where there is none."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            text = f.read()
+    except OSError:
+        return None
+    out = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            out[key] = int(parts[0]) * (1024 if parts[1:2] == ["kB"] else 1)
     return out
