@@ -64,6 +64,10 @@ class Linear:
     def finditer(self, text: str) -> Iterator:
         return self._re.finditer(text[:MAX_SUBJECT])
 
+    def search_whole(self, text: str):
+        """`search` over the whole text, however long (a prefilter that must not miss what lies past the cut)."""
+        return self._re.search(text)
+
     def lines(self, lines: Sequence[str]) -> list[str]:
         """The lines it matches, in order: one search over them all first (Family), so that logs without a match
         cost one call instead of one per line."""
