@@ -100,3 +100,31 @@ def test_a_thousand_rows_reordered_removed_and_filtered():
             assert_shows(table, rows, observations, findings)
     asyncio.run(go())
 
+
+def test_the_list_is_on_screen_before_inspects_start_and_the_strip_counts_them():
+    """The first load draws the sparse list, then inspects (they would share the interpreter with that paint); the
+    host strip says "inspecting n/N" until every row is diagnosed, and not after."""
+    import threading
+
+    from troubleshoot.tui.widgets.host_strip import HostStrip
+
+    async def go():
+        app = demo_app()
+        release = threading.Event()
+        drawn: list[int] = []
+        observe = app.backend.observe
+
+        def held(ids):
+            drawn.append(app.screen.query_one(ContainerTable).row_count)
+            release.wait(10)
+            return observe(ids)
+        app.backend.observe = held
+        async with app.run_test(size=(140, 40)) as pilot:
+            strip = app.screen.query_one(HostStrip)
+            await until(pilot, lambda: drawn and "inspecting 0/" in str(strip.render()), what="the first batch asked")
+            assert drawn[0] == len(app.rows) > 0 and not app.observations
+            release.set()
+            await loaded(pilot)
+            await until(pilot, lambda: "inspecting" not in str(strip.render()), what="the count gone")
+            assert not app.loading and len(app.findings) == len(app.rows)
+    asyncio.run(go())
