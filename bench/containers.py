@@ -1,4 +1,5 @@
-"""The benchmarks' containers: N named bench-NNNN in mixed states, made with the docker CLI, removed after."""
+"""The benchmarks' containers: N named bench-NNNN (or PREFIX-NNNN) in mixed states, made with the docker CLI, removed
+after."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -8,14 +9,14 @@ from tests.engine import BASE, docker, ensure_base
 PREFIX = "bench-"
 
 
-def create(n: int) -> None:
+def create(n: int, prefix: str = PREFIX) -> None:
     """A quarter each: running (with a memory limit), exited 0, exited 1 with log lines naming a missing variable,
     and created (never started). Existing bench containers are kept (--keep between runs)."""
     ensure_base()
-    have = set(docker("ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/{PREFIX}").stdout.decode().split())
+    have = set(docker("ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/{prefix}").stdout.decode().split())
 
     def make(i: int) -> None:
-        name = f"{PREFIX}{i:04d}"
+        name = f"{prefix}{i:04d}"
         if name in have:
             return
         kind = i % 4
@@ -32,8 +33,8 @@ def create(n: int) -> None:
         list(pool.map(make, range(n)))
 
 
-def remove() -> None:
-    ids = docker("ps", "-aq", "--filter", f"name=^/{PREFIX}").stdout.decode().split()
+def remove(prefix: str = PREFIX) -> None:
+    ids = docker("ps", "-aq", "--filter", f"name=^/{prefix}").stdout.decode().split()
     for i in range(0, len(ids), 100):
         docker("rm", "-f", *ids[i:i + 100], check=False)
 

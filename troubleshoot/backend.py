@@ -5,8 +5,8 @@ cleaned, masked). Blocking: the TUI calls these from thread workers only. No tex
 from __future__ import annotations
 
 import re
-
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +53,44 @@ def inspect_order(rows: Sequence[Row]) -> list[Row]:
     return sorted(rows, key=urgency)
 
 
+def load_order(rows: Sequence[Row], visible: int = 0) -> list[Row]:
+    """The app's first load: what the list already shows as broken or stopped (urgency 0, then 1: restarting, dead,
+    unhealthy, exited, created, paused), then the `visible` rows the board shows next (it lists the rows not
+    inspected yet by name), then the rest by urgency."""
+    ordered = inspect_order(rows)
+    first = [r for r in ordered if urgency(r) <= 1]
+    rest = ordered[len(first):]
+    seen = sorted(rest, key=lambda r: r.name)[:visible]
+    shown = {r.id for r in seen}
+    return first + seen + [r for r in rest if r.id not in shown]
+
+
+def batches(ids: Sequence[str], first: int = 25, most: int = 200) -> Iterator[list[str]]:
+    """`ids` in batches of `first`, then twice as many each time, up to `most`: the first findings come quickly, and
+    the rest in few reads (each batch's reads are pipelined; a batch also costs a few fixed reads: images, events)."""
+    i, size = 0, first
+    while i < len(ids):
+        yield list(ids[i:i + size])
+        i += size
+        size = min(size * 2, most)
+
+
+BROKEN_AT_ONCE = 1000  # the visibly broken after the first batch: in one read up to this many
+
+
+def load_batches(rows: Sequence[Row], visible: int = 0, first: int = 25, most: int = 200) -> list[list[str]]:
+    """The first load's inspects (load_order) in batches: `first` rows, then every other visibly broken one (urgency 0)
+    at once, so that the worst finding is on screen after two reads however many are broken; then batches growing
+    from 2 x `first` to `most`."""
+    ordered = [r.id for r in load_order(rows, visible)]
+    broken = sum(1 for r in rows if urgency(r) == 0)
+    head = [ordered[:first]] if ordered else []
+    end = max(first, min(broken, first + BROKEN_AT_ONCE))
+    if end > first:
+        head.append(ordered[first:end])
+    return head + list(batches(ordered[end:], min(2 * first, most), most))
+
+
 @dataclass(frozen=True)
 class StepOutput:
     exit_code: int
@@ -85,6 +123,11 @@ class Backend:
 
     def rows(self, all: bool = True) -> list[Row]:
         raise NotImplementedError
+
+    def listed(self) -> tuple[list[Row], float, float]:
+        """The sparse list of every container, and when it was asked for: (rows, time.time(), time.monotonic())."""
+        since, asked = time.time(), time.monotonic()
+        return self.rows(all=True), since, asked
 
     def records(self, ids: list[str]) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         """(record, its raw secret values) for each id that still exists."""
@@ -167,15 +210,56 @@ def _rows_from_list(items: list[schema.ListRow]) -> list[Row]:
     return [Row(r.Id, r.name, r.State, r.Status, r.Image) for r in items]
 
 
+class Early:
+    """The app's first reads, begun as the process starts (cli.cmd_tui, before the playbooks and textual are loaded:
+    ~0.3 s of imports meanwhile), in a thread: connect, the sparse list of every container (the host record and
+    the inspects wait for the list to be on screen: they would take the interpreter from it). The LiveBackend made
+    with it hands them to the app's first calls instead of asking again. A failure is not kept: that call asks
+    again, and fails in its own way (banner, offer of the demo)."""
+
+    def __init__(self, host: str | None) -> None:
+        from .daemon import Daemon
+        self.host = host
+        self.daemon = Daemon(host)  # DaemonError (a docker context that cannot be read): the caller goes without
+        self.rows: list[Row] | None = None
+        self.since = self.asked = 0.0
+        self.connected: bool | None = None
+        self._thread = threading.Thread(target=self._read, name="troubleshoot-early", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            self.daemon.connect()
+            self.connected = True
+            self.since, self.asked = time.time(), time.monotonic()
+            self.rows = _rows_from_list(self.daemon.containers(True))
+        except Exception:  # noqa: BLE001 - whatever it is, the app's own call meets it again and says it
+            pass
+
+    def wait(self) -> "Early":
+        self._thread.join()
+        return self
+
+
+def start_early(host: str | None) -> Early | None:
+    """The app's first reads, begun now (see Early); None when the endpoint cannot even be resolved."""
+    from .daemon import DaemonError
+    try:
+        return Early(host)
+    except DaemonError:
+        return None
+
+
 class LiveBackend(Backend):
     live = True
 
-    def __init__(self, catalog: Catalog, host: str | None = None):
+    def __init__(self, catalog: Catalog, host: str | None = None, early: Early | None = None):
         super().__init__(catalog)
         from .daemon import Daemon, DaemonError
         from .events import EventStream
+        self._early = early if early is not None and early.host == host else None
         try:
-            self.daemon = Daemon(host)
+            self.daemon = self._early.daemon if self._early is not None else Daemon(host)
             self.probe = Daemon(host, timeout=PROBE_TIMEOUT)  # own connections: never queued behind a slow inspect
         except DaemonError as exc:  # a docker context that cannot be read: said when connecting, in one line
             raise BackendError(str(exc)) from None
@@ -190,7 +274,20 @@ class LiveBackend(Backend):
             self.daemon.close()
             raise BackendError(str(exc)) from None
 
+    def _take(self, what: str):
+        """An early answer (`connected`, `rows`), once; None when there is none (any more)."""
+        early = self._early
+        if early is None:
+            return None
+        answer = getattr(early.wait(), what)
+        setattr(early, what, None)
+        if early.connected is None and early.rows is None:
+            self._early = None
+        return answer
+
     def connect(self) -> None:
+        if self._take("connected"):
+            return  # connected as the process started
         self._guard(self.daemon.connect)
 
     def prefetch(self, all: bool = True) -> None:
@@ -198,6 +295,13 @@ class LiveBackend(Backend):
 
     def rows(self, all: bool = True) -> list[Row]:
         return _rows_from_list(self._guard(self.daemon.containers, all))
+
+    def listed(self) -> tuple[list[Row], float, float]:
+        early = self._early
+        rows = self._take("rows")
+        if early is not None and rows is not None:
+            return rows, early.since, early.asked
+        return super().listed()
 
     def records(self, ids: list[str], tail: int = 200,
                 deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:

@@ -14,6 +14,7 @@ Facts (`core/facts.py`) are built only from records that passed through here.
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any, Iterable, TypeVar
 
 import msgspec
@@ -50,12 +51,20 @@ class BoundaryError(Exception):
 
 
 _decoders: dict[Any, msgspec.json.Decoder] = {}
+# msgspec (0.22) builds a Struct's type information lazily, on first use; two threads doing it at once (the app's
+# workers) crash the process (SIGSEGV, a decoder used while another thread still builds that information). Every
+# first use of a type is made under this lock.
+_first_use = threading.Lock()
+_converted: set[Any] = set()
 
 
 def _decoder(kind: Any) -> msgspec.json.Decoder:
     dec = _decoders.get(kind)
     if dec is None:
-        dec = _decoders[kind] = msgspec.json.Decoder(kind)
+        with _first_use:
+            dec = _decoders.get(kind)
+            if dec is None:
+                dec = _decoders[kind] = msgspec.json.Decoder(kind)
     return dec
 
 
@@ -105,7 +114,12 @@ def _not_json(what: str, raw: bytes, exc: Exception) -> str:
 def convert(data: Any, kind: type[T], what: str) -> T:
     """Plain data (already parsed JSON: a recorded fixture) as a `kind` record, checked and cleaned like `decode`."""
     try:
-        value = msgspec.convert(data, kind)
+        if kind in _converted:
+            value = msgspec.convert(data, kind)
+        else:
+            with _first_use:
+                value = msgspec.convert(data, kind)
+                _converted.add(kind)
     except msgspec.ValidationError as exc:
         raise BoundaryError(f"{what}: {_say(exc)}") from None
     except RecursionError:

@@ -410,10 +410,12 @@ def _global_options(sub: bool) -> argparse.ArgumentParser:
 
 
 def cmd_tui(args) -> int:
+    path = _snapshot_path(args)
+    from .backend import start_early
+    early = start_early(args.host) if path is None else None  # the container list asked now, while the rest loads
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     from .boundary import BoundaryError
-    path = _snapshot_path(args)
     backend = None
     while True:
         if path is not None:
@@ -426,7 +428,8 @@ def cmd_tui(args) -> int:
         from .backend import BackendError
         from .tui.factory import make_app  # the only place the CLI imports textual
         try:
-            app = make_app(catalog, host=args.host, read_only=args.read_only or path is not None, backend=backend)
+            app = make_app(catalog, host=args.host, read_only=args.read_only or path is not None, backend=backend,
+                           early=early)
         except BackendError as exc:  # e.g. a docker context that does not exist
             _error(str(exc))
             return EXIT_DAEMON

@@ -71,12 +71,39 @@ def open_walkthrough(first_step: str) -> str:
         # box has taken its own Enter: the first Enter then submits the filter. The board is still there: again.
         tmux("send-keys", "-t", SESSION, "Enter")
         shown = wait_screen(opened)
-    for _ in range(6):  # it opens on its evidence and root cause: page down to the steps
+    shown = settled("", timeout=2)
+    paging = True
+    for _ in range(60):  # it opens on its evidence and root cause: page down to the steps
         if first_step in shown or any(w in shown for w in WHY_NOT_OPENED):
             break
-        tmux("send-keys", "-t", SESSION, "PageDown")
-        shown = wait_screen(lambda s, before=shown: s != before, timeout=5)
+        # a page that went past the step (the bottom reached: the screen stays) turns back to the top, then a line
+        # at a time
+        key = "PageDown" if paging else "C-Down"
+        tmux("send-keys", "-t", SESSION, key)
+        after = settled(shown, timeout=5)
+        if key == "PageDown" and after == shown:
+            paging = False
+            tmux("send-keys", "-t", SESSION, "Home")
+            after = settled(shown, timeout=5)
+        shown = after
     assert first_step in shown, f"Enter did not open the walkthrough; the screen was:\n{shown}"
+    return shown
+
+
+def settled(before: str, timeout: float = 10) -> str:
+    """After a key: the screen once it changed and then stayed the same for 0.3 s (under load a capture can catch a
+    half-drawn scroll, and a decision taken on it overshoots). The screen as it is when it never changed."""
+    deadline = time.monotonic() + timeout
+    shown = screen()
+    while shown == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+        shown = screen()
+    stable_since = time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - stable_since < 0.3:
+        time.sleep(0.05)
+        now = screen()
+        if now != shown:
+            shown, stable_since = now, time.monotonic()
     return shown
 
 
@@ -86,7 +113,7 @@ def launch_filtered_to(name: str, state_text: str, env: dict[str, str] | None = 
     extra = [a for k, v in (env or {}).items() for a in ("-e", f"{k}={v}")]
     tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color", *extra,
          f"{BIN} --no-user-playbooks")
-    wait_screen(name)
+    wait_screen("TOP FINDING")  # the board is up (the container itself may be below the fold: a busy daemon)
     tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
     return wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name, *others] and state_text in s)
 
@@ -145,7 +172,8 @@ def test_an_interactive_step_that_fails_shows_its_real_exit_code(terminal, tmp_p
     name = create("missing-env")  # exited: nothing to exec into
     data = tmp_path / "data"
     try:
-        launch_filtered_to(name, "exited", env={"XDG_DATA_HOME": str(data)}, others=(f"{name}-db",))  # its database
+        # its database beside it; "exited" alone is also the sparse list's word, before the inspect: wait for that
+        launch_filtered_to(name, "CRIT  missing-env", env={"XDG_DATA_HOME": str(data)}, others=(f"{name}-db",))
         open_walkthrough("List the variables the container really has")
         for _ in range(2):
             tmux("send-keys", "-t", SESSION, "Down")

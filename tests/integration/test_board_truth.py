@@ -95,6 +95,8 @@ def test_removed_containers_leave_the_board_and_never_come_back(cleanup):
     and a name reused at once (the old row must not stay beside the new)."""
     early = [f"{NAME}early-{i}" for i in range(3)]
     early_ids = {docker("run", "-d", "--name", n, BASE, "sh", "-c", "exit 3").stdout.decode().strip() for n in early}
+    for n in early:  # exited when listed: all three in the first batch (one still running is inspected last)
+        wait_state(n, "exited")
 
     async def go():
         app = make_app(load_catalog())

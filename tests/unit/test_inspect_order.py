@@ -1,7 +1,7 @@
 """The app inspects the visibly broken first (backend.urgency, from the sparse list alone)."""
 import pytest
 
-from troubleshoot.backend import Row, inspect_order, urgency
+from troubleshoot.backend import Row, batches, inspect_order, load_batches, load_order, urgency
 
 
 @pytest.mark.parametrize("state, status, level", [
@@ -25,3 +25,39 @@ def test_the_order_keeps_the_lists_own_within_a_level():
         ("running", "Up 1 hour"), ("created", "Created"), ("exited", "Exited (1) 1 hour ago"),
         ("running", "Up 2 hours"), ("exited", "Exited (2) 2 hours ago")])]
     assert [r.name for r in inspect_order(rows)] == ["c2", "c4", "c1", "c0", "c3"]
+
+
+def test_the_first_load_takes_the_broken_and_stopped_then_the_visible_rows_then_the_rest():
+    """Broken (urgency 0) and stopped or created (1) first, in the list's order; then the rows the board shows next
+    (those not inspected yet are listed by name); then the rest by urgency."""
+    spec = [("zeta", "running", "Up 1 hour"), ("beta", "running", "Up 2 hours (health: starting)"),
+            ("alpha", "running", "Up 1 hour"), ("omega", "exited", "Exited (0) 1 hour ago"),
+            ("gamma", "running", "Up 1 hour"), ("delta", "exited", "Exited (3) 1 hour ago"),
+            ("eta", "created", "Created")]
+    rows = [Row(f"{i}" * 64, name, s, st, "img") for i, (name, s, st) in enumerate(spec)]
+    assert [r.name for r in load_order(rows, visible=2)] == ["delta", "omega", "eta", "alpha", "beta", "zeta", "gamma"]
+    assert [r.name for r in load_order(rows)] == ["delta", "omega", "eta", "beta", "zeta", "alpha", "gamma"]
+    assert sorted(r.id for r in load_order(rows, visible=100)) == sorted(r.id for r in rows)
+
+
+def test_batches_start_small_then_double_up_to_a_bound():
+    ids = [str(i) for i in range(1000)]
+    sizes = [len(b) for b in batches(ids, 25, 200)]
+    assert sizes == [25, 50, 100, 200, 200, 200, 200, 25]
+    assert [i for b in batches(ids, 25, 200) for i in b] == ids
+    assert list(batches([], 25, 200)) == []
+
+
+def test_the_first_load_reads_every_broken_container_in_its_second_batch():
+    """However many are broken, the worst finding is on screen after two reads: the first batch, then every other
+    broken container at once; then the rest in growing batches."""
+    rows = ([Row(f"r{i:063d}", f"run-{i}", "running", "Up 1 hour", "img") for i in range(300)]
+            + [Row(f"b{i:063d}", f"broken-{i}", "exited", "Exited (1) 1 hour ago", "img") for i in range(251)]
+            + [Row(f"s{i:063d}", f"stopped-{i}", "exited", "Exited (0) 1 hour ago", "img") for i in range(100)])
+    plan = load_batches(rows, visible=40, first=25, most=200)
+    assert [len(b) for b in plan] == [25, 226, 50, 100, 200, 50]
+    assert {i[0] for b in plan[:2] for i in b} == {"b"} and plan[1][-1] == rows[550].id  # the last broken one
+    assert sorted(i for b in plan for i in b) == sorted(r.id for r in rows)
+    few = rows[:3] + rows[300:302]
+    assert [len(b) for b in load_batches(few, first=25)] == [5]
+    assert load_batches([], first=25) == []

@@ -6,6 +6,7 @@ daemon error cannot end the app.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -19,7 +20,7 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..backend import Backend, BackendError, Row, inspect_order
+from ..backend import Backend, BackendError, Row, batches, load_batches
 from ..core.diagnose import Finding, diagnose_container, diagnose_host
 from ..core.peers import build_peers
 from ..core.facts import Host, Observation
@@ -27,7 +28,10 @@ from .messages import ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observ
 from .screens.board import BoardScreen
 from .screens.help import HelpScreen
 
-BATCH = 25  # inspects per message while the first screen fills in
+BATCH = 25  # inspects in the first message while the first screen fills in (then twice as many each time, to 200)
+MOST = 200
+SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval)
+FIRST_PAINT_WAIT = 0.5  # seconds the first load waits for the list to be on screen before it inspects
 RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
                  "rename", "update", "health_status"}
@@ -97,6 +101,11 @@ class TroubleshootApp(App):
         self._lost_at: float | None = None  # ... and its latest failure, while the banner shows
         self._lost_since: datetime | None = None  # wall clock of the first failure since the last answer
         self.reconciles = 0  # periodic lists applied (tests wait for them)
+        self.loading: set[str] = set()  # listed by the running load, not inspected since: "inspecting n/N"
+        self.rows_painted = threading.Event()  # the board has drawn containers (set once)
+        self.load_size = 0
+        self._load_asked = 0.0
+        self._switch_interval = sys.getswitchinterval()
 
     @property
     def catalog(self):
@@ -127,6 +136,10 @@ class TroubleshootApp(App):
             self.error_console.print(self._crash_line, soft_wrap=True, markup=False, highlight=False, emoji=False)
 
     def on_mount(self) -> None:
+        # Workers diagnose in threads, CPU-bound: with Python's default 5 ms switch interval, each of the many times
+        # the UI thread waits for the interpreter while answering a key costs up to 5 ms. Keys first.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self.push_screen(BoardScreen())
         self.load_all()
         if self.live_events:
@@ -139,6 +152,7 @@ class TroubleshootApp(App):
         self._stop.set()
         self.backend.stop_events()
         self.backend.abort()
+        sys.setswitchinterval(self._switch_interval)
 
     # -- workers (threads) -----------------------------------------------------------------------------------
     def _worker(self, fn, group: str = "default", exclusive: bool = False):
@@ -151,23 +165,28 @@ class TroubleshootApp(App):
         """Paint the sparse list at once, then fill in inspects in batches."""
         try:
             self.backend.connect()
-            since = time.time()  # events from before the list are covered by the list itself
-            asked = time.monotonic()
-            rows = self.backend.rows(all=True)
-            self.post_message(RowsLoaded(rows, asked))
+            # events from before the list are covered by the list itself (it may have been asked for as the
+            # process started: backend.Early)
+            rows, since, asked = self.backend.listed()
+            self.post_message(RowsLoaded(rows, asked, load=True))
             if self.live_events:  # open the stream now: a container dying during a slow first load is not missed
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
+            if rows:  # the list on screen first: inspecting and diagnosing would share the CPU with that paint
+                self.rows_painted.wait(FIRST_PAINT_WAIT)
             host = self.backend.host()
             self.post_message(HostLoaded(host))
-            ordered = inspect_order(rows)  # the visibly broken first: the worst finding on screen first
-            for i in range(0, len(ordered), BATCH):
-                if get_current_worker().is_cancelled:
-                    return
-                ids = [r.id for r in ordered[i:i + BATCH]]
-                asked = time.monotonic()
-                self.post_message(self._observed(self.backend.observe(ids), ids, host, asked))
+            self._inspect_all(rows, host, cancellable=True)
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
+
+    def _inspect_all(self, rows: list[Row], host: Host, cancellable: bool = False) -> None:
+        """Every listed container inspected and diagnosed, the visibly broken or stopped first, then the rows the
+        board shows next: the worst finding on screen first. Small batches first, then larger ones."""
+        for batch in load_batches(rows, visible=self.size.height, first=BATCH, most=MOST):
+            if cancellable and get_current_worker().is_cancelled:
+                return
+            asked = time.monotonic()
+            self.post_message(self._observed(self.backend.observe(batch), batch, host, asked))
 
     def _follow_events(self, since: float | None = None) -> None:
         while not self._stop.is_set():
@@ -198,15 +217,11 @@ class TroubleshootApp(App):
                 self.post_message(DaemonLost(str(exc)))
                 continue
             self.post_message(DaemonBack())
-            self.post_message(RowsLoaded(rows, asked))
-            ids = [r.id for r in inspect_order(rows)]
+            self.post_message(RowsLoaded(rows, asked, load=True))
             try:
                 host = self.backend.host()
                 self.post_message(HostLoaded(host))
-                for i in range(0, len(ids), BATCH):
-                    asked = time.monotonic()
-                    self.post_message(self._observed(self.backend.observe(ids[i:i + BATCH]), ids[i:i + BATCH], host,
-                                                     asked))
+                self._inspect_all(rows, host)
             except BackendError as exc:
                 self.post_message(DaemonLost(str(exc)))
                 continue
@@ -257,9 +272,8 @@ class TroubleshootApp(App):
 
     def _observe_many(self, ids: list[str]) -> None:
         try:
-            for i in range(0, len(ids), BATCH):
+            for batch in batches(ids, BATCH, MOST):
                 asked = time.monotonic()
-                batch = ids[i:i + BATCH]
                 self.post_message(self._observed(self.backend.observe(batch), batch, self.host, asked))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
@@ -392,6 +406,7 @@ class TroubleshootApp(App):
         self._gone.add(cid)
         for state in (self.rows, self.observations, self.findings, self._added_at, self._observed_at):
             state.pop(cid, None)
+        self.loading.discard(cid)
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         """A sparse list, asked for at `asked_at`: a row it lacks that was known to exist before then is gone; a
@@ -415,6 +430,9 @@ class TroubleshootApp(App):
                     inspect.append(cid)  # changed without an event reaching us: inspect again
                 continue  # the inspect is newer and richer than the list: keep its row
             self.rows[cid] = row
+        if message.load:
+            self.loading = set(listed)
+            self.load_size, self._load_asked = len(listed), message.asked_at
         self._changed()
         if message.reconcile and inspect:
             self.inspect(inspect)
@@ -428,6 +446,8 @@ class TroubleshootApp(App):
             if cid in self._gone or message.asked_at < self._observed_at.get(cid, float("-inf")):
                 continue  # removed since it was asked for, or a newer inspect of it is already shown
             self._observed_at[cid] = message.asked_at
+            if message.asked_at >= self._load_asked:
+                self.loading.discard(cid)
             self._added_at.setdefault(cid, message.asked_at)
             self.observations[cid] = obs
             row = self.rows.get(cid)
@@ -481,6 +501,7 @@ class TroubleshootApp(App):
             silent = time.monotonic() - self._answered_at if self._answered_at else 0.0
             self._lost_since = datetime.now().astimezone() - timedelta(seconds=silent)
         self._lost_at = max(self._lost_at or 0.0, message.at)
+        self.loading.clear()  # that load stopped: the banner says why; the next one (when it answers) starts over
         since = self._lost_since or datetime.now().astimezone()
         self.banner = f"⚠ daemon unreachable since {since:%H:%M:%S}: {message.reason} — retrying"
         self._changed()

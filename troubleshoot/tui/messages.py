@@ -14,12 +14,14 @@ from ..core.facts import Host, Observation
 
 
 class RowsLoaded(Message):
-    def __init__(self, rows: list[Row], asked_at: float | None = None, reconcile: bool = False) -> None:
+    def __init__(self, rows: list[Row], asked_at: float | None = None, reconcile: bool = False,
+                 load: bool = False) -> None:
         super().__init__()
         self.rows = rows
         self.at = time.monotonic()
         self.asked_at = self.at if asked_at is None else asked_at  # when the list was asked for
         self.reconcile = reconcile  # the periodic list: new and changed containers are inspected by the app
+        self.load = load  # a (first) load: its worker inspects every row listed, the board says how far it is
 
 
 class Observed(Message):

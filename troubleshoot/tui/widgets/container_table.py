@@ -1,48 +1,70 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import Row as TableRow
+from textual.widgets.data_table import RowKey
 
 from ...backend import Row
 from ...core.diagnose import Finding
 from ...core.facts import Observation
-from ..rows import COLUMNS, cells, matches_filter, middle_ellipsis, order
+from ..rows import COLUMNS, cells, matches_filter, middle_ellipsis, order, uptime
 
 MIN_NAME = 12  # the name column at its narrowest (a 12-character id fits)
 FINDING_ROOM = 17  # what a long name leaves to the top finding: "CRIT …interpreter" (the Findings tab has it all)
 MIN_FINDING = 8
 BADGE = len(" CRIT  ")  # a top finding's badge and its space, kept whole when the finding is cut
+KEYS = tuple(key for key, _label in COLUMNS)
+
+
+@dataclass
+class _Shown:
+    """One container's cells, kept between repaints: rebuilt only when what they show changed."""
+    row: Row
+    obs: Observation | None
+    top: tuple[str, str] | None  # the top finding's (severity, playbook)
+    age: str
+    cells: tuple[Text, ...]
+    lens: tuple[int, ...]  # each cell's width
+    fitted: tuple[Text, ...] = ()  # the cells cut to `fitted_for`
+    fitted_for: tuple[int, ...] = ()
 
 
 class ContainerTable(DataTable):
-    """The board: one row per container, worst first. Cells are rich Text: never parsed as markup."""
+    """The board: one row per container, worst first. Cells are rich Text: never parsed as markup.
+
+    A repaint with 1,000 containers must not hold keys back: cells are kept per container and rebuilt only when what
+    they show changed, every column has a width (computed here from the cells' lengths: DataTable never measures a
+    cell), and the rows are replaced in one go (`_replace_rows`) rather than cleared and added one by one."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
         self.user_moved = False  # until the user moves, the cursor stays on the worst container
         self._shown_with: tuple | None = None  # the last show()'s arguments: shown again in a new width
-        self._columns({})
-
-    def _columns(self, widths: dict[str, int]) -> None:
+        self._shown: dict[str, _Shown] = {}
+        self._row_keys: dict[str, RowKey] = {}
         for key, label in COLUMNS:
-            self.add_column(label, key=key, width=widths.get(key))
+            self.add_column(label, key=key, width=Text(label).cell_len)
 
-    def _widths(self, shown: list[tuple[str, tuple[Text, ...]]]) -> dict[str, int]:
+    def _widths(self, shown: list[_Shown]) -> dict[str, int]:
         """Column widths for what is shown, in the table's width: state, restarts and age as they are; then the
         name (it says which container: cut in the middle, never its end), then the top finding; the image last
         (cut, or reached by scrolling right)."""
-        need = {key: max([Text(label).cell_len] + [row[i].cell_len for _cid, row in shown])
+        need = {key: max([Text(label).cell_len] + [s.lens[i] for s in shown])
                 for i, (key, label) in enumerate(COLUMNS)}
         if not self.size.width:  # not laid out yet: on_resize shows it again in its real width
-            return {"name": min(28, need["name"])}
+            return {**need, "name": min(28, need["name"])}
         scrollbar = self.styles.scrollbar_size_vertical if len(shown) + 2 > self.size.height else 0  # + header,
         room = (self.size.width - scrollbar - 2 * self.cell_padding * len(COLUMNS)  # and a horizontal bar
                 - need["state"] - need["restarts"] - need["uptime"])
         name = max(MIN_NAME, min(need["name"], room - min(need["finding"], FINDING_ROOM)))
-        return {"name": name, "finding": max(MIN_FINDING, min(need["finding"], room - name))}
+        return {**need, "name": name, "finding": max(MIN_FINDING, min(need["finding"], room - name))}
 
     def on_resize(self) -> None:
         if self._shown_with is not None:
@@ -56,6 +78,17 @@ class ContainerTable(DataTable):
         self.user_moved = True
         super().action_cursor_up()
 
+    def _cells(self, cid: str, row: Row, obs: Observation | None, found: list[Finding], now: datetime) -> _Shown:
+        top = (found[0].severity, found[0].playbook_id) if found else None
+        age = uptime(obs, row, now)
+        was = self._shown.get(cid)
+        if was is not None and was.obs is obs and was.row == row and was.top == top and was.age == age:
+            return was
+        made = cells(row, obs, found, now)
+        shown = _Shown(row, obs, top, age, made, tuple(c.cell_len for c in made))
+        self._shown[cid] = shown
+        return shown
+
     def show(self, rows: dict[str, Row], observations: dict[str, Observation], findings: dict[str, list[Finding]],
              now: datetime, text_filter: str = "", running_only: bool = False) -> None:
         self._shown_with = (rows, observations, findings, now, text_filter, running_only)
@@ -64,17 +97,45 @@ class ContainerTable(DataTable):
                if matches_filter(text_filter, rows[cid], findings.get(cid) or [])
                and (not running_only or (observations[cid].container.state if cid in observations
                                          else rows[cid].state) == "running")]
-        shown = [(cid, cells(rows[cid], observations.get(cid), findings.get(cid) or [], now)) for cid in ids]
-        self.clear(columns=True)  # column widths are recomputed from what is shown now (the [lab] mark included)
+        shown = [self._cells(cid, rows[cid], observations.get(cid), findings.get(cid) or [], now) for cid in ids]
+        for cid in [cid for cid in self._shown if cid not in rows]:
+            del self._shown[cid]  # a container gone: its cells too
         widths = self._widths(shown)
-        self._columns(widths)
-        for cid, row in shown:
-            self.add_row(*(middle_ellipsis(cell, widths[key], keep=BADGE if key == "finding" else 0)
-                           if key in widths else cell for (key, _label), cell in zip(COLUMNS, row)), key=cid)
+        fit = tuple(widths[key] for key in KEYS)
+        for s in shown:
+            if s.fitted_for != fit:  # cut to the column widths (the [lab] mark and the badge kept when they fit)
+                s.fitted = tuple(middle_ellipsis(cell, w, keep=BADGE if key == "finding" else 0)
+                                 for key, cell, w in zip(KEYS, s.cells, fit))
+                s.fitted_for = fit
+        self._replace_rows(ids, [s.fitted for s in shown], widths)
         if self.user_moved and selected in ids:
             self.move_cursor(row=ids.index(selected), animate=False)
         elif ids:
             self.move_cursor(row=0, animate=False)
+
+    def _replace_rows(self, ids: list[str], data: list[tuple[Text, ...]], widths: dict[str, int]) -> None:
+        """Every row at once. DataTable has no bulk update: clear() and one add_row() per row, then measuring every
+        cell when idle, took 0.1 to 0.2 s for 1,000 rows, at each repaint. Here its row tables (textual is pinned:
+        pyproject.toml) are rebuilt in one pass, and since every column has a width nothing is measured; only the
+        lines on screen are rendered, as before. Scroll position and cursor stay (show() moves the cursor)."""
+        for column in self.ordered_columns:
+            width = widths[column.key.value or ""]
+            column.width, column.content_width, column.auto_width = width, width, False
+        keys = [self._row_keys.get(cid) or self._row_keys.setdefault(cid, RowKey(cid)) for cid in ids]
+        if len(self._row_keys) > 2 * len(ids) + 100:  # forget the keys of containers long gone
+            self._row_keys = {cid: key for cid, key in zip(ids, keys)}
+        column_keys = [column.key for column in self.ordered_columns]
+        self._data = {key: dict(zip(column_keys, row)) for key, row in zip(keys, data)}
+        self.rows = {key: TableRow(key, 1) for key in keys}
+        self._row_locations = TwoWayDict({key: i for i, key in enumerate(keys)})
+        self._new_rows.clear()
+        self._updated_cells.clear()
+        self._clear_caches()
+        self._update_count += 1
+        self._update_dimensions(())  # the virtual size, from the column widths and the row count: nothing measured
+        if not keys:
+            self.cursor_coordinate = Coordinate(0, 0)
+        self.refresh()
 
     @property
     def selected_id(self) -> str | None:

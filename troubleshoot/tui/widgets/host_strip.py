@@ -11,11 +11,15 @@ from ...core.signals import human_bytes
 class HostStrip(Static):
     """One line: memory, swap, disk of the Docker root, load, kernel OOM kills. Red under pressure."""
 
-    def show(self, host: Host | None, findings: list[Finding], label: str, recorded: bool = False) -> None:
+    def show(self, host: Host | None, findings: list[Finding], label: str, recorded: bool = False,
+             loading: tuple[int, int] | None = None) -> None:
+        """`loading`: (inspected, listed) while the board's first load is under way."""
         if host is None:
             self.update(Text(f"connecting to {label} …", style="dim"))
             return
         parts = [f"{host.name or label}"]
+        if loading is not None:
+            parts.append(f"inspecting {loading[0]:,}/{loading[1]:,}")
         if host.mem_available is not None and host.mem_total:
             parts.append(f"mem {human_bytes(host.mem_available)} free ({host.mem_available_percent:.0f}%)")
         elif host.mem_total:

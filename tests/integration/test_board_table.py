@@ -1,0 +1,130 @@
+"""The board's table with 1,000 rows and more, no engine (the shipped demo plus rows not inspected yet): after every
+repaint, what DataTable answers (rows, cells, cursor, size) and what it draws are the board's order, through
+reorders, removals and filters. ContainerTable replaces its rows in one pass (DataTable's row tables rebuilt at once
+instead of clear() and add_row() per row): this is what says they stay whole."""
+import asyncio
+
+from textual.coordinate import Coordinate
+
+from tests.integration.conftest import until
+from tests.integration.test_tui_80x24 import demo_app, loaded
+from troubleshoot.backend import Row
+from troubleshoot.tui.rows import order
+from troubleshoot.tui.widgets.container_table import ContainerTable
+
+FILLERS = 1000
+
+
+def keys_in_order(table: ContainerTable) -> list[str]:
+    return [table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value for i in range(table.row_count)]
+
+
+def drawn_names(table: ContainerTable) -> list[str]:
+    """The name cell of each line drawn on screen (below the header)."""
+    return [table.render_line(y).text.split()[0] for y in range(1, table.size.height)
+            if table.render_line(y).text.strip()]
+
+
+def assert_shows(table: ContainerTable, rows, observations, findings) -> list[str]:
+    want = order(rows, findings, set(observations))
+    assert keys_in_order(table) == want and table.row_count == len(want)
+    assert set(k.value for k in table.rows) == set(want)
+    assert table.virtual_size.height == len(want) + 1  # the header
+    names = [str(table.get_row_at(i)[0]).split()[0] for i in range(len(want))]
+    assert [rows[cid].name for cid in want] == [n.removesuffix(" [lab]") for n in names]
+    top = table.scroll_offset.y
+    drawn = drawn_names(table)
+    assert drawn and drawn == names[top:top + len(drawn)]
+    return want
+
+
+def test_a_thousand_rows_reordered_removed_and_filtered():
+    async def go():
+        app = demo_app()
+        async with app.run_test(size=(140, 40)) as pilot:
+            await loaded(pilot)
+            table = app.screen.query_one(ContainerTable)
+            now = app.backend.now()
+            rows = dict(app.rows)
+            rows.update({f"{i:064x}": Row(f"{i:064x}", f"zz-filler-{i:04d}", "running", "Up 1 hour", "img:1")
+                         for i in range(FILLERS)})
+            observations, findings = dict(app.observations), dict(app.findings)
+            table.show(rows, observations, findings, now)
+            await pilot.pause()
+            want = assert_shows(table, rows, observations, findings)
+            assert all("…" in str(table.get_row(cid)[3]) for cid in want if cid not in observations)
+
+            # the worst loses its finding: it moves below every container that has one
+            worst = want[0]
+            del findings[worst]
+            table.show(rows, observations, findings, now)
+            await pilot.pause()
+            want = assert_shows(table, rows, observations, findings)
+            assert want.index(worst) >= sum(1 for f in findings.values() if f)
+
+            # the cursor moved by the user follows its container when the order changes
+            await pilot.press("down", "down", "down")
+            chosen = table.selected_id
+            assert chosen == want[3]
+            ahead = next(cid for cid in want[:3] if findings.get(cid))
+            del findings[ahead]
+            table.show(rows, observations, findings, now)
+            await pilot.pause()
+            want = assert_shows(table, rows, observations, findings)
+            assert table.selected_id == chosen and table.cursor_row == want.index(chosen)
+
+            # half the fillers and a demo container removed: their rows are gone, nothing else
+            gone = ([cid for cid in rows if rows[cid].name.startswith("zz-filler-")][::2]
+                    + [next(cid for cid in reversed(want) if cid in observations)])
+            for cid in gone:
+                del rows[cid]
+                observations.pop(cid, None)
+                findings.pop(cid, None)
+            table.show(rows, observations, findings, now)
+            await pilot.pause()
+            assert_shows(table, rows, observations, findings)
+            assert not set(gone) & {k.value for k in table.rows}
+
+            # the whole board scrolled to its end still draws its own rows
+            table.move_cursor(row=table.row_count - 1)
+            await until(pilot, lambda: table.scroll_offset.y > 0, what="the table to scroll")
+            assert_shows(table, rows, observations, findings)
+
+            # a filter: one row; then the whole board again
+            table.show(rows, observations, findings, now, text_filter="zz-filler-0999")
+            await pilot.pause()
+            assert [str(table.get_row_at(0)[0])] == ["zz-filler-0999"] and table.row_count == 1
+            assert drawn_names(table) == ["zz-filler-0999"]
+            table.show(rows, observations, findings, now)
+            await pilot.pause()
+            assert_shows(table, rows, observations, findings)
+    asyncio.run(go())
+
+
+def test_the_list_is_on_screen_before_inspects_start_and_the_strip_counts_them():
+    """The first load draws the sparse list, then inspects (they would share the interpreter with that paint); the
+    host strip says "inspecting n/N" until every row is diagnosed, and not after."""
+    import threading
+
+    from troubleshoot.tui.widgets.host_strip import HostStrip
+
+    async def go():
+        app = demo_app()
+        release = threading.Event()
+        drawn: list[int] = []
+        observe = app.backend.observe
+
+        def held(ids):
+            drawn.append(app.screen.query_one(ContainerTable).row_count)
+            release.wait(10)
+            return observe(ids)
+        app.backend.observe = held
+        async with app.run_test(size=(140, 40)) as pilot:
+            strip = app.screen.query_one(HostStrip)
+            await until(pilot, lambda: drawn and "inspecting 0/" in str(strip.render()), what="the first batch asked")
+            assert drawn[0] == len(app.rows) > 0 and not app.observations
+            release.set()
+            await loaded(pilot)
+            await until(pilot, lambda: "inspecting" not in str(strip.render()), what="the count gone")
+            assert not app.loading and len(app.findings) == len(app.rows)
+    asyncio.run(go())
