@@ -18,7 +18,11 @@ from pathlib import Path
 
 # A run's own prefix: two runs on one daemon (two checkouts, CI beside a developer) never remove each other's
 # containers. Names, not labels, because the docker CLI's own objects (docker run --name) are named in many tests.
-PREFIX = os.environ.get("TROUBLESHOOT_TEST_PREFIX", "tst-")
+# Under pytest-xdist each worker is a run of its own: gw0 names tst0-..., gw1 tst1-... (and has its own lab instance,
+# tmux sessions, images), so parallel workers never touch each other's containers.
+_RUN_PREFIX = os.environ.get("TROUBLESHOOT_TEST_PREFIX", "tst-")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "").removeprefix("gw")
+PREFIX = f"{_RUN_PREFIX.rstrip('-')}{_WORKER}-" if _WORKER else _RUN_PREFIX
 BASE = "tst-base:1"
 LAB_INSTANCE = "tests-" + (re.sub(r"[^a-z0-9]+", "-", PREFIX.lower()).strip("-") or "run")  # the lab instance of this run
 TEST_LABEL = "troubleshoot.test.prefix"  # on every image `build` makes
