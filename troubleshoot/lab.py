@@ -68,6 +68,10 @@ class Lab:
     say: Callable[[str], None] = print
     pulled: list[str] = field(default_factory=list)
     instance: str = DEFAULT_INSTANCE
+    # Config.StopTimeout of what `run` makes (None: Docker's 10 s). PID 1 of most lab containers is `sleep` or
+    # `httpd`, which ignore SIGTERM as PID 1: `docker stop` (and a recreate fix, which stops the old container)
+    # waits the whole timeout. The test suite sets 1 s; the stop-timeout scenario keeps Docker's own.
+    stop_timeout: int | None = None
 
     def __post_init__(self) -> None:
         check_instance(self.instance)
@@ -117,6 +121,8 @@ class Lab:
                         "Labels": {**self.labels(scenario), **(labels or {})}, "HostConfig": host_config}
         if cmd is not None:
             config["Cmd"] = cmd
+        if self.stop_timeout is not None and scenario != "stop-timeout":
+            config["StopTimeout"] = self.stop_timeout
         if user:
             config["User"] = user
         if health:
