@@ -28,10 +28,11 @@ from typing import Callable, Sequence
 
 from .core.diagnose import IGNORE_LABEL, TRAINING_LABEL
 from .core import schema
+from .core.peers import LAB_INSTANCE_LABEL
 from .daemon import ApiError, Daemon
 
 DEFAULT_BASE = "busybox:latest"
-INSTANCE_LABEL = "troubleshoot.lab.instance"
+INSTANCE_LABEL = LAB_INSTANCE_LABEL  # core/peers.py: an instance groups its containers, as a Compose project does
 DEFAULT_INSTANCE = "default"
 _INSTANCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 SECOND = 1_000_000_000  # the Engine API counts health intervals in nanoseconds
