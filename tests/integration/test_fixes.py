@@ -29,8 +29,16 @@ def _cleanup(name: str) -> None:
 
 
 async def walkthrough_of(pilot, app, name: str):
-    """The board loaded with the container's findings, then its walkthrough."""
-    await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30, what="the board")
+    """The container diagnosed, then its walkthrough. A scenario with containers beside it (NAME-db, NAME-holder):
+    the first load done, which diagnoses everything again with every peer (they may come in a later batch than the
+    container that dials them; on a daemon with 1,000 others that is seconds later)."""
+    def ready():
+        cid = cid_of(app, name)
+        if not (cid and app.findings.get(cid)):
+            return False
+        beside = any(r.name.startswith(f"{name}-") for r in app.rows.values())
+        return app.loaded or not beside
+    await until(pilot, ready, timeout=30, what="the board")
     return await open_walkthrough(pilot, app, name)
 
 

@@ -97,6 +97,7 @@ class TroubleshootApp(App):
         self._lost_at: float | None = None  # ... and its latest failure, while the banner shows
         self._lost_since: datetime | None = None  # wall clock of the first failure since the last answer
         self.reconciles = 0  # periodic lists applied (tests wait for them)
+        self.loaded = False  # the first load is done: every container inspected and diagnosed with every peer
 
     @property
     def catalog(self):
@@ -160,12 +161,22 @@ class TroubleshootApp(App):
             host = self.backend.host()
             self.post_message(HostLoaded(host))
             ordered = inspect_order(rows)  # the visibly broken first: the worst finding on screen first
+            loaded: dict[str, Observation] = {}
             for i in range(0, len(ordered), BATCH):
                 if get_current_worker().is_cancelled:
                     return
                 ids = [r.id for r in ordered[i:i + BATCH]]
                 asked = time.monotonic()
-                self.post_message(self._observed(self.backend.observe(ids), ids, host, asked))
+                observations = self.backend.observe(ids)
+                loaded.update((o.container.id, o) for o in observations)
+                self.post_message(self._observed(observations, ids, host, asked))
+            # A batch is diagnosed against the board known so far; a container that dials another (dependencies,
+            # localhost) may have come before the batch of the one it dials. Once everything is in: all again,
+            # with every peer (one pass, in this worker), instead of a wrong finding until the next reconcile.
+            basis = {**loaded, **dict(self.observations)}
+            peers = build_peers(basis.values())
+            findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
+            self.post_message(HostLoaded(host, findings, basis, first_load=True))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
@@ -455,6 +466,7 @@ class TroubleshootApp(App):
                 self.findings[cid] = message.findings[cid]
             else:
                 self.findings[cid] = diagnose_container(obs, self.host, self.catalog, peers=peers)
+        self.loaded = self.loaded or message.first_load
         self._changed()
 
     def on_container_event(self, message: ContainerEvent) -> None:

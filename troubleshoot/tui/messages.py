@@ -35,11 +35,12 @@ class Observed(Message):
 
 class HostLoaded(Message):
     def __init__(self, host: Host, findings: dict[str, list] | None = None,
-                 basis: dict[str, Observation] | None = None) -> None:
+                 basis: dict[str, Observation] | None = None, first_load: bool = False) -> None:
         super().__init__()
         self.host = host
         self.findings = findings  # containers diagnosed with this host, in the worker ...
         self.basis = basis  # ... from these observations (the app keeps a finding only if its observation is current)
+        self.first_load = first_load  # the end of the first load: everything inspected, diagnosed with every peer
         self.at = time.monotonic()
 
 
