@@ -7,7 +7,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.engine import engine_answers, remove_all  # noqa: E402
+from tests.engine import daemon_events, engine_answers, remove_all  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +28,15 @@ def _isolated_user_config(tmp_path_factory, monkeypatch):
     """Tests never read the developer's own ~/.config/troubleshoot, nor write into their incident records."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+
+
+@pytest.fixture(autouse=True)
+def _daemon_events_lock(request):
+    """Markers reads_events / floods_events (pyproject.toml): the lock of tests/engine.py daemon_events."""
+    marks = {m.name for m in request.node.iter_markers()}
+    if not marks & {"reads_events", "floods_events"}:
+        yield
+        return
+    with daemon_events(flood="floods_events" in marks):
+        yield
+

@@ -89,6 +89,7 @@ class Gate:
         return out
 
 
+@pytest.mark.reads_events  # the app follows the removals by their events
 def test_removed_containers_leave_the_board_and_never_come_back(cleanup):
     """A batch of the first load that arrives after its containers' `destroy`; then crashing containers removed with
     `docker rm -f`: right after creation (the `die` re-inspect races the `destroy`), after they are on the board,

@@ -11,7 +11,7 @@ from tests.integration.conftest import run_cli, until
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.tui.factory import make_app
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.reads_events]  # the app follows the churn by its events
 PREFIX = f"{RUN_PREFIX}churn-"
 
 

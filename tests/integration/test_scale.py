@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.engine import BASE, ensure_base, PREFIX
+from tests.engine import BASE, daemon_events, ensure_base, PREFIX
 from tests.integration.conftest import until
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.daemon import Daemon
@@ -20,11 +20,13 @@ N = 1000
 @pytest.fixture(scope="module")
 def thousand(engine):
     ensure_base()
-    d = Daemon().connect()
-    ids = [d.create_container(f"{PREFIX}scale-{i:04d}", {"Image": BASE, "Cmd": ["sleep", "1"]}) for i in range(N)]
+    with daemon_events(flood=True):  # 1,000 create events, then 1,000 destroy: the daemon's history twice over
+        d = Daemon().connect()
+        ids = [d.create_container(f"{PREFIX}scale-{i:04d}", {"Image": BASE, "Cmd": ["sleep", "1"]}) for i in range(N)]
     yield ids
-    for cid in ids:
-        d.remove_container(cid)
+    with daemon_events(flood=True):
+        for cid in ids:
+            d.remove_container(cid)
     d.close()
 
 
