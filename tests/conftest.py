@@ -40,3 +40,25 @@ def _daemon_events_lock(request):
     with daemon_events(flood="floods_events" in marks):
         yield
 
+
+# `make test` runs on several workers (pytest-xdist, worksteal), which take tests in collection order: the longest
+# first packs them best, and the floods of events (floods_events) first keep the readers (reads_events), later,
+# from waiting for them. Measured with --durations; the rest keeps its order, unit tests (CPU only) fill in at the end.
+FIRST = ("test_fixes.py::test_the_shipped_fix_closes_the_lab_incident[dependency-not-ready]",  # its db: 60 s
+         "integration/test_lab.py", "integration/test_scale.py", "integration/test_big_logs.py",
+         "e2e/test_tmux_80x24.py", "integration/test_image_forensics.py", "integration/test_board_truth.py",
+         "integration/test_churn.py", "integration/test_fixes.py", "e2e/test_tmux.py")
+LAST = ("integration/test_events.py", "integration/test_controls.py", "unit/")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        nodeid = item.nodeid
+        for i, part in enumerate(FIRST):
+            if part in nodeid:
+                return i - len(FIRST)
+        for i, part in enumerate(LAST):
+            if part in nodeid:
+                return 1 + i
+        return 0
+    items.sort(key=rank)

@@ -55,10 +55,17 @@ async def fix_dialog(pilot, app, screen, recreate_only: bool = False) -> tuple[l
 
 
 async def open_walkthrough(pilot, app, name: str):
-    """The board filtered to the name, the cursor on that very container (a `-db` or `-holder` beside it matches the
-    filter too), Enter."""
+    """The board filtered to the name (pasted into the filter box: a key at a time is tested in test_tui and the
+    tmux tests), the cursor on that very container (a `-db` or `-holder` beside it matches the filter too), Enter."""
+    from textual import events
+    from textual.widgets import Input
     from troubleshoot.tui.widgets.container_table import ContainerTable
-    await pilot.press("slash", *name, "enter")
+    await pilot.press("slash")
+    box = app.screen.query_one("#filter", Input)
+    await until(pilot, lambda: app.focused is box, what="the filter box")
+    box.post_message(events.Paste(name))
+    await until(pilot, lambda: box.value == name, what="the pasted filter")
+    await pilot.press("enter")
     table = app.screen.query_one(ContainerTable)
     await until(pilot, lambda: cid_of(app, name) in {k.value for k in table.rows}, what="the filtered board")
     table.move_cursor(row=table.get_row_index(cid_of(app, name)))
@@ -89,9 +96,11 @@ async def apply_fix(pilot, app, screen, number: int) -> None:
     await pilot.pause()
     await pilot.press("r")
     assert not items[fix].why_not, (items[fix].step.title, items[fix].why_not, screen.values)
-    await pilot.pause(0.5)
-    assert isinstance(app.screen, ConfirmScreen), (app.screen, screen.current and screen.current.step.title,
-                                                   [str(n.message) for n in app._notifications])
+    try:
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=10, what="the dialog")
+    except AssertionError:
+        raise AssertionError((app.screen, screen.current and screen.current.step.title,
+                              [str(n.message) for n in app._notifications])) from None
     await _modal_answer(pilot, app)
     await until(pilot, lambda: items[fix].exit_code is not None, timeout=90, what=f"fix step {number} to end")
     assert items[fix].exit_code == 0, (items[fix].step.title, "\n".join(items[fix].output))
