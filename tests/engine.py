@@ -107,6 +107,17 @@ def wait_state(name: str, *states: str, timeout: float = 60) -> dict:
     return holder["d"]
 
 
+def wait_oom_killed(name: str, runs: int = 5) -> dict:
+    """Until `name` exited with State.OOMKilled, starting it again when dockerd ended a run without the flag (on a
+    loaded host its exit can come before the kernel's oom notice: troubleshoot/lab.py Lab.wait_oom_killed)."""
+    for _ in range(runs):
+        d = wait_state(name, "exited")
+        if d["State"]["OOMKilled"]:
+            return d
+        docker("start", name)
+    raise AssertionError(f"{name} exited {runs} times and dockerd never recorded OOMKilled")
+
+
 def busybox_path() -> str:
     for p in ("/bin/busybox", "/usr/bin/busybox"):
         if os.path.exists(p):

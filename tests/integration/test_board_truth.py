@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import BASE, PREFIX, SecondDaemon, docker, ensure_base, wait_state
+from tests.engine import BASE, PREFIX, SecondDaemon, docker, ensure_base, wait_oom_killed, wait_state
 from tests.integration.conftest import until
 from tests.pty_io import read_until
 from troubleshoot.core.playbooks import load_catalog
@@ -191,7 +191,7 @@ def test_the_host_strip_is_read_again_after_launch(cleanup):
             name = f"{NAME}oom"
             docker("run", "-d", "--name", name, "-m", "24m", "--memory-swap", "24m", BASE,
                    "sh", "-c", "dd if=/dev/zero of=/dev/null bs=120M count=1")
-            assert wait_state(name, "exited")["State"]["OOMKilled"], "the kernel did not OOM-kill the container"
+            assert wait_oom_killed(name)["State"]["OOMKilled"], "the kernel did not OOM-kill the container"
 
             def shown() -> int:
                 text = str(strip.render())
