@@ -107,6 +107,24 @@ def wait_state(name: str, *states: str, timeout: float = 60) -> dict:
     return holder["d"]
 
 
+def on_connections(work, items: list, connections: int = 8) -> list:
+    """`work(daemon, item)` for every item, over a few connections at once (the daemon does them in parallel: one
+    after the other, 1,000 creates and 1,000 removes took 35 s and 120 s on a loaded 2-core host; 5 s each so)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from troubleshoot.daemon import Daemon
+    chunks = [items[i::connections] for i in range(connections)]
+
+    def run(chunk):
+        d = Daemon().connect()
+        try:
+            return [work(d, item) for item in chunk]
+        finally:
+            d.close()
+    with ThreadPoolExecutor(connections) as pool:
+        return [out for done in pool.map(run, chunks) for out in done]
+
+
 def wait_oom_killed(name: str, runs: int = 5) -> dict:
     """Until `name` exited with State.OOMKilled, starting it again when dockerd ended a run without the flag (on a
     loaded host its exit can come before the kernel's oom notice: troubleshoot/lab.py Lab.wait_oom_killed)."""

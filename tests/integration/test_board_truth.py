@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import BASE, PREFIX, SecondDaemon, docker, ensure_base, wait_oom_killed, wait_state
+from tests.engine import BASE, PREFIX, SecondDaemon, docker, ensure_base, on_connections, wait_oom_killed, wait_state
 from tests.integration.conftest import until
 from tests.pty_io import read_until
 from troubleshoot.core.playbooks import load_catalog
@@ -284,8 +284,8 @@ def test_the_broken_container_is_inspected_first_among_many(engine):
     from troubleshoot.tui.app import BATCH
     broken = create("oom-killed")
     filler = [f"{PREFIX}filler-{i:03d}" for i in range(80)]
-    for name in filler:
-        docker("create", "--name", name, "--label", "troubleshoot.test=1", BASE, "true")
+    on_connections(lambda d, n: d.create_container(n, {"Image": BASE, "Cmd": ["true"],
+                                                       "Labels": {"troubleshoot.test": "1"}}), filler)
     try:
         async def go():
             app = make_app(load_catalog(), live_events=False)

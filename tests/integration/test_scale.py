@@ -3,14 +3,12 @@ and every diagnosis runs in a worker), and filtering narrows 1,000 rows to one. 
 that load is measured in a real terminal by bench/tui_bench.py (the pilot waits for idle between keys, so it
 cannot say)."""
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.engine import BASE, daemon_events, ensure_base, PREFIX
+from tests.engine import BASE, daemon_events, ensure_base, on_connections, PREFIX
 from tests.integration.conftest import until
 from troubleshoot.core.playbooks import load_catalog
-from troubleshoot.daemon import Daemon
 from troubleshoot.tui.factory import make_app
 from troubleshoot.tui.widgets.container_table import ContainerTable
 
@@ -18,30 +16,15 @@ pytestmark = pytest.mark.engine
 N = 1000
 
 
-def _on_connections(work, items, connections: int = 8) -> list:
-    """`work(daemon, item)` for every item, over a few connections at once (the daemon does them in parallel; one
-    after the other, 1,000 creates and 1,000 removes took 35 s and 120 s on a loaded 2-core host)."""
-    chunks = [items[i::connections] for i in range(connections)]
-
-    def run(chunk):
-        d = Daemon().connect()
-        try:
-            return [work(d, item) for item in chunk]
-        finally:
-            d.close()
-    with ThreadPoolExecutor(connections) as pool:
-        return [out for done in pool.map(run, chunks) for out in done]
-
-
 @pytest.fixture(scope="module")
 def thousand(engine):
     ensure_base()
     with daemon_events(flood=True):  # 1,000 create events, then 1,000 destroy: the daemon's history twice over
-        ids = _on_connections(lambda d, i: d.create_container(f"{PREFIX}scale-{i:04d}",
+        ids = on_connections(lambda d, i: d.create_container(f"{PREFIX}scale-{i:04d}",
                                                                {"Image": BASE, "Cmd": ["sleep", "1"]}), list(range(N)))
     yield ids
     with daemon_events(flood=True):
-        _on_connections(lambda d, cid: d.remove_container(cid), ids)
+        on_connections(lambda d, cid: d.remove_container(cid), ids)
 
 
 def test_a_thousand_containers_on_the_board_and_keys_typed_during_the_load_are_taken(thousand):
