@@ -302,3 +302,39 @@ def test_the_broken_container_is_inspected_first_among_many(engine):
         asyncio.run(go())
     finally:
         docker("rm", "-f", broken, *filler, check=False)
+
+
+def test_a_broken_container_is_diagnosed_again_when_the_one_it_dials_comes_in_a_later_batch(engine):
+    """The broken are inspected first: localhost-dependency's app (exited) is in the first batch, its database
+    (running) behind 25 created containers, in a later one. The batch that brings the database diagnoses the app again
+    with it as a peer: the finding names its database from then on, not from the next reconcile or the load's end."""
+    from tests.integration.test_tui import cid_of
+    from tests.scenarios import create
+    from troubleshoot.tui.app import BATCH
+    name = create("localhost-dependency")
+    filler = [f"{PREFIX}filler2-{i:03d}" for i in range(BATCH)]
+    on_connections(lambda d, n: d.create_container(n, {"Image": BASE, "Cmd": ["true"]}), filler)
+    try:
+        async def go():
+            app = make_app(load_catalog(), live_events=False)
+            made: list[tuple[set[str], dict]] = []  # each message of the first load: the ids asked, the findings
+            observed = app._observed
+
+            def spy(observations, ids, *args, **kwargs):
+                out = observed(observations, ids, *args, **kwargs)
+                made.append((set(ids), out.findings or {}))
+                return out
+            app._observed = spy
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: app.loaded, timeout=60, what="the first load")
+                mine, db = cid_of(app, name), cid_of(app, f"{name}-db")
+                said = lambda findings: " ".join(e for f in findings for e in f.evidence)  # noqa: E731
+                own = next(f[mine] for ids, f in made if mine in ids)
+                assert f"container {name}-db " not in said(own)  # its own batch: its database not known yet
+                later = next(f for ids, f in made if db in ids)
+                assert mine in later, "the batch that brought its database did not diagnose it again"
+                assert later[mine][0].playbook_id == "localhost-dependency" and f"container {name}-db " in \
+                    said(later[mine]), [(f.playbook_id, f.evidence) for f in later[mine]]
+        asyncio.run(go())
+    finally:
+        docker("rm", "-f", name, f"{name}-db", *filler, check=False)

@@ -29,15 +29,12 @@ def _cleanup(name: str) -> None:
 
 
 async def walkthrough_of(pilot, app, name: str):
-    """The container diagnosed, then its walkthrough. A scenario with containers beside it (NAME-db, NAME-holder):
-    the first load done, which diagnoses everything again with every peer (they may come in a later batch than the
-    container that dials them; on a daemon with 1,000 others that is seconds later)."""
+    """The container diagnosed, and the containers beside it (NAME-db, NAME-holder) inspected: a batch diagnoses
+    again the broken containers close to it, so its findings then have them as peers. Then its walkthrough."""
     def ready():
         cid = cid_of(app, name)
-        if not (cid and app.findings.get(cid)):
-            return False
-        beside = any(r.name.startswith(f"{name}-") for r in app.rows.values())
-        return app.loaded or not beside
+        beside = [k for k, r in app.rows.items() if r.name.startswith(f"{name}-")]
+        return cid and app.findings.get(cid) and all(k in app.observations for k in beside)
     await until(pilot, ready, timeout=30, what="the board")
     return await open_walkthrough(pilot, app, name)
 
