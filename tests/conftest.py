@@ -46,9 +46,10 @@ def _daemon_events_lock(request):
 # from waiting for them. Measured with --durations; the rest keeps its order, unit tests (CPU only) fill in at the end.
 FIRST = ("test_fixes.py::test_the_shipped_fix_closes_the_lab_incident[dependency-not-ready]",  # its db: 60 s
          "integration/test_lab.py", "integration/test_scale.py", "integration/test_big_logs.py",
-         "e2e/test_tmux_80x24.py", "integration/test_image_forensics.py", "integration/test_board_truth.py",
-         "integration/test_churn.py", "integration/test_fixes.py", "e2e/test_tmux.py")
-LAST = ("integration/test_events.py", "integration/test_controls.py", "unit/")
+         "e2e/test_tmux_80x24.py", "integration/test_image_forensics.py", "integration/test_fixes.py",
+         "e2e/test_tmux.py")
+LAST = ("integration/test_board_truth.py", "integration/test_churn.py", "integration/test_events.py",
+        "integration/test_controls.py", "unit/")
 
 
 def pytest_collection_modifyitems(config, items):
