@@ -19,8 +19,9 @@ run: $(STAMP)
 
 ## Every test: installs what it needs, runs the linters (a failure stops here), makes sure a Docker engine
 ## answers, runs unit + integration tests.
+JOBS ?= 4
 test: lint engine
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 ## The linters alone: ruff, mypy, and the architecture's import contracts ([tool.importlinter] in pyproject.toml).
 lint: $(STAMP)

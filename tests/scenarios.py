@@ -21,10 +21,11 @@ def name_for(playbook: str) -> str:
 
 def make_lab(daemon: Daemon | None = None) -> lab.Lab:
     """A Lab that names things like the tests do, in this run's own lab instance (cleaned up by `engine.remove_all`;
-    never touched by a user's `lab down`), and builds on the test base."""
+    never touched by a user's `lab down`), and builds on the test base. Its containers stop within 1 s (Lab.stop_timeout:
+    a recreate fix stops the old one first, and `sleep` as PID 1 ignores SIGTERM: 10 s per fix with Docker's default)."""
     ensure_base()
     return lab.Lab(daemon or Daemon().connect(), base=BASE, container_prefix=PREFIX, image_prefix=PREFIX,
-                   say=lambda _text: None, instance=LAB_INSTANCE)
+                   say=lambda _text: None, instance=LAB_INSTANCE, stop_timeout=1)
 
 
 def create(playbook: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.settle import settled as settled_screen
 from tests.engine import PREFIX
 from tests.integration.conftest import until
 from troubleshoot.backend import DEMO_SNAPSHOT, snapshot_backend
@@ -45,20 +46,7 @@ def wait_screen(ok, timeout: float = 20) -> str:
 
 
 def settled(before: str, timeout: float = 10) -> str:
-    """After a key: the screen once it changed and then stayed the same for 0.3 s (under load a capture can catch a
-    half-drawn scroll, and a decision taken on it overshoots). The screen as it is when it never changed."""
-    deadline = time.monotonic() + timeout
-    shown = screen()
-    while shown == before and time.monotonic() < deadline:
-        time.sleep(0.05)
-        shown = screen()
-    stable_since = time.monotonic()
-    while time.monotonic() < deadline and time.monotonic() - stable_since < 0.3:
-        time.sleep(0.05)
-        now = screen()
-        if now != shown:
-            shown, stable_since = now, time.monotonic()
-    return shown
+    return settled_screen(screen, before, timeout)
 
 
 def keys(*k: str) -> None:

@@ -6,7 +6,7 @@ from tests.engine import PREFIX, docker, ensure_base, wait_for, wait_state
 from tests.integration.conftest import scan_json
 from tests.scenarios import create
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.reads_events]  # stopped on purpose: its stop or kill events
 
 
 def _run(name: str, *args: str) -> None:

@@ -13,7 +13,7 @@ from troubleshoot.core.commands import placeholder_values
 from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.core.records import host_from_record, observation_from_record
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.reads_events]  # kill, stop, die, oom read back
 
 
 def findings(doc: dict, name: str) -> list[dict]:

@@ -29,8 +29,13 @@ def _cleanup(name: str) -> None:
 
 
 async def walkthrough_of(pilot, app, name: str):
-    """The board loaded with the container's findings, then its walkthrough."""
-    await until(pilot, lambda: (cid := cid_of(app, name)) and app.findings.get(cid), timeout=30, what="the board")
+    """The container diagnosed, and the containers beside it (NAME-db, NAME-holder) inspected: a batch diagnoses
+    again the broken containers close to it, so its findings then have them as peers. Then its walkthrough."""
+    def ready():
+        cid = cid_of(app, name)
+        beside = [k for k, r in app.rows.items() if r.name.startswith(f"{name}-")]
+        return cid and app.findings.get(cid) and all(k in app.observations for k in beside)
+    await until(pilot, ready, timeout=30, what="the board")
     return await open_walkthrough(pilot, app, name)
 
 
@@ -47,10 +52,17 @@ async def fix_dialog(pilot, app, screen, recreate_only: bool = False) -> tuple[l
 
 
 async def open_walkthrough(pilot, app, name: str):
-    """The board filtered to the name, the cursor on that very container (a `-db` or `-holder` beside it matches the
-    filter too), Enter."""
+    """The board filtered to the name (pasted into the filter box: a key at a time is tested in test_tui and the
+    tmux tests), the cursor on that very container (a `-db` or `-holder` beside it matches the filter too), Enter."""
+    from textual import events
+    from textual.widgets import Input
     from troubleshoot.tui.widgets.container_table import ContainerTable
-    await pilot.press("slash", *name, "enter")
+    await pilot.press("slash")
+    box = app.screen.query_one("#filter", Input)
+    await until(pilot, lambda: app.focused is box, what="the filter box")
+    box.post_message(events.Paste(name))
+    await until(pilot, lambda: box.value == name, what="the pasted filter")
+    await pilot.press("enter")
     table = app.screen.query_one(ContainerTable)
     await until(pilot, lambda: cid_of(app, name) in {k.value for k in table.rows}, what="the filtered board")
     table.move_cursor(row=table.get_row_index(cid_of(app, name)))
@@ -81,9 +93,11 @@ async def apply_fix(pilot, app, screen, number: int) -> None:
     await pilot.pause()
     await pilot.press("r")
     assert not items[fix].why_not, (items[fix].step.title, items[fix].why_not, screen.values)
-    await pilot.pause(0.5)
-    assert isinstance(app.screen, ConfirmScreen), (app.screen, screen.current and screen.current.step.title,
-                                                   [str(n.message) for n in app._notifications])
+    try:
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=10, what="the dialog")
+    except AssertionError:
+        raise AssertionError((app.screen, screen.current and screen.current.step.title,
+                              [str(n.message) for n in app._notifications])) from None
     await _modal_answer(pilot, app)
     await until(pilot, lambda: items[fix].exit_code is not None, timeout=90, what=f"fix step {number} to end")
     assert items[fix].exit_code == 0, (items[fix].step.title, "\n".join(items[fix].output))

@@ -113,6 +113,7 @@ def test_the_image_tab_reads_the_layers_on_request(leaky):
     import asyncio
 
     from tests.integration.conftest import until
+    from tests.integration.test_tui import cid_of
     from troubleshoot.core.playbooks import load_catalog
     from troubleshoot.tui.factory import make_app
     from troubleshoot.tui.widgets.container_table import ContainerTable
@@ -129,10 +130,12 @@ def test_the_image_tab_reads_the_layers_on_request(leaky):
         async with app.run_test(size=(120, 50)) as pilot:
             await pilot.press("slash", *PREFIX + "leaky", "enter")
             table = app.screen.query_one(ContainerTable)
-            await until(pilot, lambda: table.row_count == 1 and app.observations, what="the leaky container")
+            # its own inspect, not any (it runs: on a daemon with 1,000 others it is inspected after the broken)
+            await until(pilot, lambda: table.row_count == 1 and cid_of(app, PREFIX + "leaky") in app.observations,
+                        what="the leaky container")
             await pilot.press("4")
             box = app.screen.query_one("#forensics")
-            assert "i: read the image's layers" in text_of(box)
+            await until(pilot, lambda: "i: read the image's layers" in text_of(box), what="the image tab's offer")
             await pilot.press("i")
             await until(pilot, lambda: "/config/credentials.json" in text_of(box), timeout=60,
                         what="the layers read")

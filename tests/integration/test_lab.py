@@ -38,6 +38,7 @@ def findings_by_container(doc: dict) -> dict[str, list[str]]:
     return out
 
 
+@pytest.mark.floods_events  # a whole lab: ~35 containers, many with 1 s health checks (3 events a probe)
 def test_lab_up_scan_snapshot_down(engine, tmp_path):
     lab("down")  # a lab left by an interrupted run
     up = lab("up")  # no --base-image: no registry here, so the base is built from busybox

@@ -6,10 +6,9 @@ import asyncio
 
 import pytest
 
-from tests.engine import BASE, ensure_base, PREFIX
+from tests.engine import BASE, daemon_events, ensure_base, on_connections, PREFIX
 from tests.integration.conftest import until
 from troubleshoot.core.playbooks import load_catalog
-from troubleshoot.daemon import Daemon
 from troubleshoot.tui.factory import make_app
 from troubleshoot.tui.widgets.container_table import ContainerTable
 
@@ -20,12 +19,12 @@ N = 1000
 @pytest.fixture(scope="module")
 def thousand(engine):
     ensure_base()
-    d = Daemon().connect()
-    ids = [d.create_container(f"{PREFIX}scale-{i:04d}", {"Image": BASE, "Cmd": ["sleep", "1"]}) for i in range(N)]
+    with daemon_events(flood=True):  # 1,000 create events, then 1,000 destroy: the daemon's history twice over
+        ids = on_connections(lambda d, i: d.create_container(f"{PREFIX}scale-{i:04d}",
+                                                               {"Image": BASE, "Cmd": ["sleep", "1"]}), list(range(N)))
     yield ids
-    for cid in ids:
-        d.remove_container(cid)
-    d.close()
+    with daemon_events(flood=True):
+        on_connections(lambda d, cid: d.remove_container(cid), ids)
 
 
 def test_a_thousand_containers_on_the_board_and_keys_typed_during_the_load_are_taken(thousand):

@@ -158,6 +158,7 @@ def test_read_only_refuses_fix_steps(oom_container):
     asyncio.run(go())
 
 
+@pytest.mark.reads_events  # the kill's die event, in time
 def test_live_event_updates_the_board(engine):
     """A container dies while the app runs: the die event makes the app re-inspect it and the row changes."""
     ensure_base()

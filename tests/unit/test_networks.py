@@ -166,3 +166,54 @@ def test_the_peers_container_name_does_not_resolve_on_a_network_it_is_not_on(cat
     top = diagnose_container(obs, host, catalog)[0]
     assert (top.playbook_id, top.confidence) == ("name-resolution", "certain"), top
     assert any(peer in e and "name-resolution-back" in e for e in top.evidence), top.evidence
+
+
+def stranger(peer: dict, name: str, env: tuple[str, ...] = ()) -> dict:
+    """A container of another stack on the same daemon, made from `peer`'s record: the same base image, aliases and
+    exposed ports, on a network of its own, in another lab instance (as another test worker's lab, or another
+    team's stack using the same names)."""
+    import copy
+    rec = copy.deepcopy(peer)
+    i = rec["inspect"]
+    i["Id"] = "f" * 64
+    i["Name"] = f"/{name}"
+    i["Config"]["Labels"] = {**i["Config"]["Labels"], "troubleshoot.lab.instance": "someone-else"}
+    i["Config"]["Env"] = [*i["Config"].get("Env", []), *env]
+    nets = i["NetworkSettings"]["Networks"]
+    endpoint = next(iter(nets.values()))
+    i["NetworkSettings"]["Networks"] = {f"{name}-net": {**endpoint, "IPAddress": "10.99.0.2"}}
+    return rec
+
+
+@pytest.mark.parametrize("playbook, signal", [
+    ("name-resolution", "unresolved_peer"),  # its orders-db is on another network: a stranger's orders-db is too
+    ("localhost-dependency", "localhost_peer"),  # a stranger exposes 5432 as well
+])
+def test_the_peer_of_a_finding_is_its_own_stacks_not_a_strangers_with_the_same_name(catalog, playbook, signal):
+    """Seen with parallel test workers on one daemon: a fix suggested from another worker's container."""
+    doc = fixture(playbook)
+    own = observe(doc)[0]
+    other = stranger(doc["peers"][0], "zz-other-stack-db")
+    obs, host = observe({**doc, "peers": [other, *doc["peers"]]})  # the stranger comes first in the scan
+    values = container_signals(obs, host)
+    assert values[signal] == container_signals(own, observe(doc)[1])[signal] != "zz-other-stack-db"
+    assert diagnose_container(obs, host, catalog)[0].playbook_id == playbook
+
+
+def test_a_variable_is_not_suggested_from_a_stranger_on_the_same_base_image(catalog):
+    """missing-env: a container of another stack runs the same base image with DB_HOST set; that is not a sibling of
+    this app (a replica would be deployed with it: same network or project), so its value is not suggested."""
+    from troubleshoot.core.suggest import suggestions
+    doc = fixture("missing-env")
+    app = doc["record"]
+    other = stranger({"inspect": app["inspect"], "image": app.get("image")}, "zz-other-app", ("DB_HOST=inventory-db",))
+    obs, host = observe({**doc, "peers": [other, *doc["peers"]]})
+    got = suggestions(obs, host, container_signals(obs, host)).get("env_value")
+    assert got is not None and got.value == "orders-db", got
+    # a replica on its own network is a sibling: its value is suggested
+    replica = stranger({"inspect": app["inspect"], "image": app.get("image")}, "zz-replica", ("DB_HOST=db-replica",))
+    replica["inspect"]["NetworkSettings"]["Networks"] = app["inspect"]["NetworkSettings"]["Networks"]
+    replica["inspect"]["Config"]["Labels"] = app["inspect"]["Config"]["Labels"]
+    obs, host = observe({**doc, "peers": [replica, *doc["peers"]]})
+    got = suggestions(obs, host, container_signals(obs, host)).get("env_value")
+    assert got is not None and got.value == "db-replica", got

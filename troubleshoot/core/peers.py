@@ -19,6 +19,7 @@ from .facts import Observation
 NO_RESOLUTION = frozenset({"bridge", "host", "none", "default"})  # networks without name resolution
 SERVICE_LABEL = "com.docker.compose.service"
 PROJECT_LABEL = "com.docker.compose.project"
+LAB_INSTANCE_LABEL = "troubleshoot.lab.instance"  # a lab instance groups its containers as a Compose project does
 
 
 def user_networks(obs: Observation) -> tuple[str, ...]:
@@ -50,6 +51,25 @@ def all_names(obs: Observation) -> set[str]:
     return names
 
 
+def group(obs: Observation) -> str:
+    """What a container is deployed with: its Compose project, else its lab instance ("" when neither)."""
+    c = obs.container
+    project = c.label(PROJECT_LABEL)
+    if project:
+        return f"compose:{project}"
+    instance = c.label(LAB_INSTANCE_LABEL)
+    return f"lab:{instance}" if instance else ""
+
+
+def distance(me: Observation, other: Observation) -> int:
+    """How close `other` is to `me`, 0 the closest: a user-defined network in common first (it can be dialled by
+    name), then the same Compose project or lab instance. Many unrelated stacks on one daemon reuse names (db,
+    postgres, orders-db), ports (5432) and base images: the peer of a finding is the closest one."""
+    shared = bool(set(user_networks(me)) & set(user_networks(other)))
+    same = bool(group(me)) and group(me) == group(other)
+    return 2 * (not shared) + (not same)
+
+
 @dataclass(frozen=True)
 class Peers:
     """The scan's containers by the names they answer to and by their addresses."""
@@ -58,17 +78,18 @@ class Peers:
     observations: tuple[Observation, ...]
 
     def named(self, host: str, exclude: Observation | None = None) -> list[Observation]:
-        """The other containers that answer to `host` (a name or an IP address) somewhere."""
+        """The other containers that answer to `host` (a name or an IP address) somewhere; given `exclude` (the
+        container asking), only the closest of them (`distance`)."""
         host = host.lower()
         found = list(self.by_name.get(host, ()))
         ip = self.by_ip.get(host)
         if ip is not None and ip not in found:
             found.append(ip)
-        if exclude is not None:
-            found = [o for o in found if o.container.id != exclude.container.id]
-        same_project = [o for o in found if exclude is not None and o.container.label(PROJECT_LABEL)
-                        and o.container.label(PROJECT_LABEL) == exclude.container.label(PROJECT_LABEL)]
-        return same_project or found
+        if exclude is None:
+            return found
+        found = [o for o in found if o.container.id != exclude.container.id]
+        nearest = min((distance(exclude, o) for o in found), default=0)
+        return [o for o in found if distance(exclude, o) == nearest]
 
     def reachable(self, me: Observation, host: str, peer: Observation) -> list[str]:
         """The networks on which `me` resolves `host` to `peer` (empty: it cannot)."""
@@ -78,9 +99,10 @@ class Peers:
         return sorted(n for n in user_networks(me) if host.lower() in names_on(peer, n))
 
     def exposing(self, port: str, exclude: Observation | None = None) -> list[Observation]:
-        """Containers whose image or config exposes `port` (any protocol)."""
-        return [o for o in self.observations if (exclude is None or o.container.id != exclude.container.id)
-                and any(p.split("/")[0] == port for p in o.exposed_ports)]
+        """Containers whose image or config exposes `port` (any protocol); the closest to `exclude` first."""
+        found = [o for o in self.observations if (exclude is None or o.container.id != exclude.container.id)
+                 and any(p.split("/")[0] == port for p in o.exposed_ports)]
+        return sorted(found, key=lambda o: distance(exclude, o)) if exclude is not None else found
 
 
 def build_peers(observations: Iterable[Observation]) -> Peers:

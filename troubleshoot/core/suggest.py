@@ -10,7 +10,7 @@ from typing import Any
 
 from .facts import Host, Observation
 from .fixplan import human_size
-from .peers import names_on, user_networks
+from .peers import distance, names_on, user_networks
 from .secrets import is_masked
 
 MB = 1024 * 1024
@@ -80,10 +80,11 @@ def _env_value(obs: Observation, signals: dict[str, Any]) -> Suggestion | None:
         return None
     c = obs.container
     service = c.label("com.docker.compose.service")
-    for other in peers.observations:  # a sibling (same Compose service or image) that has it
+    for other in peers.observations:  # a sibling (same Compose service, or same image deployed with it) that has it
         o = other.container
+        # the same image alone is no sibling: unrelated apps share base images (a stack's own DB_HOST is not this one's)
         if o.id == c.id or not (service and o.label("com.docker.compose.service") == service
-                                or o.image_id == c.image_id):
+                                or o.image_id == c.image_id and distance(obs, other) < 3):
             continue
         value = dict(o.env).get(var)
         if value and value not in other.secrets:

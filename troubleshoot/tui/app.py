@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backend import Backend, BackendError, Row, batches, load_batches
 from ..core.diagnose import Finding, diagnose_container, diagnose_host
-from ..core.peers import build_peers
+from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
 from .messages import ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded, StateChanged
 from .screens.board import BoardScreen
@@ -32,6 +32,7 @@ BATCH = 25  # inspects in the first message while the first screen fills in (the
 MOST = 200
 SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval)
 FIRST_PAINT_WAIT = 0.5  # seconds the first load waits for the list to be on screen before it inspects
+AGAIN = 50  # at most this many known broken containers diagnosed again with a batch close to them
 RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
                  "rename", "update", "health_status"}
@@ -106,6 +107,7 @@ class TroubleshootApp(App):
         self.load_size = 0
         self._load_asked = 0.0
         self._switch_interval = sys.getswitchinterval()
+        self.loaded = False  # the first load is done: every container inspected and diagnosed with every peer
 
     @property
     def catalog(self):
@@ -175,18 +177,32 @@ class TroubleshootApp(App):
                 self.rows_painted.wait(FIRST_PAINT_WAIT)
             host = self.backend.host()
             self.post_message(HostLoaded(host))
-            self._inspect_all(rows, host, cancellable=True)
+            loaded = self._inspect_all(rows, host, cancellable=True)
+            if loaded is None:
+                return
+            # A batch is diagnosed against the board known so far, and the broken ones close to it again (_observed);
+            # a peer further away (another network, no project) may still have come later. Once everything is in:
+            # all again, with every peer (one pass, in this worker), instead of a wrong finding until the reconcile.
+            basis = {**loaded, **dict(self.observations)}
+            peers = build_peers(basis.values())
+            findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
+            self.post_message(HostLoaded(host, findings, basis, first_load=True))
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
-    def _inspect_all(self, rows: list[Row], host: Host, cancellable: bool = False) -> None:
+    def _inspect_all(self, rows: list[Row], host: Host, cancellable: bool = False) -> dict[str, Observation] | None:
         """Every listed container inspected and diagnosed, the visibly broken or stopped first, then the rows the
-        board shows next: the worst finding on screen first. Small batches first, then larger ones."""
+        board shows next: the worst finding on screen first. Small batches first, then larger ones. Returns what
+        was observed (None when cancelled)."""
+        loaded: dict[str, Observation] = {}
         for batch in load_batches(rows, visible=self.size.height, first=BATCH, most=MOST):
             if cancellable and get_current_worker().is_cancelled:
-                return
+                return None
             asked = time.monotonic()
-            self.post_message(self._observed(self.backend.observe(batch), batch, host, asked))
+            observations = self.backend.observe(batch)
+            self.post_message(self._observed(observations, batch, host, asked, earlier=loaded))
+            loaded.update((o.container.id, o) for o in observations)
+        return loaded
 
     def _follow_events(self, since: float | None = None) -> None:
         while not self._stop.is_set():
@@ -258,14 +274,30 @@ class TroubleshootApp(App):
         self._worker(partial(self._observe_many, ids), group="reconcile-inspect")
 
     def _observed(self, observations: list[Observation], ids: list[str], host: Host | None,
-                  asked_at: float) -> Observed:
-        """Diagnosis is pure and CPU-bound: it runs here, in the worker, not on the UI thread."""
+                  asked_at: float, earlier: dict[str, Observation] | None = None) -> Observed:
+        """Diagnosis is pure and CPU-bound: it runs here, in the worker, not on the UI thread. The visibly broken
+        containers already known that are close to this batch (a user-defined network or a Compose project or lab
+        instance in common: peers.distance) are diagnosed again with it: the broken are inspected first, so an app
+        that dials its database is seen before the database is (at most AGAIN of them a batch; the end of the first
+        load diagnoses everything again anyway). `earlier`: what the first load has inspected so far, the UI
+        thread may not have taken the last batch in yet."""
         findings = None
+        again: dict[str, Observation] = {}
         if host is not None:
-            known = {**dict(self.observations), **{o.container.id: o for o in observations}}
+            batch = {o.container.id: o for o in observations}
+            known = {**(earlier or {}), **dict(self.observations), **batch}
             peers = build_peers(known.values())  # who answers to which name: what the board knows, with these
-            findings = {o.container.id: diagnose_container(o, host, self.catalog, peers=peers) for o in observations}
-        return Observed(observations, ids, findings, asked_at)
+            findings = {cid: diagnose_container(o, host, self.catalog, peers=peers) for cid, o in batch.items()}
+            nets = {n for o in observations for n in user_networks(o)}
+            groups = {g for o in observations if (g := group(o))}
+            for cid, o in known.items():
+                if len(again) >= AGAIN:
+                    break
+                if cid not in batch and o.container.state != "running" and (
+                        nets.intersection(user_networks(o)) or group(o) in groups):
+                    again[cid] = o
+            findings.update({cid: diagnose_container(o, host, self.catalog, peers=peers) for cid, o in again.items()})
+        return Observed(observations, ids, findings, asked_at, again)
 
     def _observe_one(self, cid: str) -> None:
         self._observe_many([cid])
@@ -460,9 +492,12 @@ class TroubleshootApp(App):
                                                         peers=build_peers(self.observations.values()))
             else:
                 self.findings.pop(cid, None)
+        for cid, obs in message.again.items():  # diagnosed again with this batch as peers, if still what is shown
+            if message.findings is not None and cid in message.findings and self.observations.get(cid) is obs:
+                self.findings[cid] = message.findings[cid]
         for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile
             self._forget(cid)
-        self._changed(set(message.ids))
+        self._changed(set(message.ids) | set(message.again))
 
     def on_host_loaded(self, message: HostLoaded) -> None:
         self._answered(message.at)
@@ -475,6 +510,7 @@ class TroubleshootApp(App):
                 self.findings[cid] = message.findings[cid]
             else:
                 self.findings[cid] = diagnose_container(obs, self.host, self.catalog, peers=peers)
+        self.loaded = self.loaded or message.first_load
         self._changed()
 
     def on_container_event(self, message: ContainerEvent) -> None:

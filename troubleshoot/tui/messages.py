@@ -26,22 +26,25 @@ class RowsLoaded(Message):
 
 class Observed(Message):
     def __init__(self, observations: list[Observation], ids: list[str],
-                 findings: dict[str, list] | None = None, asked_at: float | None = None) -> None:
+                 findings: dict[str, list] | None = None, asked_at: float | None = None,
+                 again: dict[str, Observation] | None = None) -> None:
         super().__init__()
         self.observations = observations
         self.ids = ids  # asked for: an id asked for and not observed has vanished
         self.findings = findings  # diagnosed in the worker (None: the UI diagnoses, e.g. before the host is known)
+        self.again = again or {}  # earlier observations diagnosed again with these as peers (their findings too)
         self.at = time.monotonic()
         self.asked_at = self.at if asked_at is None else asked_at  # when the inspects were asked for
 
 
 class HostLoaded(Message):
     def __init__(self, host: Host, findings: dict[str, list] | None = None,
-                 basis: dict[str, Observation] | None = None) -> None:
+                 basis: dict[str, Observation] | None = None, first_load: bool = False) -> None:
         super().__init__()
         self.host = host
         self.findings = findings  # containers diagnosed with this host, in the worker ...
         self.basis = basis  # ... from these observations (the app keeps a finding only if its observation is current)
+        self.first_load = first_load  # the end of the first load: everything inspected, diagnosed with every peer
         self.at = time.monotonic()
 
 
