@@ -36,8 +36,11 @@ unit: $(STAMP)
 engine:
 	bash scripts/ensure-engine.sh
 
+## Every speed and memory goal of issue 13, each figure beside its target and the docker CLI's own time on the same
+## daemon (docs/performance.md keeps the table). Creates bench-NNNN containers (1,000) and removes them at the end.
 bench: $(STAMP) engine
-	$(BIN)/python bench/scan_bench.py $(ARGS)
+	$(BIN)/python bench/scan_bench.py --containers 1000,300 --runs 7 --keep
+	$(BIN)/python bench/tui_bench.py --containers 1000 --runs 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -42,6 +42,7 @@ MAX_ONE_JSON = 16 << 20  # one inspect, history, /info, /version: a few KB to a 
 MAX_ERROR_BODY = 64 << 10
 MAX_TAR_HEADER = 1 << 20  # a pax or GNU long-name header of a `docker save` member: a few hundred bytes in practice
 MIN_API = "1.24"  # Docker 1.12 (2016): every field the facts read is there
+STREAM_SILENCE = 600.0  # seconds a build, import or load may say nothing between two messages
 
 
 class DaemonError(Exception):
@@ -943,24 +944,40 @@ class Daemon:
         return loads_clean(raw) if raw.strip().startswith((b"{", b"[")) else None
 
     def _stream_change(self, path: str, params: dict[str, Any], body: bytes | None,
-                       content_type: str = "application/x-tar") -> list[str]:
+                       content_type: str = "application/x-tar", silence: float = STREAM_SILENCE) -> list[str]:
         """Build, load, import and pull answer with a stream of JSON messages; an error arrives as one of them, with
-        status 200. Returns the last messages (cleaned); raises ApiError with the daemon's own words."""
+        status 200. Returns the last messages (cleaned); raises ApiError with the daemon's own words. A build step
+        may say nothing for a long time (a `RUN dd` of 100 MB on a loaded machine took more than the 30 s a read
+        otherwise gets): up to `silence` seconds between messages; past that, a DaemonError line, never a crash."""
         try:
             res = self._open(path, params, "POST", body, {"Content-Type": content_type} if body is not None else None)
         except NotFound as exc:
             raise ApiError(404, str(exc)) from None
+        sock = self.current_socket
+        if sock is not None:
+            sock.settimeout(silence)
         said: deque[str] = deque(maxlen=20)
-        for line in bounded_lines(_raw_chunks(res), 10_000, MAX_LINE * 4):
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if msg.get("error"):
-                raise ApiError(500, clean_text(str(msg["error"]))[:500])
-            text = msg.get("stream") or msg.get("status") or ""
-            if text.strip():
-                said.append(clean_text(text.strip()))
+        try:
+            for line in bounded_lines(_raw_chunks(res), 10_000, MAX_LINE * 4):
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                if msg.get("error"):
+                    raise ApiError(500, clean_text(str(msg["error"]))[:500])
+                text = msg.get("stream") or msg.get("status") or ""
+                if text.strip():
+                    said.append(clean_text(text.strip()))
+        except (TimeoutError, socket.timeout):
+            self.close()
+            raise DaemonError(f"the daemon at {self.endpoint.url} said nothing for {silence:.0f} s while answering "
+                              f"{path}") from None
+        except OSError as exc:
+            self.close()
+            raise DaemonError(explain(exc, self.endpoint)) from None
+        finally:
+            if sock is not None and self._transport is not None:
+                sock.settimeout(self.timeout)
         return list(said)
 
     def create_container(self, name: str, config: dict[str, Any]) -> str:
