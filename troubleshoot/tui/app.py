@@ -31,7 +31,8 @@ from .screens.help import HelpScreen
 BATCH = 25  # inspects in the first message while the first screen fills in (then twice as many each time, to 200)
 MOST = 200
 SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval)
-FIRST_PAINT_WAIT = 0.5  # seconds the first load waits for the list to be on screen before it inspects
+FIRST_PAINT_WAIT = 5.0  # seconds the first load waits at most for the list to be on screen before it inspects
+# (it is drawn in ~0.05 s; on a host loaded 9-fold it took over 0.5 s, and inspects then shared the CPU with it)
 AGAIN = 50  # at most this many known broken containers diagnosed again with a batch close to them
 RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
