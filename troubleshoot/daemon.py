@@ -1065,9 +1065,14 @@ class Daemon:
                      content_type="application/x-tar")
 
     def create_network(self, name: str, labels: dict[str, str]) -> str:
-        """POST /networks/create: a user-defined bridge network (with name resolution); returns its id."""
-        return self._change("POST", "/networks/create", None,
-                            {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels})["Id"]
+        """POST /networks/create: a user-defined bridge network (with name resolution); returns its id. The daemon
+        answers 404 when it has no address pool left ("could not find an available, non-overlapping IPv4 address
+        pool"): an ApiError with its words, as any refusal."""
+        try:
+            return self._change("POST", "/networks/create", None,
+                                {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels})["Id"]
+        except NotFound as exc:
+            raise ApiError(404, str(exc)) from None
 
     def remove_network(self, nid: str) -> bool:
         try:
