@@ -225,8 +225,9 @@ def test_banner_clears_by_itself_when_a_hung_daemon_resumes(hung_daemon):
             os.kill(hung_daemon.proc.pid, signal.SIGSTOP)
             try:
                 await pilot.press("ctrl+r")  # a load in flight while it hangs (the reconcile would also notice)
-                await until(pilot, lambda: "daemon unreachable" in app.banner, timeout=45, what="the banner")
-                assert app.screen.query_one("#banner").display
+                # the app's banner text first, the screen's widget on its next refresh: wait for both
+                await until(pilot, lambda: "daemon unreachable" in app.banner and app.screen.query_one("#banner").display,
+                            timeout=45, what="the banner on screen")
                 shown = app.banner
             finally:
                 os.kill(hung_daemon.proc.pid, signal.SIGCONT)

@@ -51,14 +51,16 @@ def churn(engine):
 
 
 def test_scans_during_churn_never_fail(churn):
-    for _ in range(8):
+    scans = 0
+    while scans < 8 or churn.made < 8:  # at least 8 scans, alongside at least 8 containers made (slow on a loaded host)
+        assert scans < 60, f"the churn made only {churn.made} containers in {scans} scans"
+        scans += 1
         proc = run_cli("scan", "--json", PREFIX)
         assert proc.returncode in (0, 1), proc.stderr  # never 2 (daemon error) nor a traceback
         assert "Traceback" not in proc.stderr
         doc = json.loads(proc.stdout)
         names = {c["name"] for c in doc["containers"]}
         assert all(f["container"] in names for f in doc["findings"] if f["container"])
-    assert churn.made >= 8, "the churn did not run alongside the scans"
 
 
 def test_the_app_keeps_no_stale_finding(churn):

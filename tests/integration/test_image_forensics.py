@@ -101,8 +101,9 @@ def test_the_big_layer_is_named_with_bounded_memory(engine):
         assert got["size"] >= 1100 * 1024 * 1024 and "dd if=/dev/zero of=/opt/toolchain.bin" in got["by"]
         assert got["rss_mb"] < small["rss_mb"] + 40, \
             f"streaming a 1.1 GB image took {got['rss_mb']:.0f} MB, a 1-layer one {small['rss_mb']:.0f} MB"
-        deep = json.loads(run_cli("scan", "--json", "--deep", name).stdout)
-        top = next(f for f in deep["findings"] if f["container"] == name)
+        scan = run_cli("scan", "--json", "--deep", name)
+        assert scan.returncode == 1, scan.stderr  # (a daemon too slow to export the image said so here, once)
+        top = next(f for f in json.loads(scan.stdout)["findings"] if f["container"] == name)
         assert top["playbook"] == "image-too-large"
         assert any("toolchain.bin" in e or "dd if=/dev/zero" in e for e in top["evidence"])
     finally:

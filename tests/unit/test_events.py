@@ -57,6 +57,13 @@ CASES = [
     # of unknown origin, never an OOM
     # no history left (the daemon's buffer moved on): a SIGKILL without OOM evidence is a *likely* stop timeout
     ("stop-timeout", lambda r: r.pop("events"), "stop-timeout", {"stop_timeout": False, "sigkill_unexplained": True}),
+    # a stop timeout whose start and SIGTERM fell out of the daemon's buffer (seen beside floods of events): the
+    # SIGKILL, die and stop left look like a `docker kill`; without the run's start that is unprovable, never "on
+    # purpose" (it was reported as nothing wrong at all)
+    ("stop-timeout", state(137, then=events(kill("9", 4 * S), die(137, 4 * S + 1000), STOP)), "stop-timeout",
+     {"sigkill_unexplained": True, "stopped_on_purpose": False, "stop_timeout": False}),
+    # ... while a stop that handled SIGTERM is still a stop on purpose without its start
+    ("stop-timeout", state(143, then=events(kill("15"), die(143), STOP)), None, {"stopped_on_purpose": True}),
     # docker stop -t 0: SIGTERM and SIGKILL at once: no timeout waited, a stop on purpose
     ("stop-timeout", state(137, then=events(START, kill("15", 2 * S), kill("9", 2 * S + 1000), die(137, 3 * S),
                                             STOP)), None, {"stopped_on_purpose": True, "stop_timeout": False}),

@@ -96,11 +96,12 @@ def stop_grace(run: tuple[ContainerEvent, ...]) -> float | None:
                "signal and SIGKILL"),
     SignalSpec("sigkill_unexplained", "bool", "SIGKILL with no event history left",
                "the last run ended 137 (SIGKILL) with no OOM flag, and the daemon's event history holds nothing of "
-               "that run (its buffer is small: 256 events on Engine 20.10, a few minutes on a host with frequent "
-               "health checks): a stop timeout or a `kill -9`, no longer provable"),
+               "that run, or not its start and no stop timeout (its buffer is small: 256 events on Engine 20.10, a "
+               "few minutes on a host with frequent health checks; the stop signal may have fallen out before the "
+               "SIGKILL): a stop timeout or a `kill -9`, no longer provable"),
     SignalSpec("stopped_on_purpose", "bool", "stopped on purpose", "a `stop` or `kill` event ended the last run, "
                "and the exit code is what that stop gives (0, 130, 143, 128+the signal sent, 137 without a stop "
-               "timeout): information, not an incident"),
+               "timeout, from a history that holds the run's start): information, not an incident"),
     SignalSpec("finished_oneoff", "bool", "finished one-off job",
                "a compose one-off container (label com.docker.compose.oneoff=True) that exited 0"),
 )
@@ -115,6 +116,10 @@ def detect(obs: Observation, host: Host):
     exit_code = dies[-1].exit_code if dies and dies[-1].exit_code is not None else c.exit_code
     grace = stop_grace(run) if ended and exit_code == 137 and not c.oom_killed and not oom_event else None
     stop_timeout = grace is not None and grace >= MIN_GRACE
+    # the window holds the run from its start: else its first events (a stop's SIGTERM) may have fallen out
+    whole = bool(run) and run[0].action == "start"
+    unexplained = (ended and c.exit_code == 137 and not c.oom_killed and not oom_event
+                   and (not run or not (whole or stop_timeout)))
     stopped = False
     if ended and c.state != "restarting" and not c.oom_killed and not oom_event and dies:
         die_at = dies[-1].at
@@ -122,7 +127,8 @@ def detect(obs: Observation, host: Host):
             e.at is not None and die_at is not None and e.at <= die_at))]
         sent = {128 + e.signal for e in asked if e.action == "kill" and e.signal}
         expected = {0, 130, 143} | sent | (set() if stop_timeout else {137})
-        stopped = bool(asked) and exit_code in expected and exit_code == c.exit_code and not stop_timeout
+        stopped = (bool(asked) and exit_code in expected and exit_code == c.exit_code and not stop_timeout
+                   and not unexplained)
     return {
         "exit_signal": exit_meaning(c.exit_code, c.oom_killed) if ended else "",
         "events": [describe(e, first) for e in run][-10:],
@@ -130,7 +136,7 @@ def detect(obs: Observation, host: Host):
         "oom_event": oom_event,
         "stop_timeout": stop_timeout,
         "stop_grace": grace,
-        "sigkill_unexplained": (ended and c.exit_code == 137 and not c.oom_killed and not oom_event and not run),
+        "sigkill_unexplained": unexplained,
         "stopped_on_purpose": stopped,
         "finished_oneoff": (c.state == "exited" and c.exit_code == 0
                             and c.label(ONEOFF_LABEL).lower() == "true"),
