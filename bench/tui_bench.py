@@ -7,8 +7,8 @@
 
 Containers: N fillers named PREFIX-NNNN in mixed states (bench/containers.py; existing ones are reused, so the scan
 benchmark's can be shared), and the bench's own, named OWN...: `worst` (OOM-killed; created before the fillers when
-it can be, so last in the daemon's list: --setup), three event victims, a log writer. It only ever kills, starts or
-removes its own (OWN...) containers, at the end unless --keep; fillers stay until --clean.
+it can be, so last in the daemon's list: --setup), three event victims, a log writer. It only ever kills or starts
+its own (OWN...) containers; at the end it removes them and the fillers, unless --keep.
 
 Prints each goal's figure beside its target (issue 13), with `docker ps -a` on the same daemon for reference:
   launch -> first painted board (the sparse list on screen)                   goal <= 0.3 s
@@ -192,8 +192,8 @@ class Bench:
             for line in self.event_proc.stdout:
                 event = json.loads(line)
                 name = (event.get("Actor") or {}).get("Attributes", {}).get("name", "")
-                if name.startswith(self.ev):
-                    self.seen_events.append((name, event["Action"].split(":")[0], event["timeNano"] / 1e9))
+                if name.startswith(self.ev):  # "die", "oom", "health_status: unhealthy"
+                    self.seen_events.append((name, event["Action"], event["timeNano"] / 1e9))
         threading.Thread(target=read, daemon=True).start()
 
     def event_time(self, name: str, action: str, since: float) -> float:
@@ -228,7 +228,7 @@ class Bench:
              and "running" in self.row_of(s, f"{self.ev}die") and "running" in self.row_of(s, f"{self.ev}oom"),
              timeout=30, what="the three victims running, healthy")
         for _ in range(runs):
-            since = time.time() - 0.5
+            since = time.time()
             docker("kill", f"{self.ev}die")
             seen = wait(lambda s: "exited 137" in self.row_of(s, f"{self.ev}die"), what="the kill on screen")
             lags["die"].append(seen - self.event_time(f"{self.ev}die", "die", since))
@@ -239,7 +239,7 @@ class Bench:
 
             docker("exec", f"{self.ev}health", "touch", "/tmp/bad")
             seen = wait(lambda s: "unhealthy" in self.row_of(s, f"{self.ev}health"), what="unhealthy on screen")
-            lags["health_status"].append(seen - self.event_time(f"{self.ev}health", "health_status", since))
+            lags["health_status"].append(seen - self.event_time(f"{self.ev}health", "health_status: unhealthy", since))
 
             docker("start", f"{self.ev}die", f"{self.ev}oom")
             docker("exec", f"{self.ev}health", "rm", "-f", "/tmp/bad")
@@ -356,7 +356,7 @@ def main() -> None:
     ap.add_argument("--prefix", default="bench-", help="the fillers' name prefix (default bench-, shared)")
     ap.add_argument("--own", default="tui-bench-", help="prefix of the containers this bench kills and removes")
     ap.add_argument("--setup", action="store_true", help="create the containers (the worst first), exit")
-    ap.add_argument("--keep", action="store_true", help="keep its own containers (the worst...) for the next run")
+    ap.add_argument("--keep", action="store_true", help="keep the fillers and its own containers for the next run")
     ap.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose code runs (default: this one)")
     ap.add_argument("--log-seconds", type=int, default=60)
     ap.add_argument("--log-rate", type=int, default=10_000)
@@ -374,8 +374,9 @@ def main() -> None:
         Bench(args).run()
     finally:
         tmux("kill-server")  # its own server (-L): the app's session and the keeper
-        if not args.keep:  # its own only: fillers may be shared (the scan benchmark's): --clean removes them
+        if not args.keep:  # fillers too (`make bench` relies on it): pass --keep when they are shared
             remove(args.own)
+            remove(args.prefix)
 
 
 if __name__ == "__main__":
