@@ -3,6 +3,7 @@ repaint, what DataTable answers (rows, cells, cursor, size) and what it draws ar
 reorders, removals and filters. ContainerTable replaces its rows in one pass (DataTable's row tables rebuilt at once
 instead of clear() and add_row() per row): this is what says they stay whole."""
 import asyncio
+import time
 
 from textual.coordinate import Coordinate
 
@@ -126,5 +127,45 @@ def test_the_list_is_on_screen_before_inspects_start_and_the_strip_counts_them()
             release.set()
             await loaded(pilot)
             await until(pilot, lambda: "inspecting" not in str(strip.render()), what="the count gone")
-            assert not app.loading and len(app.findings) == len(app.rows)
+            assert not app.load_running and app.loaded and len(app.findings) == len(app.rows)
+    asyncio.run(go())
+
+
+def test_after_a_load_in_many_batches_the_board_shows_the_scans_own_findings(monkeypatch):
+    """Batch by batch, a container is diagnosed knowing only the containers inspected before it (and those close to
+    it again); a finding that depends on another container (a database it waits for) can differ. The strip's count
+    goes only when every finding is the one `troubleshoot scan` gives (core.diagnose over all of them at once). The
+    shipped demo, one container per batch."""
+    from troubleshoot.core.diagnose import diagnose
+    from troubleshoot.tui import app as app_module
+    from troubleshoot.tui.widgets.host_strip import HostStrip
+
+    monkeypatch.setattr(app_module, "BATCH", 1)
+    monkeypatch.setattr(app_module, "MOST", 1)
+    diagnose_one = app_module.diagnose_container
+
+    def slow(*args, **kwargs):  # as on a loaded host with 1,000 containers: the last pass takes its time
+        time.sleep(0.005)
+        return diagnose_one(*args, **kwargs)
+    monkeypatch.setattr(app_module, "diagnose_container", slow)
+    shown: list[tuple[bool, dict]] = []  # each time the strip is drawn: the count on it?, the board's findings then
+    strip_show = HostStrip.show
+
+    def show(self, host, findings, label, recorded=False, loading=None):
+        board = {cid: [f.playbook_id for f in found] for cid, found in self.app.findings.items()}
+        shown.append((loading is not None, board))
+        return strip_show(self, host, findings, label, recorded, loading)
+    monkeypatch.setattr(HostStrip, "show", show)
+
+    async def go():
+        app = demo_app()
+        async with app.run_test(size=(140, 40)) as pilot:
+            await until(pilot, lambda: app.loaded and not app.load_running and not app.screen.repaint_pending,
+                        what="the load's end")
+            report = diagnose(app.observations.values(), app.host, app.catalog)
+            scan = {o.container.id: [f.playbook_id for f in report.for_container(o.container.id)]
+                    for o in report.observations}
+            counted = next(i for i, (count, _) in enumerate(shown) if count)
+            gone = next(board for count, board in shown[counted:] if not count)  # the first drawing without it
+            assert gone == scan
     asyncio.run(go())

@@ -109,6 +109,7 @@ class TroubleshootApp(App):
         self._load_asked = 0.0
         self._switch_interval = sys.getswitchinterval()
         self.loaded = False  # the first load is done: every container inspected and diagnosed with every peer
+        self._load_open = False  # a load runs: from its list to its last diagnosis (HostLoaded.first_load)
 
     @property
     def catalog(self):
@@ -178,32 +179,29 @@ class TroubleshootApp(App):
                 self.rows_painted.wait(FIRST_PAINT_WAIT)
             host = self.backend.host()
             self.post_message(HostLoaded(host))
-            loaded = self._inspect_all(rows, host, cancellable=True)
-            if loaded is None:
-                return
-            # A batch is diagnosed against the board known so far, and the broken ones close to it again (_observed);
-            # a peer further away (another network, no project) may still have come later. Once everything is in:
-            # all again, with every peer (one pass, in this worker), instead of a wrong finding until the reconcile.
-            basis = {**loaded, **dict(self.observations)}
-            peers = build_peers(basis.values())
-            findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
-            self.post_message(HostLoaded(host, findings, basis, first_load=True))
+            self._inspect_all(rows, host, cancellable=True)
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
-    def _inspect_all(self, rows: list[Row], host: Host, cancellable: bool = False) -> dict[str, Observation] | None:
+    def _inspect_all(self, rows: list[Row], host: Host, cancellable: bool = False) -> None:
         """Every listed container inspected and diagnosed, the visibly broken or stopped first, then the rows the
-        board shows next: the worst finding on screen first. Small batches first, then larger ones. Returns what
-        was observed (None when cancelled)."""
+        board shows next: the worst finding on screen first. Small batches first, then larger ones; then every one
+        diagnosed again with every peer (the first load, a reload after the daemon came back)."""
         loaded: dict[str, Observation] = {}
         for batch in load_batches(rows, visible=self.size.height, first=BATCH, most=MOST):
             if cancellable and get_current_worker().is_cancelled:
-                return None
+                return
             asked = time.monotonic()
             observations = self.backend.observe(batch)
             self.post_message(self._observed(observations, batch, host, asked, earlier=loaded))
             loaded.update((o.container.id, o) for o in observations)
-        return loaded
+        # A batch is diagnosed against the board known so far, and the broken ones close to it again (_observed);
+        # a peer further away (another network, no project) may still have come later. Once everything is in:
+        # all again, with every peer (one pass, in this worker), instead of a wrong finding until the reconcile.
+        basis = {**loaded, **dict(self.observations)}
+        peers = build_peers(basis.values())
+        findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
+        self.post_message(HostLoaded(host, findings, basis, first_load=True))
 
     def _follow_events(self, since: float | None = None) -> None:
         while not self._stop.is_set():
@@ -465,7 +463,7 @@ class TroubleshootApp(App):
             self.rows[cid] = row
         if message.load:
             self.loading = set(listed)
-            self.load_size, self._load_asked = len(listed), message.asked_at
+            self.load_size, self._load_asked, self._load_open = len(listed), message.asked_at, True
         self._changed()
         if message.reconcile and inspect:
             self.inspect(inspect)
@@ -500,6 +498,11 @@ class TroubleshootApp(App):
             self._forget(cid)
         self._changed(set(message.ids) | set(message.again))
 
+    @property
+    def load_running(self) -> bool:
+        """A load is under way: rows not inspected yet, or their last diagnosis (with every peer) not back yet."""
+        return self._load_open or bool(self.loading)
+
     def on_host_loaded(self, message: HostLoaded) -> None:
         self._answered(message.at)
         self.host = message.host
@@ -512,6 +515,7 @@ class TroubleshootApp(App):
             else:
                 self.findings[cid] = diagnose_container(obs, self.host, self.catalog, peers=peers)
         self.loaded = self.loaded or message.first_load
+        self._load_open = self._load_open and not message.first_load
         self._changed()
 
     def on_container_event(self, message: ContainerEvent) -> None:
@@ -539,6 +543,7 @@ class TroubleshootApp(App):
             self._lost_since = datetime.now().astimezone() - timedelta(seconds=silent)
         self._lost_at = max(self._lost_at or 0.0, message.at)
         self.loading.clear()  # that load stopped: the banner says why; the next one (when it answers) starts over
+        self._load_open = False
         since = self._lost_since or datetime.now().astimezone()
         self.banner = f"⚠ daemon unreachable since {since:%H:%M:%S}: {message.reason} — retrying"
         self._changed()

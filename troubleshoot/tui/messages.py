@@ -44,7 +44,8 @@ class HostLoaded(Message):
         self.host = host
         self.findings = findings  # containers diagnosed with this host, in the worker ...
         self.basis = basis  # ... from these observations (the app keeps a finding only if its observation is current)
-        self.first_load = first_load  # the end of the first load: everything inspected, diagnosed with every peer
+        self.first_load = first_load  # the end of a load (the first, or a reload after the daemon came back):
+        # everything inspected, diagnosed with every peer
         self.at = time.monotonic()
 
 

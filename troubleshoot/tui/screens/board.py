@@ -104,7 +104,7 @@ class BoardScreen(Screen):
         the interpreter from the load (and from keys). A single event still shows at once."""
         if self._repaint_timer is not None:
             return  # the scheduled repaint will show this change too
-        every = REPAINT_LOADING if self.app.loading else REPAINT_EVERY
+        every = REPAINT_LOADING if self.app.load_running else REPAINT_EVERY
         wait = self._last_repaint + every - time.monotonic()
         if wait <= 0 or (not self._painted_rows and self.app.rows):  # the list's first paint waits for nothing
             self.repaint()
@@ -126,7 +126,7 @@ class BoardScreen(Screen):
         if app.rows and not self._painted_rows:
             self._painted_rows = True
             self.call_after_refresh(app.rows_painted.set)  # drawn: the first load may start inspecting
-        loading = (app.load_size - len(app.loading), app.load_size) if app.loading else None
+        loading = (app.load_size - len(app.loading), app.load_size) if app.load_running else None
         self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label, recorded=not app.backend.live,
                                        loading=loading)
         banner = self.query_one("#banner", Static)
