@@ -24,8 +24,8 @@ def user_playbook_dir() -> Path:
 
 
 def _catalog(args):
-    from .core.playbooks import load_catalog
-    return load_catalog(args.playbooks or (), user_dir=None if args.no_user_playbooks else user_playbook_dir())
+    from .playbook_cache import load_catalog_cached
+    return load_catalog_cached(args.playbooks or (), user_dir=None if args.no_user_playbooks else user_playbook_dir())
 
 
 def _report_catalog_errors(catalog) -> None:

@@ -365,7 +365,9 @@ class Daemon:
         self.endpoint = resolve_endpoint(host)
         self.timeout: float | None = timeout  # each JSON request, whole (a total deadline); each read of a stream
         self._transport: _UnixTransport | _DockerPyTransport | None = None
-        self._prefix = ""
+        self._api_prefix = ""  # "/v1.41" once the daemon's version is known ("": unversioned, its newest)
+        self._version: schema.Version | None = None  # this connection's /version, read once
+        self._version_pending = False  # connected, its /version asked early (prefetch) and not taken yet
         self._sockets = _Sockets()
         self._early: Any = None  # prefetch(): (batch, {target: index}) of answers asked before they are needed
 
@@ -377,21 +379,47 @@ class Daemon:
                 self._transport = _UnixTransport(url.removeprefix("unix://"), self.timeout, self._sockets)
             else:
                 self._transport = _DockerPyTransport(self._docker_py_client())
-            early = self._early_answer("/version", None) if self._early is not None else None
-            if early is not None and early.status == 200:
-                version = self._typed_answer("/version", early, schema.Version, None)
-            else:
-                version = self._get_typed("/version", schema.Version)
+            self._api_prefix, self._version = "", None
+            if self._early is not None and self._early_asked("/version"):
+                # asked by prefetch(): checked when a request first needs the API version (the sparse list, /info
+                # and the images were asked unversioned), so that the caller loads its playbooks meanwhile instead
+                # of waiting here (/version runs `runc --version` on the daemon's side: ~10 ms)
+                self._version_pending = True
+                return self
+            self._use_version(self._get_typed("/version", schema.Version))
         except DaemonError:
             raise
         except Exception as exc:  # every way of failing to connect becomes one line
             raise DaemonError(explain(exc, self.endpoint)) from None
+        return self
+
+    def _use_version(self, version: schema.Version) -> None:
         api = version.ApiVersion or MIN_API
         if _version_tuple(api) < _version_tuple(MIN_API):
-            raise DaemonError(f"the Docker daemon at {url} is too old: API {api} (Docker "
+            raise DaemonError(f"the Docker daemon at {self.endpoint.url} is too old: API {api} (Docker "
                               f"{version.Version or '?'}); troubleshoot needs API {MIN_API} (Docker 1.12) or later.")
-        self._prefix = f"/v{api}"
-        return self
+        self._version, self._api_prefix = version, f"/v{api}"
+
+    @property
+    def _prefix(self) -> str:
+        """The API version prefix of every request; the early /version answer is taken and checked here, once."""
+        if self._version_pending:
+            self._version_pending = False
+            try:
+                early = self._early_answer("/version", None)
+                if early is not None and early.status == 200:
+                    self._use_version(self._typed_answer("/version", early, schema.Version, None))
+                else:
+                    self._use_version(self._get_typed("/version", schema.Version))
+            except DaemonError:
+                raise
+            except Exception as exc:
+                raise DaemonError(explain(exc, self.endpoint)) from None
+        return self._api_prefix
+
+    def _early_asked(self, path: str) -> bool:
+        early = self._early
+        return early is not None and self._query(path, None, prefix=False) in early[1]
 
     def _docker_py_client(self) -> Any:
         import docker  # only for tcp/TLS/ssh endpoints
@@ -413,6 +441,7 @@ class Daemon:
 
     def close(self) -> None:
         early, self._early = self._early, None
+        self._version_pending = False
         if early is not None:
             early[0].close()
         if self._transport is not None:
@@ -424,7 +453,8 @@ class Daemon:
         reaches it), a transport of its own, with `timeout` for each read. For a stream (events) that must not hold
         the main connection; close it when done."""
         side = Daemon.__new__(Daemon)
-        side.endpoint, side.timeout, side._prefix, side._sockets = self.endpoint, timeout, self._prefix, self._sockets
+        side.endpoint, side.timeout, side._api_prefix, side._sockets = self.endpoint, timeout, self._prefix, self._sockets
+        side._version, side._version_pending = self._version, False
         side._transport = None
         side._early = None
         side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), timeout, self._sockets)
@@ -570,7 +600,7 @@ class Daemon:
         try:
             return batch.answers(on_answer) if wait_for is None else batch.answer(wait_for)
         except pipeline.PipelineError as exc:
-            where = exc.path.removeprefix(self._prefix).split("?")[0]
+            where = exc.path.removeprefix(self._api_prefix).split("?")[0]
             if exc.kind == "deadline":
                 raise DaemonError(self._too_slow(where, batch.budget)) from None
             if exc.kind == "too_big":
@@ -736,7 +766,11 @@ class Daemon:
 
     # -- reads: typed records (everything a diagnosis reads) ---------------------------------------------------
     def version(self) -> schema.Version:
-        return self._typed("/version", schema.Version)
+        """The daemon's /version, as read when this connection was made (a restarted daemon is a new connection)."""
+        if self._transport is None:
+            self.connect()
+        _ = self._prefix  # takes the early answer, when it was asked early
+        return self._version if self._version is not None else self._typed("/version", schema.Version)
 
     def info(self) -> schema.Info:
         return self._typed("/info", schema.Info)

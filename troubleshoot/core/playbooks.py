@@ -10,9 +10,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
-import yaml
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from ..clean import clean_text
 from .match import Expr, MatchError, compile_expr
@@ -98,7 +96,19 @@ CAUSE_EXTRAS = {
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 CAUSE_VALUE = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}(?!\})")  # signal names may hold digits (pid1_name)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster, same nodes and marks
+if TYPE_CHECKING:
+    import yaml
+
+
+def _yaml():
+    """PyYAML, imported when a playbook is parsed (not when every one came from the cache: ~10 ms saved)."""
+    import yaml
+    return yaml
+
+
+def _loader():
+    yaml = _yaml()
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster, same nodes and marks
 _SHELL_TOKENS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "2>&1", "$(", "`"}
 
 
@@ -225,6 +235,7 @@ class _Invalid(Exception):
 
 def _to_data(node: yaml.Node, path: str, lines: dict[str, int], constructor: yaml.constructor.SafeConstructor) -> Any:
     """YAML node -> plain data, recording the line of every field path; rejects duplicate and non-string keys."""
+    yaml = _yaml()
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -522,11 +533,51 @@ def _build(d: Any, path: str) -> Playbook:
     )
 
 
-def load_text(text: str, path: str = "<string>") -> tuple[Playbook | None, list[LoadError]]:
-    pb, errors = _load_text(text, path)
+def load_text(text: str, path: str = "<string>", cache: "PlaybookCache | None" = None,
+              key: str = "") -> tuple[Playbook | None, list[LoadError]]:
+    pb, errors = _load_text(text, path, cache, key)
     last = text.count("\n") + 1  # YAML marks an error at end of file on the line after it: name a line that exists
     return pb, [LoadError(e.path, min(max(1, e.line), last), e.field if e.field.strip() else "(empty key)",
                           " ".join(e.message.split())) for e in errors]
+
+
+class PlaybookCache(Protocol):
+    """What earlier runs decoded from a playbook file's bytes (the data `_to_data` made of them), by `key(bytes)`."""
+
+    def key(self, raw: bytes) -> str: ...
+
+    def get(self, key: str) -> Any: ...
+
+    def put(self, key: str, data: Any) -> None: ...
+
+
+def _from_cache(data: Any) -> dict[str, Any] | None:
+    """A cached playbook's data, held to what `_to_data` makes (string keys; lists, strings, numbers, booleans,
+    null) and to the YAML bounds, every string cleaned again: the cache file is not trusted more than the playbook
+    it came from. None when it is not such data (then the file is parsed)."""
+    nodes = 0
+
+    def walk(value: Any, depth: int) -> Any:
+        nonlocal nodes
+        nodes += 1
+        if nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise ValueError
+        if isinstance(value, str):
+            return clean_text(value, keep_newlines=True)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, list):
+            return [walk(v, depth + 1) for v in value]
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {clean_text(k, keep_newlines=True): walk(v, depth + 1) for k, v in value.items()}
+        raise ValueError
+
+    if not isinstance(data, dict):
+        return None
+    try:
+        return walk(data, 0)
+    except ValueError:
+        return None
 
 
 MAX_BYTES = 256 * 1024  # the largest shipped playbook is ~3 KB
@@ -546,8 +597,9 @@ def _check_events(text: str) -> None:
     overflows the C stack and kills the process on 50,000 nested `[`) and refuse, before anything is composed:
     anchors and aliases (a 272-byte "billion laughs" file expands to gigabytes), nesting deeper than MAX_DEPTH and
     more than MAX_NODES nodes. Costs one extra parse of a small file."""
+    yaml = _yaml()
     depth = nodes = 0
-    for event in yaml.parse(text, Loader=_LOADER):
+    for event in yaml.parse(text, Loader=_loader()):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             what = "an alias (*" if isinstance(event, yaml.AliasEvent) else "an anchor (&"
             raise _Refused(event.start_mark.line + 1, f"{what}{event.anchor}): anchors and aliases are not allowed "
@@ -564,8 +616,17 @@ def _check_events(text: str) -> None:
             depth -= 1
 
 
-def _load_text(text: str, path: str) -> tuple[Playbook | None, list[LoadError]]:
+def _load_text(text: str, path: str, cache: "PlaybookCache | None" = None,
+               key: str = "") -> tuple[Playbook | None, list[LoadError]]:
     _load_detectors()
+    if cache is not None and key:
+        cached = _from_cache(cache.get(key))
+        if cached is not None:
+            try:
+                return _build(cached, path), []
+            except _Invalid:
+                pass  # valid when cached, not by these rules: parsed again below, for the error's line
+    yaml = _yaml()
     lines: dict[str, int] = {}
     size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_BYTES else len(text)
     if size > MAX_BYTES:
@@ -573,7 +634,7 @@ def _load_text(text: str, path: str) -> tuple[Playbook | None, list[LoadError]]:
                                                    f"not a playbook")]
     try:
         _check_events(text)
-        node = yaml.compose(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=_loader())
     except _Refused as exc:
         return None, [LoadError(path, exc.line, "(yaml)", exc.message)]
     except yaml.MarkedYAMLError as exc:
@@ -586,7 +647,10 @@ def _load_text(text: str, path: str) -> tuple[Playbook | None, list[LoadError]]:
         return None, [LoadError(path, 1, "(top)", "empty file")]
     try:
         data = _to_data(node, "", lines, yaml.constructor.SafeConstructor())
-        return _build(data, path), []
+        built = _build(data, path)
+        if cache is not None and key:
+            cache.put(key, data)
+        return built, []
     except _Invalid as exc:
         line = exc.line if exc.line is not None else _line_for(lines, exc.field)
         return None, [LoadError(path, line, exc.field, exc.message)]
@@ -597,7 +661,7 @@ def _load_text(text: str, path: str) -> tuple[Playbook | None, list[LoadError]]:
         return None, [LoadError(path, 1, "(yaml)", "nested too deeply")]
 
 
-def load_file(path: Path) -> tuple[Playbook | None, list[LoadError]]:
+def load_file(path: Path, cache: "PlaybookCache | None" = None) -> tuple[Playbook | None, list[LoadError]]:
     try:
         with path.open("rb") as f:
             raw = f.read(MAX_BYTES + 1)  # a huge file is never read whole
@@ -608,7 +672,7 @@ def load_file(path: Path) -> tuple[Playbook | None, list[LoadError]]:
         return None, [LoadError(str(path), 1, "(file)", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
     except OSError as exc:
         return None, [LoadError(str(path), 1, "(file)", exc.strerror or str(exc))]
-    return load_text(text, str(path))
+    return load_text(text, str(path), cache, cache.key(raw) if cache is not None else "")
 
 
 def playbook_files(directory: Path) -> list[Path]:
@@ -629,8 +693,10 @@ def shipped_dir() -> Path:
 
 
 def load_catalog(extra_dirs: Iterable[Path] = (), user_dir: Path | None = None,
-                 include_shipped: bool = True) -> Catalog:
-    """Shipped playbooks, then the user's dir, then each extra dir: a later file with the same id overrides."""
+                 include_shipped: bool = True, cache: "PlaybookCache | None" = None) -> Catalog:
+    """Shipped playbooks, then the user's dir, then each extra dir: a later file with the same id overrides.
+    `cache` (playbook_cache.py): what earlier runs decoded from the same bytes, so that YAML is parsed only for a
+    file that changed; every playbook is validated (`_build`) either way."""
     catalog = Catalog()
     layers: list[Path] = []
     if include_shipped:
@@ -651,7 +717,7 @@ def load_catalog(extra_dirs: Iterable[Path] = (), user_dir: Path | None = None,
             catalog.errors.append(LoadError(str(directory), 0, "(dir)", exc.strerror or str(exc)))
             continue
         for f in files:
-            pb, errors = load_file(f)
+            pb, errors = load_file(f, cache)
             catalog.errors.extend(errors)
             if pb is None:
                 continue
