@@ -129,7 +129,8 @@ class Backend:
         since, asked = time.time(), time.monotonic()
         return self.rows(all=True), since, asked
 
-    def records(self, ids: list[str]) -> list[tuple[schema.ContainerRecord, SecretValues]]:
+    def records(self, ids: list[str], tail: int = 200, deep: bool = False,
+                forked: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         """(record, its raw secret values) for each id that still exists."""
         raise NotImplementedError
 
@@ -303,10 +304,21 @@ class LiveBackend(Backend):
             return rows, early.since, early.asked
         return super().listed()
 
-    def records(self, ids: list[str], tail: int = 200,
-                deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
+    def records(self, ids: list[str], tail: int = 200, deep: bool = False,
+                forked: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
+        """`forked`: the per-container part on two processes (forkmap.py), for a caller with no other thread (the
+        CLI's scan); a daemon on this machine only (a remote one is read through docker-py's threads)."""
         from . import scan
-        return self._guard(scan.observe_records, self.daemon, ids=ids, tail=tail, deep=deep)
+        each = None
+        if forked and self.daemon.endpoint.is_local:
+            from .forkmap import fork_map
+            daemon = self.daemon
+
+            def each(fn, indexes):
+                return fork_map(fn, indexes, encode=lambda pair: (pair[0], list(pair[1])),
+                                decode=lambda pair: (pair[0], SecretValues(pair[1])),
+                                kind=tuple[schema.ContainerRecord, list[str]], child_init=daemon.after_fork)
+        return self._guard(scan.observe_records, self.daemon, ids=ids, tail=tail, deep=deep, each=each)
 
     def probe_rows(self) -> list[Row]:
         from .daemon import DaemonError
@@ -406,8 +418,8 @@ class RecordedBackend(Backend):
                 out.append(Row(d.Id, d.Name.lstrip("/"), d.State.Status, d.State.Status, d.Config.Image))
         return out
 
-    def records(self, ids: list[str], tail: int = 200,
-                deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
+    def records(self, ids: list[str], tail: int = 200, deep: bool = False,
+                forked: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         return [self._records[i] for i in ids if i in self._records]
 
     def host_record(self) -> schema.HostRecord:

@@ -97,24 +97,33 @@ class _Early:
 
 
 def _records(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False,
-             early: _Early | None = None):
-    """(source, [(record, secrets)], host record) of the named containers, from whatever source was asked for."""
+             early: _Early | None = None, forked: bool = False):
+    """(source, [(record, secrets)], host record) of the named containers, from whatever source was asked for.
+    `forked`: the per-container part on two processes (a command with no thread of its own: scan)."""
     from .backend import BackendError
     source = early.take(args, catalog) if early is not None else _source(args, catalog)
     try:
         ids = source.select(names, running)
-        return source, source.records(ids, tail=tail, deep=deep), source.host_record()
+        return source, source.records(ids, tail=tail, deep=deep, forked=forked), source.host_record()
     except BackendError as exc:
         _error(str(exc))
         raise _Failed(EXIT_DAEMON) from None
 
 
 def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False,
-             early: _Early | None = None):
+             early: _Early | None = None, forked: bool = False):
     """(observations, host, source label). A failure is said in one line and raised as _Failed with its exit code."""
     from .core.records import host_from_record, observation_from_record
-    source, records, host = _records(args, catalog, names, running, tail, deep, early)
+    source, records, host = _records(args, catalog, names, running, tail, deep, early, forked)
     return [observation_from_record(r, s) for r, s in records], host_from_record(host), source.label
+
+
+def _two_processes(fn, observations):
+    """Per-container diagnosis on two processes (forkmap.py): the scan runs nothing else meanwhile."""
+    from .core.diagnose import Finding
+    from .forkmap import fork_map
+    return fork_map(fn, observations, encode=lambda found: [f.to_plain() for f in found],
+                    decode=lambda plain: [Finding.from_plain(f) for f in plain])
 
 
 def cmd_scan(args) -> int:
@@ -123,10 +132,11 @@ def cmd_scan(args) -> int:
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     try:
-        observations, host, _source = _observe(args, catalog, args.names, args.running, args.tail, args.deep, early)
+        observations, host, _source = _observe(args, catalog, args.names, args.running, args.tail, args.deep, early,
+                                               forked=True)
     except _Failed as failed:
         return failed.code
-    report = diagnose(observations, host, catalog)
+    report = diagnose(observations, host, catalog, each=_two_processes)
     if args.json:
         from .report_json import report_json
         sys.stdout.write(json.dumps(report_json(report), indent=2, default=str) + "\n")

@@ -448,6 +448,12 @@ class Daemon:
             self._transport.close()
             self._transport = None
 
+    def after_fork(self) -> None:
+        """In a forked child (forkmap.py): forget the connections shared with the parent, never closing or shutting
+        them down here (the parent still reads them); the next request opens a connection of its own."""
+        self._transport, self._early, self._version_pending = None, None, False
+        self._sockets = _Sockets()
+
     def side_connection(self, timeout: float | None) -> "Daemon":
         """Another connection to the same (connected) daemon: same endpoint, API version and sockets (`abort()`
         reaches it), a transport of its own, with `timeout` for each read. For a stream (events) that must not hold

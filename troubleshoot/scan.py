@@ -39,13 +39,15 @@ def host(daemon: Daemon) -> Host:
 
 
 def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True, tail: int = LOG_TAIL,
-                    ids: Iterable[str] | None = None,
-                    deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:
+                    ids: Iterable[str] | None = None, deep: bool = False,
+                    each: Any = None) -> list[tuple[schema.ContainerRecord, SecretValues]]:
     """Sparse list, filter by name, then inspect deliberately: each container once, each distinct image once,
     logs only where a diagnosis needs them (not running, restarted, unhealthy, or near its open-files or pids limit),
     resources (probes/resources.py) only for running containers and unbounded log files. Containers that vanish
     mid-scan are skipped. With `ids` (the TUI, which already has the list), no list call is made.
-    Returns (record, its raw secret values) pairs: records masked by the boundary."""
+    Returns (record, its raw secret values) pairs: records masked by the boundary. `each(fn, indexes)` maps the
+    per-container part (probes, files, masking) once every answer is in (the CLI's scan: two processes, forkmap.py);
+    the serial loop otherwise."""
     from .boundary import compose_env_record, container_record, probe_record
     if ids is None:
         wanted = [n for n in names if n]
@@ -74,40 +76,42 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
     # the event history: one bounded read for all the containers a diagnosis looks into (not the ones up and fine)
     events = read_history(daemon, [inspected[i] for i in first_logs])
     prober = Prober(daemon)
-    resources = [prober.probe(d) for d in inspected]
+    # one process: the resources probed while the daemon answers what was asked above; two: each probes its half
+    probed = [prober.probe(d) for d in inspected] if each is None else None
     inspected_images, history_list, tail_list = evidence()
     images = dict(zip(wanted_images + newer, inspected_images))
     histories = {i: h for i, h in zip(wanted_images, history_list) if images.get(i) is not None}
     tails = dict(zip(first_logs, tail_list))
-    # and the logs of a running container near its open-files or pids limit (the probe said so)
-    pressed = [i for i, c in enumerate(containers) if i not in tails and under_pressure(resources[i])]
-    if pressed:
-        tails.update(zip(pressed, daemon.logs_many([(containers[i].id, containers[i].tty) for i in pressed], tail)))
-    out = []
-    masked: set = set()  # the shared image records already masked (boundary.mask_container)
     layers: dict[str, schema.ImageLayers | None] = {}
-    for i, (data, c) in enumerate(zip(inspected, containers)):
+    if deep:  # every layer read: as costly as a `docker save` of each distinct image
+        layers = {i: daemon.image_layers(i) for i in wanted_images}
+    masked: set = set()  # the shared image records already masked (boundary.mask_container)
+
+    def one(i: int) -> tuple[schema.ContainerRecord, SecretValues]:
+        """Container i's record: its resources probed, its files, sockets and Compose env read where they matter."""
+        data, c = inspected[i], containers[i]
+        resources = probed[i] if probed is not None else prober.probe(data)
         img = images.get(c.image_id) if c.image_id else None
         history = histories.get(c.image_id, []) if c.image_id else []
         tag_id = tag_ids[c.id]
         tag_img = (img if tag_id == c.image_id else images.get(tag_id)) if tag_id else None
+        if i not in tails and under_pressure(resources):  # near its open-files or pids limit: its logs too
+            tails[i] = daemon.logs_many([(c.id, c.tty)], tail)[0]
         logs, logs_error = tails.get(i, ((), ""))
-        layer = None
-        if deep and c.image_id:  # every layer read: as costly as a `docker save` of each distinct image
-            if c.image_id not in layers:
-                layers[c.image_id] = daemon.image_layers(c.image_id)
-            layer = layers[c.image_id]
+        layer = layers.get(c.image_id) if deep and c.image_id else None
         files = probe_files(daemon, data, logs)  # only where the failure is about files or mounts: cheap otherwise
         record, secrets = container_record(data, img, history, logs, logs_error, tag_img, layer,
-                                           events=events.get(data.Id), files=files, resources=resources[i],
+                                           events=events.get(data.Id), files=files, resources=resources,
                                            masked=masked)
         if compose_env.wanted(data, local=not daemon.endpoint.is_remote_machine):
             record.compose_env = compose_env_record(compose_env.probe(data), secrets)
         if sockets.wanted(data):  # running and publishing ports: what listens inside (two small /proc reads)
             reading = sockets.probe(data, local=not daemon.endpoint.is_remote_machine, where=daemon.endpoint.url)
             record.sockets = probe_record(reading, schema.Sockets, "sockets", secrets)
-        out.append((record, secrets))
-    return out
+        return record, secrets
+
+    indexes = list(range(len(inspected)))
+    return each(one, indexes) if each is not None else [one(i) for i in indexes]
 
 
 def inspect_all(daemon: Daemon, ids: list[str]) -> list[schema.ContainerInspect | None]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from .facts import Container, Host, Observation
 from .match import evaluate
@@ -42,6 +42,19 @@ class Finding:
     def rank_key(self) -> tuple:
         return (0 if self.kind == "incident" else 1, self.fallback, SEVERITY_ORDER[self.severity],
                 0 if self.confidence == "certain" else 1, -self.priority, self.playbook_id)
+
+    def to_plain(self) -> tuple:
+        """The fields in order, as plain data (Finding.from_plain makes it again): a finding sent between processes."""
+        return (self.playbook_id, self.title, self.severity, self.kind, self.confidence, self.evidence, self.container,
+                self.container_id, self.priority, self.fallback)
+
+    @classmethod
+    def from_plain(cls, data: Any) -> "Finding":
+        pid, title, severity, kind, confidence, evidence, container, container_id, priority, fallback = data
+        if severity not in SEVERITY_ORDER or not all(isinstance(e, str) for e in evidence):
+            raise ValueError("not a finding")
+        return cls(pid, title, severity, kind, confidence, tuple(evidence), container, container_id, priority,
+                   fallback)
 
     def to_json(self) -> dict[str, Any]:
         return {"container": self.container, "container_id": self.container_id, "playbook": self.playbook_id,
@@ -121,10 +134,19 @@ def diagnose_host(host: Host, catalog: Catalog, host_values: dict[str, Any] | No
     return sorted(found, key=Finding.rank_key)
 
 
-def diagnose(observations: Iterable[Observation], host: Host, catalog: Catalog) -> Report:
+Each = Callable[[Callable[[Observation], list[Finding]], Sequence[Observation]], list[list[Finding]]]
+
+
+def diagnose(observations: Iterable[Observation], host: Host, catalog: Catalog, each: Each | None = None) -> Report:
+    """`each(fn, observations)`: how the per-container diagnosis is mapped over them (the CLI's scan splits it over
+    two processes, forkmap.py); the list's own order, as `[fn(o) for o in observations]` gives it."""
     observations = with_peers(observations)  # who answers to which name, across the scan
     host_values = host_signals(host)
-    per_container = [(obs, diagnose_container(obs, host, catalog, host_values)) for obs in observations]
+
+    def one(obs: Observation) -> list[Finding]:
+        return diagnose_container(obs, host, catalog, host_values)
+    found = each(one, observations) if each is not None else [one(obs) for obs in observations]
+    per_container = list(zip(observations, found))
     per_container.sort(key=lambda pair: (pair[1][0].rank_key() if pair[1] else (9,), pair[0].container.name))
     findings = diagnose_host(host, catalog, host_values) + [f for _obs, fs in per_container for f in fs]
     return Report(host, tuple(obs for obs, _ in per_container), tuple(findings))
