@@ -139,7 +139,8 @@ def cmd_scan(args) -> int:
     report = diagnose(observations, host, catalog, each=_two_processes)
     if args.json:
         from .report_json import report_json
-        sys.stdout.write(json.dumps(report_json(report), indent=2, default=str) + "\n")
+        from .jsonout import write_json
+        write_json(report_json(report))
     else:
         from .render import print_scan
         print_scan(_consoles()[0], report, catalog, all_findings=args.all_findings)

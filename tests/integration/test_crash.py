@@ -62,8 +62,8 @@ import troubleshoot.core.diagnose as diagnose_module
 
 real = diagnose_module.diagnose
 
-def diagnose(observations, host, catalog):
-    report = real(observations, host, catalog)
+def diagnose(observations, host, catalog, **kwargs):
+    report = real(observations, host, catalog, **kwargs)
     env = observations[0].container.env
     pair = next(p for p in env if p[0] == "DB_PASSWORD")
     raise RuntimeError(f"injected crash holding {pair!r}")
