@@ -148,9 +148,11 @@ class Backend:
 
     def select(self, names: Sequence[str] = (), running: bool = False) -> list[str]:
         """Ids of the containers a command names (a name part or an id prefix), all of them when none is named."""
-        names = [n for n in names if n]
-        return [r.id for r in self.rows(all=not running)
-                if not names or any(n in r.name or r.id.startswith(n) for n in names)]
+        return _named(self.rows(all=not running), names)
+
+    def ask_early(self, names: Sequence[str] = (), running: bool = False) -> None:
+        """After `prefetch`: if the list has come, ask now for what `records(select(names, running))` will read
+        first (a live daemon: the inspects), so that the source answers while the caller does something else."""
 
     def image(self, ref: str) -> schema.ImageInspect | None:
         raise BackendError("this source has no images to inspect")
@@ -209,6 +211,12 @@ class Backend:
 
 def _rows_from_list(items: list[schema.ListRow]) -> list[Row]:
     return [Row(r.Id, r.name, r.State, r.Status, r.Image) for r in items]
+
+
+def _named(rows: Sequence[Row], names: Sequence[str]) -> list[str]:
+    """Ids of the rows a name part or an id prefix names, all of them when none is named."""
+    names = [n for n in names if n]
+    return [r.id for r in rows if not names or any(n in r.name or r.id.startswith(n) for n in names)]
 
 
 class Early:
@@ -293,6 +301,10 @@ class LiveBackend(Backend):
 
     def prefetch(self, all: bool = True) -> None:
         self._guard(self.daemon.prefetch, all)
+
+    def ask_early(self, names: Sequence[str] = (), running: bool = False) -> None:
+        self._guard(self.daemon.ask_inspects_early, not running,
+                    lambda listed: _named(_rows_from_list(listed), names))
 
     def rows(self, all: bool = True) -> list[Row]:
         return _rows_from_list(self._guard(self.daemon.containers, all))

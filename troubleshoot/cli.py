@@ -86,6 +86,15 @@ class _Early:
         except BackendError as exc:
             self.source, self.error = None, exc
 
+    def ask(self, names, running: bool) -> None:
+        """The inspects of the containers named, asked now if the list has come (Backend.ask_early)."""
+        from .backend import BackendError
+        if self.source is not None:
+            try:
+                self.source.ask_early(names, running)
+            except BackendError:
+                pass  # said when the list is read, as without this
+
     def take(self, args, catalog):
         if self.error is not None:
             _error(str(self.error))
@@ -129,6 +138,7 @@ def _two_processes(fn, observations):
 def cmd_scan(args) -> int:
     early = _Early(args, args.running)  # the daemon starts listing while the playbooks load
     from .core.diagnose import diagnose
+    early.ask(args.names, args.running)  # ... and inspecting, if its list is in by now
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     try:

@@ -41,6 +41,8 @@ MAX_LIST_JSON = 64 << 20  # /containers/json, /images/json: ~2 KB a container, s
 MAX_ONE_JSON = 16 << 20  # one inspect, history, /info, /version: a few KB to a few hundred
 MAX_ERROR_BODY = 64 << 10
 MAX_TAR_HEADER = 1 << 20  # a pax or GNU long-name header of a `docker save` member: a few hundred bytes in practice
+EARLY_CONNECTIONS = 6  # inspects asked before they are read: each connection buffers ~200 KB of answers (the
+# daemon's socket send buffer), so more of them are ready when the reading starts
 MIN_API = "1.24"  # Docker 1.12 (2016): every field the facts read is there
 STREAM_SILENCE = 600.0  # seconds a build, import or load may say nothing between two messages
 
@@ -370,6 +372,8 @@ class Daemon:
         self._version_pending = False  # connected, its /version asked early (prefetch) and not taken yet
         self._sockets = _Sockets()
         self._early: Any = None  # prefetch(): (batch, {target: index}) of answers asked before they are needed
+        self._early_rows: Any = None  # ask_inspects_early(): (all, the sparse list it took from the early batch)
+        self._early_inspects: Any = None  # ... and (ids, batch) of their inspects, asked then
 
     # -- connection -------------------------------------------------------------------------------------------
     def connect(self) -> "Daemon":
@@ -441,9 +445,12 @@ class Daemon:
 
     def close(self) -> None:
         early, self._early = self._early, None
+        inspects, self._early_inspects, self._early_rows = self._early_inspects, None, None
         self._version_pending = False
         if early is not None:
             early[0].close()
+        if inspects is not None:
+            inspects[1].close()
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -452,6 +459,7 @@ class Daemon:
         """In a forked child (forkmap.py): forget the connections shared with the parent, never closing or shutting
         them down here (the parent still reads them); the next request opens a connection of its own."""
         self._transport, self._early, self._version_pending = None, None, False
+        self._early_rows = self._early_inspects = None
         self._sockets = _Sockets()
 
     def side_connection(self, timeout: float | None) -> "Daemon":
@@ -462,7 +470,7 @@ class Daemon:
         side.endpoint, side.timeout, side._api_prefix, side._sockets = self.endpoint, timeout, self._prefix, self._sockets
         side._version, side._version_pending = self._version, False
         side._transport = None
-        side._early = None
+        side._early = side._early_rows = side._early_inspects = None
         side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), timeout, self._sockets)
                            if self.endpoint.is_local else _DockerPyTransport(side._docker_py_client()))
         return side
@@ -699,7 +707,48 @@ class Daemon:
 
     def inspect_many(self, cids: Sequence[str]) -> list[schema.ContainerInspect | None]:
         """`inspect` of each, in order (None: removed meanwhile), pipelined on a local daemon."""
-        return self._typed_many([f"/containers/{_quote(c)}/json" for c in cids], schema.ContainerInspect, None)
+        paths = [f"/containers/{_quote(c)}/json" for c in cids]
+        early, self._early_inspects = self._early_inspects, None
+        if early is not None:
+            ids, batch = early
+            if list(ids) == list(cids):  # asked already (ask_inspects_early): the daemon has been answering them
+                out: list[Any] = [None] * len(paths)
+
+                def decoded(i: int, answer: Any) -> None:
+                    out[i] = self._typed_answer(paths[i], answer, schema.ContainerInspect, None)
+                self._answers(batch, decoded)
+                return out
+            batch.close()
+        return self._typed_many(paths, schema.ContainerInspect, None)
+
+    def ask_inspects_early(self, all: bool, select: Callable[[list[schema.ListRow]], list[str]]) -> bool:
+        """When the sparse list asked by `prefetch(all)` has come (not waiting for it), ask now for the inspects of
+        the containers `select` picks from it: the daemon answers them while the caller still loads its playbooks.
+        `containers(all)` then gives that list and `inspect_many` of the same ids takes those answers. False when
+        nothing was asked (no early list, or not in yet)."""
+        early = self._early
+        target = self._query("/containers/json", {"all": all}, prefix=False)
+        if early is None or target not in early[1] or self._early_inspects is not None:
+            return False
+        batch, index = early
+        try:
+            batch.poll()
+        except Exception:  # said when the list is asked for (containers), as without this
+            return False
+        if not batch.has(index[target]):
+            return False
+        rows = self.containers(all)
+        self._early_rows = (all, rows)
+        ids = select(rows)
+        if len(ids) < 2 or self._transport is None:
+            return False
+        gets = [self._query(f"/containers/{_quote(c)}/json", None) for c in ids]
+        from .pipeline import Get
+        batch = self._batch([Get(g, MAX_ONE_JSON) for g in gets], self.timeout, connections=EARLY_CONNECTIONS)
+        if batch is None:
+            return False
+        self._early_inspects = (list(ids), batch)
+        return True
 
     def images_many(self, refs: Sequence[str]) -> list[schema.ImageInspect | None]:
         return self._typed_many([f"/images/{_quote(r)}/json" for r in refs], schema.ImageInspect, None)
@@ -783,6 +832,9 @@ class Daemon:
 
     def containers(self, all: bool = True, label: str | None = None) -> list[schema.ListRow]:
         """The sparse list (one call, no inspect). `label`: only those carrying it."""
+        taken, self._early_rows = self._early_rows, None
+        if taken is not None and taken[0] == all and not label:
+            return taken[1]
         params: dict[str, Any] = {"all": all}
         if label:
             params["filters"] = json.dumps({"label": [label]})

@@ -179,12 +179,25 @@ class Batch:
         self._done = True
         return [a if a is not None else Answer(0, {}, b"") for a in self._answers]
 
-    def _step(self) -> None:
+    def poll(self) -> None:
+        """Read what has arrived, without waiting; `has(i)` then tells whether answer `i` is in."""
+        try:
+            while self._conns and self._step(wait=False):
+                pass
+        except BaseException:
+            self.close()
+            raise
+
+    def has(self, i: int) -> bool:
+        return self._answers[i] is not None
+
+    def _step(self, wait: bool = True) -> int:
         now = time.monotonic()
         late = min(self._conns, key=lambda c: c.deadline)
         if late.deadline <= now:
             raise PipelineError("deadline", self.gets[late.queue[0]].target if late.queue else "?")
-        for key, events in self._sel.select(late.deadline - now):
+        ready = self._sel.select(late.deadline - now if wait else 0)
+        for key, events in ready:
             conn: _Conn = key.data
             if conn not in self._conns:
                 continue
@@ -217,6 +230,7 @@ class Batch:
                     self._close(conn)
                 elif conn.closing and conn.phase in ("head", "skip"):
                     self._reopen(conn)
+        return len(ready)
 
 
 def get_many(path: str, targets: Sequence[str], *, connections: int = 3, limit: int, budget: float,

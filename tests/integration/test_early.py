@@ -35,3 +35,43 @@ def test_an_early_list_for_another_daemon_is_not_used(engine):
     early = start_early(None)
     backend = LiveBackend(load_catalog(), "unix:///nonexistent/docker.sock", early)
     assert backend.daemon is not early.daemon
+
+
+def test_the_scans_inspects_asked_early_are_the_inspects_and_asked_once(engine, monkeypatch):
+    """The CLI's scan: once the list asked by prefetch is in, the inspects of the containers it names are asked
+    before the playbooks load (Backend.ask_early); the scan's list and inspects then take those answers, equal to
+    reads made one at a time, with no second request for either."""
+    import time
+
+    from troubleshoot.backend import open_source
+    from troubleshoot.daemon import Daemon
+    ensure_base()
+    names = [f"{PREFIX}early-scan-{i}" for i in range(3)]
+    ids = [docker("create", "--name", n, BASE, "true").stdout.decode().strip() for n in names]
+    try:
+        source = open_source(None, None, prefetch=True)
+        daemon = source.daemon
+        deadline = time.monotonic() + 30
+        while not daemon.ask_inspects_early(True, lambda listed: [r.Id for r in listed if r.Id in ids]):
+            assert time.monotonic() < deadline, "the list never came"
+            time.sleep(0.01)
+        asked: list[str] = []
+        real_batch = Daemon._batch
+
+        def batch(self, gets, budget, connections=3):
+            asked.extend(g.target for g in gets)
+            return real_batch(self, gets, budget, connections)
+        monkeypatch.setattr(Daemon, "_batch", batch)
+        monkeypatch.setattr(Daemon, "_get_typed", lambda *a, **k: pytest.fail(f"asked again: {a[1]}"))
+        selected = source.select([f"{PREFIX}early-scan-"])
+        assert sorted(selected) == sorted(ids)
+        early = daemon.inspect_many(selected)
+        assert asked == [], "the inspects were asked only once, early"
+        monkeypatch.undo()
+        one_by_one = [daemon.inspect(c) for c in selected]
+        assert early == one_by_one and all(e is not None for e in early)
+        # other ids than those asked early: read anew, still right
+        assert daemon.inspect_many(list(reversed(selected))) == list(reversed(one_by_one))
+        source.close()
+    finally:
+        docker("rm", "-f", *names, check=False)
