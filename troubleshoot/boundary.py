@@ -23,7 +23,7 @@ from msgspec import Struct
 from .clean import MAX_LINE, clean_text
 from .core import schema
 from .core.facts import split_env
-from .core.secrets import SecretValues, mask_env_value, mask_known, secret_values
+from .core.secrets import SecretValues, mask_env_value, mask_known, nothing_to_mask, secret_values
 
 T = TypeVar("T")
 
@@ -254,8 +254,32 @@ def mask_container(record: schema.ContainerRecord, done: set | None = None) -> S
                     skip.add(name)
                 else:
                     done.add(key)
+    if not known and nothing_to_mask(_strings(record, [], skip)):
+        return known  # no secret value of its own, and no text that looks like one: every string stays as it is
     _mask_struct(record, known, skip)
     return known
+
+
+def _strings(value: Any, out: list[str], skip: Iterable[str] = ()) -> list[str]:
+    """Every string `_mask_struct` would mask in `value` (map keys too: they decide by-key masking), into `out`."""
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, Struct):
+        for name in value.__struct_fields__:
+            if name in skip or name in _IDENTIFIERS:
+                continue
+            field = getattr(value, name)
+            if field is not None and not isinstance(field, (bool, int, float)):
+                _strings(field, out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _strings(item, out)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str):
+                out.append(k)
+            _strings(v, out)
+    return out
 
 
 def mask_host(record: schema.HostRecord) -> None:

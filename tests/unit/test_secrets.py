@@ -114,3 +114,52 @@ _PIECES = sorted({w for text, _ in MASKING for w in __import__("re").split(r"([\
 def test_the_gate_never_hides_a_text_the_passes_would_mask(text):
     from troubleshoot.core.secrets import _mask_passes
     assert mask_text(text) == _mask_passes(text)
+
+
+# ... and one search over many texts joined (boundary.mask_container: a container's strings at once) says "nothing
+# to mask" only when each text alone would be left as it is.
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES) | st.text(max_size=6), max_size=8).map("".join), max_size=6))
+def test_one_search_over_joined_texts_never_hides_one_the_passes_would_mask(texts):
+    from troubleshoot.core.secrets import _mask_passes, nothing_to_mask
+    if nothing_to_mask(texts):
+        assert all(_mask_passes(t) == t for t in texts)
+
+
+def test_a_container_with_nothing_to_mask_is_left_as_the_full_walk_leaves_it():
+    """boundary.mask_container skips the walk when the container has no secret of its own and one search finds
+    nothing that looks like one: the same record as the walk gives, on a recorded container with and without such
+    text in a label, its command and its logs."""
+    import json
+    from pathlib import Path
+
+    from troubleshoot import boundary
+    from troubleshoot.core import schema
+    recorded = json.loads((Path(__file__).resolve().parent.parent / "fixtures" / "crashed.json").read_text())["record"]
+    cases = [({"team": "payments"}, "exec server --port 8080"), ({"db_password": "hunter22"}, "exec server"),
+             ({"team": "x"}, "curl -H 'Authorization: Bearer abc.def' http://svc"),
+             ({"team": "x"}, "connect postgres://app:s3cr3tpw@db:5432/app")]
+    walked = 0
+    real_walk = boundary._mask_struct
+
+    def walk(record, *args, **kwargs):
+        nonlocal walked
+        walked += isinstance(record, schema.ContainerRecord)  # (it recurses into the parts)
+        return real_walk(record, *args, **kwargs)
+    for labels, cmd in cases:
+        def made(labels=labels, cmd=cmd):
+            record = boundary.convert(recorded, schema.ContainerRecord, "fixture")
+            record.inspect.Config.Labels = dict(labels)
+            record.inspect.Config.Cmd = ["sh", "-c", cmd]
+            record.logs = [f"started: {cmd}"]
+            return record
+        gated = made()
+        boundary._mask_struct = walk
+        try:
+            boundary.mask_container(gated)
+        finally:
+            boundary._mask_struct = real_walk
+        full = made()
+        boundary._mask_struct(full, boundary.record_secrets(full))
+        assert gated == full, (labels, cmd)
+    assert walked == len(cases) - 1, "only the container with nothing to mask skips the walk"

@@ -150,6 +150,13 @@ _TRIGGER = compile_linear(f"{_ANY_SHAPE.pattern}|(?i:bearer|authorization)"
                           f"|(?i:{_SECRET_NAME.pattern})")
 
 
+def nothing_to_mask(texts: list[str]) -> bool:
+    """True when `mask_text` would leave every one of `texts` as it is: one search over them all joined by newlines
+    (a trigger found in one text is found in the joined ones: its patterns have no anchors, and a newline is a
+    non-word character as the start or end of a text is), instead of one search each (~2 us of call overhead)."""
+    return _TRIGGER.search_whole("\n".join(texts)) is None
+
+
 def mask_text(text: str) -> str:
     """`_mask_passes`, after one search that tells most texts have nothing to mask."""
     if _TRIGGER.search_whole(text) is None:
