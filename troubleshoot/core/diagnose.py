@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 from .facts import Container, Host, Observation
-from .match import evaluate
+from .match import evaluate_raw
 from .peers import with_peers
 from .playbooks import Catalog, Playbook
 from .signals import container_signals, evidence_line, host_signals
@@ -85,14 +85,14 @@ class Report:
 
 
 def _finding(pb: Playbook, signals: dict[str, Any], container: Container | None) -> Finding | None:
-    ok, evidence = evaluate(pb.match, signals)
+    ok, why = evaluate_raw(pb.match, signals)
     confidence = "certain"
     if not ok and pb.likely is not None:
-        ok, evidence = evaluate(pb.likely, signals)
+        ok, why = evaluate_raw(pb.likely, signals)
         confidence = "likely"
     if not ok:
         return None
-    lines = list(dict.fromkeys(evidence))
+    lines = list(dict.fromkeys(evidence_line(*w) for w in why))
     for name in pb.evidence:
         value = signals.get(name)
         if value in (None, "", [], ()):

@@ -190,33 +190,42 @@ def _scalar(typ: str, value: Any) -> Any:
 
 def evaluate(expr: Expr, signals: dict[str, Any]) -> tuple[bool, list[str]]:
     """Whether the expression holds, and the evidence lines that show why."""
+    ok, why = evaluate_raw(expr, signals)
+    return ok, [evidence_line(*w) for w in why]
+
+
+Why = tuple  # (signal, value, items): an evidence line, written (evidence_line) only for a playbook that matched
+
+
+def evaluate_raw(expr: Expr, signals: dict[str, Any]) -> tuple[bool, list[Why]]:
+    """`evaluate`, the evidence not yet written: most conditions that hold are in a playbook that does not match
+    in the end (its next condition fails), and their lines would be written for nothing."""
     if isinstance(expr, Condition):
         return _condition(expr, signals)
     if isinstance(expr, All):
-        evidence: list[str] = []
+        evidence: list[Why] = []
         for item in expr.items:
-            ok, ev = evaluate(item, signals)
+            ok, ev = evaluate_raw(item, signals)
             if not ok:
                 return False, []
             evidence.extend(ev)
         return True, evidence
     if isinstance(expr, AnyOf):
         for item in expr.items:
-            ok, ev = evaluate(item, signals)
+            ok, ev = evaluate_raw(item, signals)
             if ok:
                 return True, ev
         return False, []
-    ok, _ev = evaluate(expr.item, signals)
+    ok, _ev = evaluate_raw(expr.item, signals)
     return (not ok), []
 
 
-def _condition(c: Condition, signals: dict[str, Any]) -> tuple[bool, list[str]]:
+def _condition(c: Condition, signals: dict[str, Any]) -> tuple[bool, list[Why]]:
     value = signals.get(c.signal)
     if c.op == "present":
         has = value is not None and value != "" and value != [] and value != ()
         ok = has == c.value
-        return ok, ([evidence_line(c.signal, value, value if isinstance(value, (list, tuple)) else None)]
-                    if ok and has else [])
+        return ok, ([(c.signal, value, value if isinstance(value, (list, tuple)) else None)] if ok and has else [])
     if value is None:
         return False, []
     items = None
@@ -243,4 +252,4 @@ def _condition(c: Condition, signals: dict[str, Any]) -> tuple[bool, list[str]]:
             items = [c.value] if ok else None
         else:
             ok = c.value in str(value)
-    return ok, ([evidence_line(c.signal, value, items)] if ok else [])
+    return ok, ([(c.signal, value, items)] if ok else [])

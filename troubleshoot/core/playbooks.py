@@ -218,8 +218,14 @@ class Catalog:
     def get(self, pid: str) -> Playbook | None:
         return self.playbooks.get(pid)
 
+    _order: tuple = field(default=((), ()), repr=False, compare=False)  # (the playbooks it was sorted from, sorted)
+
     def __iter__(self):
-        return iter(sorted(self.playbooks.values(), key=lambda p: p.id))
+        """By id. Sorted once (a scan iterates once per container), again after the playbooks changed."""
+        now = tuple(self.playbooks.values())
+        if len(now) != len(self._order[0]) or any(a is not b for a, b in zip(now, self._order[0])):
+            self._order = (now, tuple(sorted(now, key=lambda p: p.id)))
+        return iter(self._order[1])
 
     def __len__(self) -> int:
         return len(self.playbooks)

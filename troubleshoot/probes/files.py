@@ -50,10 +50,10 @@ def needs_files(inspect: schema.ContainerInspect, logs: tuple[str, ...] | list[s
 def needs_mounts(inspect: schema.ContainerInspect) -> bool:
     """A container that is not simply up and fine, and has mounts or tmpfs or a small /dev/shm to look at."""
     from ..core.facts import container_from_inspect
-    if not (wants_logs(container_from_inspect(inspect)) or inspect.State.Error):
-        return False
     hc = inspect.HostConfig or schema.HostConfig()
-    return bool(inspect.Mounts or hc.Tmpfs)
+    if not (inspect.Mounts or hc.Tmpfs):  # first: most containers have none (no facts made for them)
+        return False
+    return bool(wants_logs(container_from_inspect(inspect)) or inspect.State.Error)
 
 
 def elf_info(data: bytes) -> tuple[str, str] | None:
