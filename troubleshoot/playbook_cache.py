@@ -1,9 +1,10 @@
 """The playbooks' decoded YAML, kept between runs: a scan or the app parses YAML only for a file that changed.
 
-One file, `$XDG_CACHE_HOME/troubleshoot/playbooks.msgpack` (0600, written whole: files.py), maps a key per playbook
-file to the data `core.playbooks._to_data` made of its bytes. The key is a hash of those bytes and of the code that
-decodes them (this module, core/playbooks.py, clean.py and PyYAML's __init__, by size and mtime): an edited
-playbook, an upgrade or another PyYAML is a miss, never a stale entry. Every playbook is still validated on each
+One file per version of the code, `$XDG_CACHE_HOME/troubleshoot/playbooks-<stamp>.msgpack` (0600, written whole:
+files.py; the 4 most recent kept), maps a key per playbook file to the data `core.playbooks._to_data` made of its
+bytes. The key is a hash of those bytes and of the code that decodes them (this module, core/playbooks.py, clean.py
+and PyYAML's __init__, by size and mtime): an edited playbook, an upgrade or another PyYAML is a miss, never a stale
+entry. Every playbook is still validated on each
 load (`_build`), and what comes from this file is held to the YAML bounds and cleaned again (`_from_cache`): the
 file is trusted no more than the playbooks. A missing, unreadable, oversized or corrupt cache is an empty one; a
 cache that cannot be written is skipped (read-only home). Only the entries this load used are written back.
@@ -22,7 +23,8 @@ except ImportError:
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment]
 
-MAX_CACHE_BYTES = 8 << 20  # ~75 KB for the shipped playbooks
+MAX_CACHE_BYTES = 8 << 20
+KEEP_FILES = 4  # versions of the code whose cache is kept (installs, checkouts, an upgrade's previous one)  # ~75 KB for the shipped playbooks
 FORMAT = b"troubleshoot-playbooks-1"
 
 
@@ -53,8 +55,9 @@ def _code_stamp() -> bytes:
 
 class FileCache:
     def __init__(self, path: Path | None = None):
-        self.path = path if path is not None else cache_dir() / "playbooks.msgpack"
         self._salt = sha256(FORMAT + b"\0" + _code_stamp()).digest()
+        # a file per version of the code: two installs (or checkouts) used in turn do not evict each other's
+        self.path = path if path is not None else cache_dir() / f"playbooks-{self._salt.hex()[:16]}.msgpack"
         self._old: dict[str, Any] = self._read()
         self._used: dict[str, Any] = {}
         self._changed = False
@@ -106,6 +109,17 @@ class FileCache:
         except OSError:
             return  # no cache this time; nothing else depends on it
         self._old, self._changed = dict(self._used), False
+        _keep_newest(self.path.parent, KEEP_FILES)
+
+
+def _keep_newest(directory: Path, keep: int) -> None:
+    """Remove the cache files of all but the `keep` most recently written versions of the code."""
+    try:
+        files = sorted(directory.glob("playbooks-*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[keep:]:
+            old.unlink()
+    except OSError:
+        pass
 
 
 def _plain(value: Any) -> bool:

@@ -119,3 +119,20 @@ def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("TROUBLESHOOT_NO_PLAYBOOK_CACHE", "1")
     catalog = load_catalog_cached()
     assert len(catalog) == len(list(shipped_dir().glob("*.yaml"))) and not (tmp_path / "troubleshoot").exists()
+
+
+def test_two_versions_of_the_code_keep_their_own_cache_and_old_ones_go(tmp_path, monkeypatch):
+    from troubleshoot import playbook_cache
+    monkeypatch.setattr(playbook_cache, "cache_dir", lambda: tmp_path)
+    stamps = iter([b"version %d" % i for i in range(7)])
+    monkeypatch.setattr(playbook_cache, "_code_stamp", lambda: next(stamps))
+    paths = []
+    for i in range(6):
+        cache = FileCache()
+        load_catalog(cache=cache)
+        cache.save()
+        paths.append(cache.path)
+        os.utime(cache.path, (1000 + i, 1000 + i))  # written in this order
+    assert len(set(paths)) == 6
+    left = sorted(tmp_path.glob("playbooks-*.msgpack"))
+    assert left == sorted(paths[-playbook_cache.KEEP_FILES:])
