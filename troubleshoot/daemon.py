@@ -372,6 +372,8 @@ class Daemon:
         self._version_pending = False  # connected, its /version asked early (prefetch) and not taken yet
         self._sockets = _Sockets()
         self._early: Any = None  # prefetch(): (batch, {target: index}) of answers asked before they are needed
+        self._early_lock = threading.RLock()  # one thread at a time reads the early batch (the app: its early thread,
+        # then workers; a batch is read by one thread) and takes the early /version
         self._early_rows: Any = None  # ask_inspects_early(): (all, the sparse list it took from the early batch)
         self._early_inspects: Any = None  # ... and (ids, batch) of their inspects, asked then
 
@@ -408,18 +410,23 @@ class Daemon:
     def _prefix(self) -> str:
         """The API version prefix of every request; the early /version answer is taken and checked here, once."""
         if self._version_pending:
-            self._version_pending = False
-            try:
-                early = self._early_answer("/version", None)
-                if early is not None and early.status == 200:
-                    self._use_version(self._typed_answer("/version", early, schema.Version, None))
-                else:
-                    self._use_version(self._get_typed("/version", schema.Version))
-            except DaemonError:
-                raise
-            except Exception as exc:
-                raise DaemonError(explain(exc, self.endpoint)) from None
+            with self._early_lock:
+                if self._version_pending:
+                    self._take_version()
         return self._api_prefix
+
+    def _take_version(self) -> None:
+        self._version_pending = False
+        try:
+            early = self._early_answer("/version", None)
+            if early is not None and early.status == 200:
+                self._use_version(self._typed_answer("/version", early, schema.Version, None))
+            else:
+                self._use_version(self._get_typed("/version", schema.Version))
+        except DaemonError:
+            raise
+        except Exception as exc:
+            raise DaemonError(explain(exc, self.endpoint)) from None
 
     def _early_asked(self, path: str) -> bool:
         early = self._early
@@ -460,6 +467,7 @@ class Daemon:
         them down here (the parent still reads them); the next request opens a connection of its own."""
         self._transport, self._early, self._version_pending = None, None, False
         self._early_rows = self._early_inspects = None
+        self._early_lock = threading.RLock()  # (one another thread of the parent held would stay held here)
         self._sockets = _Sockets()
 
     def side_connection(self, timeout: float | None) -> "Daemon":
@@ -471,6 +479,7 @@ class Daemon:
         side._version, side._version_pending = self._version, False
         side._transport = None
         side._early = side._early_rows = side._early_inspects = None
+        side._early_lock = threading.RLock()
         side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), timeout, self._sockets)
                            if self.endpoint.is_local else _DockerPyTransport(side._docker_py_client()))
         return side
@@ -684,20 +693,23 @@ class Daemon:
 
     def _early_answer(self, path: str, params: dict[str, Any] | None) -> Any:
         """The prefetched answer to this GET (taken: asked once), or None."""
-        early = getattr(self, "_early", None)
-        if early is None:
+        if getattr(self, "_early", None) is None:
             return None
-        batch, index = early
-        i = index.pop(self._query(path, params, prefix=False), None)
-        if i is None:
-            return None
-        if not index:
-            self._early = None
-        try:
-            return self._answers(batch, wait_for=i)
-        except DaemonError:
-            self._early = None
-            raise
+        with self._early_lock:
+            early = self._early
+            if early is None:
+                return None
+            batch, index = early
+            i = index.pop(self._query(path, params, prefix=False), None)
+            if i is None:
+                return None
+            if not index:
+                self._early = None
+            try:
+                return self._answers(batch, wait_for=i)
+            except DaemonError:
+                self._early = None
+                raise
 
     def _typed_or(self, path: str, kind: Any, missing: Any) -> Any:
         try:
@@ -731,12 +743,13 @@ class Daemon:
         if early is None or target not in early[1] or self._early_inspects is not None:
             return False
         batch, index = early
-        try:
-            batch.poll()
-        except Exception:  # said when the list is asked for (containers), as without this
-            return False
-        if not batch.has(index[target]):
-            return False
+        with self._early_lock:
+            try:
+                batch.poll()
+            except Exception:  # said when the list is asked for (containers), as without this
+                return False
+            if not batch.has(index[target]):
+                return False
         rows = self.containers(all)
         self._early_rows = (all, rows)
         ids = select(rows)

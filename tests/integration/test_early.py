@@ -75,3 +75,38 @@ def test_the_scans_inspects_asked_early_are_the_inspects_and_asked_once(engine, 
         source.close()
     finally:
         docker("rm", "-f", *names, check=False)
+
+
+def test_the_early_answers_taken_from_several_threads_at_once_are_whole(engine):
+    """The app takes the answers asked at start from several threads (its early thread the list, a worker the host
+    record and images, the event stream's connection the API version): one thread at a time reads the batch (it
+    is not thread-safe), each gets its own answer."""
+    import threading
+
+    from troubleshoot.daemon import Daemon
+    reference = Daemon().connect()
+    want = (len(reference.containers(True)) > 0, reference.info().DockerRootDir, reference.version().ApiVersion)
+    reference.close()
+    for _ in range(30):  # (without the lock: 1 run in 3 failed or hung)
+        daemon = Daemon()
+        daemon.prefetch(all=True)
+        daemon.connect()
+        got: dict[str, object] = {}
+        errors: list[BaseException] = []
+
+        def run(name, fn, got=got, errors=errors):
+            try:
+                got[name] = fn()
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+        threads = [threading.Thread(target=run, args=a) for a in (
+            ("rows", lambda: len(daemon.containers(True)) > 0),  # noqa: B023
+            ("info", lambda: daemon.info().DockerRootDir),  # noqa: B023
+            ("api", lambda: daemon.side_connection(5).version().ApiVersion), ("images", daemon.images))]  # noqa: B023
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        daemon.close()
+        assert not errors, errors
+        assert (got["rows"], got["info"], got["api"]) == want and isinstance(got["images"], list)
