@@ -370,6 +370,7 @@ class Daemon:
         self._api_prefix = ""  # "/v1.41" once the daemon's version is known ("": unversioned, its newest)
         self._version: schema.Version | None = None  # this connection's /version, read once
         self._version_pending = False  # connected, its /version asked early (prefetch) and not taken yet
+        self._version_error: str | None = None  # ... and what was wrong with it (too old: nothing else is read)
         self._sockets = _Sockets()
         self._early: Any = None  # prefetch(): (batch, {target: index}) of answers asked before they are needed
         self._early_lock = threading.RLock()  # one thread at a time reads the early batch (the app: its early thread,
@@ -385,7 +386,7 @@ class Daemon:
                 self._transport = _UnixTransport(url.removeprefix("unix://"), self.timeout, self._sockets)
             else:
                 self._transport = _DockerPyTransport(self._docker_py_client())
-            self._api_prefix, self._version = "", None
+            self._api_prefix, self._version, self._version_error = "", None, None
             if self._early is not None and self._early_asked("/version"):
                 # asked by prefetch(): checked when a request first needs the API version (the sparse list, /info
                 # and the images were asked unversioned), so that the caller loads its playbooks meanwhile instead
@@ -413,6 +414,8 @@ class Daemon:
             with self._early_lock:
                 if self._version_pending:
                     self._take_version()
+        if self._version_error is not None:  # said again to every request of this connection, never read past
+            raise DaemonError(self._version_error)
         return self._api_prefix
 
     def _take_version(self) -> None:
@@ -423,10 +426,10 @@ class Daemon:
                 self._use_version(self._typed_answer("/version", early, schema.Version, None))
             else:
                 self._use_version(self._get_typed("/version", schema.Version))
-        except DaemonError:
-            raise
+        except DaemonError as exc:
+            self._version_error = str(exc)
         except Exception as exc:
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            self._version_error = explain(exc, self.endpoint)
 
     def _early_asked(self, path: str) -> bool:
         early = self._early
@@ -476,7 +479,7 @@ class Daemon:
         the main connection; close it when done."""
         side = Daemon.__new__(Daemon)
         side.endpoint, side.timeout, side._api_prefix, side._sockets = self.endpoint, timeout, self._prefix, self._sockets
-        side._version, side._version_pending = self._version, False
+        side._version, side._version_pending, side._version_error = self._version, False, None
         side._transport = None
         side._early = side._early_rows = side._early_inspects = None
         side._early_lock = threading.RLock()
@@ -692,9 +695,12 @@ class Daemon:
         self._early = (batch, {self._query(p, q, prefix=False): i for i, (p, q, _limit) in enumerate(wanted)})
 
     def _early_answer(self, path: str, params: dict[str, Any] | None) -> Any:
-        """The prefetched answer to this GET (taken: asked once), or None."""
+        """The prefetched answer to this GET (taken: asked once), or None. The daemon's version is checked first: an
+        answer of a daemon too old is never read."""
         if getattr(self, "_early", None) is None:
             return None
+        if path != "/version" and (self._version_pending or self._version_error is not None):
+            _ = self._prefix  # raises DaemonError for a daemon too old
         with self._early_lock:
             early = self._early
             if early is None:
@@ -743,14 +749,18 @@ class Daemon:
         if early is None or target not in early[1] or self._early_inspects is not None:
             return False
         batch, index = early
+        version = self._query("/version", None, prefix=False)
         with self._early_lock:
             try:
                 batch.poll()
             except Exception:  # said when the list is asked for (containers), as without this
                 return False
-            if not batch.has(index[target]):
+            if not batch.has(index[target]) or (version in index and not batch.has(index[version])):
                 return False
-        rows = self.containers(all)
+        try:
+            rows = self.containers(all)
+        except Exception:  # said when the list is asked for again (containers), as without this
+            return False
         self._early_rows = (all, rows)
         ids = select(rows)
         if len(ids) < 2 or self._transport is None:
