@@ -48,9 +48,25 @@ def urgency(row: Row) -> int:
     return 3
 
 
+_CODE = re.compile(r"^(?:Exited|Restarting) \((\d+)\)")
+KILLED = "137"  # SIGKILL: the kernel's OOM killer (oom-killed, the playbooks' top incident) or a kill
+CRASHED = frozenset({"132", "133", "134", "135", "136", "139"})  # SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV
+
+
+def hint(row: Row) -> int:
+    """Within a level of urgency, what the list's Status already tells of how bad it is (lower first): killed (137:
+    OOM-killed, the playbooks' top incident, or killed), then crashed on a signal (segfault, abort...), then the
+    rest. Only an order to inspect in: the board ranks by the diagnosis, once the inspect is in."""
+    code = _CODE.match(row.status or "")
+    if code is None:
+        return 2
+    return 0 if code.group(1) == KILLED else 1 if code.group(1) in CRASHED else 2
+
+
 def inspect_order(rows: Sequence[Row]) -> list[Row]:
-    """The rows by urgency, the list's own order (newest first) kept within each level."""
-    return sorted(rows, key=urgency)
+    """The rows by urgency, then by what their Status tells (`hint`: killed, crashed...), the list's own order
+    (newest first) kept within each."""
+    return sorted(rows, key=lambda r: (urgency(r), hint(r)))
 
 
 def load_order(rows: Sequence[Row], visible: int = 0) -> list[Row]:
