@@ -169,3 +169,26 @@ def test_after_a_load_in_many_batches_the_board_shows_the_scans_own_findings(mon
             gone = next(board for count, board in shown[counted:] if not count)  # the first drawing without it
             assert gone == scan
     asyncio.run(go())
+
+
+def test_the_first_inspects_findings_are_drawn_at_once_while_the_load_throttles_repaints(monkeypatch):
+    """The first load's repaints are throttled (REPAINT_LOADING: the load has the CPU meanwhile), but not the list's
+    first paint nor the first inspects: the worst container, inspected first, is drawn with its finding as soon as it
+    is diagnosed, not when the throttle's time is up."""
+    from troubleshoot.tui import app as app_module
+    from troubleshoot.tui.screens import board
+
+    monkeypatch.setattr(board, "REPAINT_LOADING", 600.0)
+    monkeypatch.setattr(board, "REPAINT_EVERY", 600.0)
+    monkeypatch.setattr(app_module, "BATCH", 1)
+
+    async def go():
+        app = demo_app()
+        async with app.run_test(size=(140, 40)) as pilot:
+            table = app.screen.query_one(ContainerTable)
+
+            def first_drawn() -> bool:
+                found = [cid for cid in app.observations if app.findings.get(cid)]
+                return bool(found) and app.findings[found[0]][0].playbook_id in str(table.get_row(found[0])[4])
+            await until(pilot, first_drawn, what="the first inspected container's finding on the board")
+    asyncio.run(go())
