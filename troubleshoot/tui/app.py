@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import cast
+from typing import TYPE_CHECKING, Callable, cast
 
 from rich.text import Text
 from textual.app import App, SuspendNotSupported
@@ -24,9 +24,13 @@ from ..backend import Backend, BackendError, Row, batches, load_batches
 from ..core.diagnose import Finding, diagnose_container, diagnose_host
 from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
-from .messages import ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded, StateChanged
+from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded,
+                       StateChanged)
 from .screens.board import BoardScreen
 from .screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    from ..core.playbooks import Catalog
 
 BATCH = 25  # inspects in the first message while the first screen fills in (then twice as many each time, to 200)
 MOST = 200
@@ -78,9 +82,15 @@ class TroubleshootApp(App):
     COMMANDS = App.COMMANDS | {ContainerCommands}
     BINDINGS = [Binding("ctrl+r", "refresh", "Refresh", show=False)]
 
-    def __init__(self, backend: Backend, read_only: bool = False, live_events: bool = True, clock=None) -> None:
+    def __init__(self, backend: Backend, read_only: bool = False, live_events: bool = True, clock=None,
+                 load_catalog: Callable[[], Catalog] | None = None) -> None:
         super().__init__()
         self.backend = backend
+        # A backend made without its playbooks (cli.cmd_tui, a live daemon) gets them from `load_catalog` when a
+        # worker first needs them: after the first frame (the list) is drawn, not before it (~0.07 s)
+        self._load_catalog = load_catalog
+        self._catalog_lock = threading.Lock()
+        self._first_list: tuple[list[Row], float, float] | None = None  # the list taken for the first frame
         self.clock = clock or (lambda: datetime.now(timezone.utc))  # incident record times (fixed in snapshot tests)
         self.read_only = read_only
         self.live_events = live_events and backend.live
@@ -112,8 +122,27 @@ class TroubleshootApp(App):
         self._load_open = False  # a load runs: from its list to its last diagnosis (HostLoaded.first_load)
 
     @property
-    def catalog(self):
+    def catalog(self) -> Catalog:
+        """The playbooks; loaded here, once, by whichever thread first needs them when the backend came without
+        (the workers ask for them before they post anything that is diagnosed on the UI thread)."""
+        if self.backend.catalog is None:
+            with self._catalog_lock:
+                if self.backend.catalog is None:
+                    if self._load_catalog is None:
+                        raise RuntimeError("no playbooks: a backend without its catalog needs load_catalog")
+                    catalog = self._load_catalog()
+                    self.backend.catalog = catalog
+                    if catalog.errors:
+                        self.post_message(CatalogLoaded(list(catalog.errors)))
         return self.backend.catalog
+
+    @property
+    def catalog_loaded(self) -> bool:
+        return self.backend.catalog is not None
+
+    def on_catalog_loaded(self, message: CatalogLoaded) -> None:
+        for error in message.errors:
+            self.notify(Text(f"playbook skipped: {error}"), severity="warning")
 
     # -- a crash: one line, the traceback in a private report (troubleshoot/crash.py) -----------------------------
     _crash_line: str | None = None
@@ -144,6 +173,12 @@ class TroubleshootApp(App):
         # the UI thread waits for the interpreter while answering a key costs up to 5 ms. Keys first.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
+        # The list asked for as the process started, if it is in: on the board in its first frame (drawing an empty
+        # board first, then the list, took a frame more: ~0.05 s); else the load's worker waits for it
+        self._first_list = self.backend.listed_now()
+        if self._first_list is not None:
+            rows, _since, asked = self._first_list
+            self.on_rows_loaded(RowsLoaded(rows, asked, load=True))
         self.push_screen(BoardScreen())
         self.load_all()
         if self.live_events:
@@ -170,14 +205,18 @@ class TroubleshootApp(App):
         try:
             self.backend.connect()
             # events from before the list are covered by the list itself (it may have been asked for as the
-            # process started: backend.Early)
-            rows, since, asked = self.backend.listed()
-            self.post_message(RowsLoaded(rows, asked, load=True))
+            # process started: backend.Early; already on the board when it was in by the app's start)
+            first, self._first_list = self._first_list, None
+            if first is None:
+                rows, since, asked = self.backend.listed()
+                self.post_message(RowsLoaded(rows, asked, load=True))
+            else:
+                rows, since, asked = first
             if self.live_events:  # open the stream now: a container dying during a slow first load is not missed
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
             if rows:  # the list on screen first: inspecting and diagnosing would share the CPU with that paint
                 self.rows_painted.wait(FIRST_PAINT_WAIT)
-            host = self.backend.host()
+            host = self._host()
             self.post_message(HostLoaded(host))
             self._inspect_all(rows, host, cancellable=True)
         except BackendError as exc:
@@ -202,6 +241,13 @@ class TroubleshootApp(App):
         peers = build_peers(basis.values())
         findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
         self.post_message(HostLoaded(host, findings, basis, first_load=True))
+
+    def _host(self) -> Host:
+        """The host, read in a worker, with the playbooks loaded there too: what diagnoses it on the UI thread then
+        finds them loaded."""
+        host = self.backend.host()
+        self.catalog  # noqa: B018 - loaded now, in this worker
+        return host
 
     def _follow_events(self, since: float | None = None) -> None:
         while not self._stop.is_set():
@@ -234,7 +280,7 @@ class TroubleshootApp(App):
             self.post_message(DaemonBack())
             self.post_message(RowsLoaded(rows, asked, load=True))
             try:
-                host = self.backend.host()
+                host = self._host()
                 self.post_message(HostLoaded(host))
                 self._inspect_all(rows, host)
             except BackendError as exc:
@@ -252,7 +298,7 @@ class TroubleshootApp(App):
                 asked = time.monotonic()
                 rows = self.backend.probe_rows()
                 self.post_message(RowsLoaded(rows, asked, reconcile=True))
-                host = self.backend.host()
+                host = self._host()
             except BackendError as exc:
                 if not self._stop.is_set():
                     self.post_message(DaemonLost(str(exc)))
@@ -607,6 +653,9 @@ class TroubleshootApp(App):
             self.notify(Text(name) + Text(": nothing found to walk through"))
             return
         pb = self.catalog.get(found[0].playbook_id)
+        if pb is None:  # a finding comes from a playbook of this catalog: never, but said rather than crashed
+            self.notify(Text(f"no playbook {found[0].playbook_id}"), severity="error")
+            return
         self.push_screen(WalkthroughScreen(cid, found[0], pb))
 
     def notify(self, message, *, title: str = "", severity="information", timeout: float | None = None,
