@@ -92,6 +92,8 @@ class ContainerTable(DataTable):
     def show(self, rows: dict[str, Row], observations: dict[str, Observation], findings: dict[str, list[Finding]],
              now: datetime, text_filter: str = "", running_only: bool = False) -> None:
         self._shown_with = (rows, observations, findings, now, text_filter, running_only)
+        if not self.size.width and not self.row_count:
+            return  # not laid out yet: on_resize shows it in its width (once: each show clears the lines drawn)
         selected = self.selected_id
         ids = [cid for cid in order(rows, findings, set(observations))
                if matches_filter(text_filter, rows[cid], findings.get(cid) or [])
