@@ -192,3 +192,48 @@ def test_the_first_inspects_findings_are_drawn_at_once_while_the_load_throttles_
                 return bool(found) and app.findings[found[0]][0].playbook_id in str(table.get_row(found[0])[4])
             await until(pilot, first_drawn, what="the first inspected container's finding on the board")
     asyncio.run(go())
+
+
+def test_a_key_holds_the_workers_until_its_effect_is_drawn(monkeypatch):
+    """A key pressed during the first load: from its arrival until the screen shows its effect, the workers wait at
+    their next pause (TroubleshootApp._yield_to_ui, between two diagnoses or two batches) instead of sharing the
+    interpreter with the UI thread; then they go on, and the load ends with every row diagnosed."""
+    import threading
+
+    from troubleshoot.tui import app as app_module
+    from troubleshoot.tui.screens.board import BoardScreen
+
+    monkeypatch.setattr(app_module, "BATCH", 1)
+    monkeypatch.setattr(app_module, "LOAD_MOST", 1)
+    diagnose_one = app_module.diagnose_container
+
+    def slow(*args, **kwargs):  # a load that lasts while the key is pressed
+        time.sleep(0.002)
+        return diagnose_one(*args, **kwargs)
+    monkeypatch.setattr(app_module, "diagnose_container", slow)
+    during: list[tuple[bool, bool]] = []  # at the key's action: workers free to run?, the load over?
+    action = BoardScreen.action_filter
+
+    def spied(self):
+        during.append((self.app._ui_free.is_set(), self.app.loaded))
+        return action(self)
+    monkeypatch.setattr(BoardScreen, "action_filter", spied)
+
+    async def go():
+        app = demo_app()
+        async with app.run_test(size=(140, 40)) as pilot:
+            await until(pilot, lambda: app.observations, what="the load under way")
+            await pilot.press("slash")
+            await until(pilot, lambda: during and app._ui_free.is_set(), what="the key's effect drawn")
+            assert during == [(False, False)] and app.screen.query_one("#filter").display
+            app._ui_free.clear()  # a worker at its pause waits while it is cleared, at most HOLD_MAX
+            waited = threading.Thread(target=app._yield_to_ui)
+            waited.start()
+            waited.join(app_module.HOLD_MAX / 3)
+            assert waited.is_alive()
+            app._ui_free.set()
+            waited.join(1)
+            assert not waited.is_alive()
+            await loaded(pilot)
+            assert len(app.findings) == len(app.rows)
+    asyncio.run(go())

@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Callable, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 BATCH = 25  # inspects in the first message while the first screen fills in (then twice as many each time, to 200)
 MOST = 200
+LOAD_MOST = 100  # the first load's batches at most: a batch's inspects are read and decoded with no pause for keys
+HOLD_MAX = 0.15  # seconds a key holds the workers at most (until its effect is drawn: _yield_to_ui)
 SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval)
 FIRST_PAINT_WAIT = 5.0  # seconds the first load waits at most for the list to be on screen before it inspects
 # (it is drawn in ~0.05 s; on a host loaded 9-fold it took over 0.5 s, and inspects then shared the CPU with it)
@@ -91,6 +94,9 @@ class TroubleshootApp(App):
         self._load_catalog = load_catalog
         self._catalog_lock = threading.Lock()
         self._first_list: tuple[list[Row], float, float] | None = None  # the list taken for the first frame
+        self._ui_free = threading.Event()  # cleared from a key until its effect is drawn: the workers wait
+        self._ui_free.set()
+        self.held = 0  # times a worker waited for a key's effect to be drawn (tests)
         self.clock = clock or (lambda: datetime.now(timezone.utc))  # incident record times (fixed in snapshot tests)
         self.read_only = read_only
         self.live_events = live_events and backend.live
@@ -184,11 +190,28 @@ class TroubleshootApp(App):
         if self.live_events:
             self._worker(self._reconcile, group="reconcile", exclusive=True)
 
+    async def on_event(self, event: events.Event) -> None:
+        """A key (or a click) holds the workers at their next pause (_yield_to_ui) until its effect is drawn: the
+        interpreter is the UI thread's alone meanwhile, instead of shared with a diagnosing worker (the GIL: a
+        worker took about half of it, and the key's effect came twice as late)."""
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._ui_free.clear()
+            if not self.call_after_refresh(self._ui_free.set):
+                self._ui_free.set()
+        await super().on_event(event)
+
+    def _yield_to_ui(self) -> None:
+        """In a worker, between two pieces of work: wait while a key's effect is not drawn yet (at most HOLD_MAX)."""
+        if not self._ui_free.is_set():
+            self.held += 1
+            self._ui_free.wait(HOLD_MAX)
+
     def on_unmount(self) -> None:
         """Quit at once, even while the daemon hangs: the worker threads blocked on its sockets are woken with an
         error (their sockets are shut down) instead of being waited for (asyncio joins the executor's threads at
         exit: up to the 30 s socket timeout each, or forever for the event stream)."""
         self._stop.set()
+        self._ui_free.set()
         self.backend.stop_events()
         self.backend.abort()
         sys.setswitchinterval(self._switch_interval)
@@ -227,9 +250,10 @@ class TroubleshootApp(App):
         board shows next: the worst finding on screen first. Small batches first, then larger ones; then every one
         diagnosed again with every peer (the first load, a reload after the daemon came back)."""
         loaded: dict[str, Observation] = {}
-        for batch in load_batches(rows, visible=self.size.height, first=BATCH, most=MOST):
+        for batch in load_batches(rows, visible=self.size.height, first=BATCH, most=min(MOST, LOAD_MOST)):
             if cancellable and get_current_worker().is_cancelled:
                 return
+            self._yield_to_ui()
             asked = time.monotonic()
             observations = self.backend.observe(batch)
             self.post_message(self._observed(observations, batch, host, asked, earlier=loaded))
@@ -239,7 +263,7 @@ class TroubleshootApp(App):
         # all again, with every peer (one pass, in this worker), instead of a wrong finding until the reconcile.
         basis = {**loaded, **dict(self.observations)}
         peers = build_peers(basis.values())
-        findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
+        findings = self._diagnose(basis, host, peers)
         self.post_message(HostLoaded(host, findings, basis, first_load=True))
 
     def _host(self) -> Host:
@@ -305,7 +329,7 @@ class TroubleshootApp(App):
                 continue
             basis = dict(self.observations)  # a copy (atomic): the UI thread keeps changing its own
             peers = build_peers(basis.values())
-            findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
+            findings = self._diagnose(basis, host, peers)
             self.post_message(HostLoaded(host, findings, basis))
 
     def observed_at(self, cid: str) -> float:
@@ -332,7 +356,7 @@ class TroubleshootApp(App):
             batch = {o.container.id: o for o in observations}
             known = {**(earlier or {}), **dict(self.observations), **batch}
             peers = build_peers(known.values())  # who answers to which name: what the board knows, with these
-            findings = {cid: diagnose_container(o, host, self.catalog, peers=peers) for cid, o in batch.items()}
+            findings = self._diagnose(batch, host, peers)
             nets = {n for o in observations for n in user_networks(o)}
             groups = {g for o in observations if (g := group(o))}
             for cid, o in known.items():
@@ -341,8 +365,16 @@ class TroubleshootApp(App):
                 if cid not in batch and o.container.state != "running" and (
                         nets.intersection(user_networks(o)) or group(o) in groups):
                     again[cid] = o
-            findings.update({cid: diagnose_container(o, host, self.catalog, peers=peers) for cid, o in again.items()})
+            findings.update(self._diagnose(again, host, peers))
         return Observed(observations, ids, findings, asked_at, again)
+
+    def _diagnose(self, observations: dict[str, Observation], host: Host, peers) -> dict[str, list[Finding]]:
+        """Each container diagnosed (in a worker), pausing for keys between two (_yield_to_ui)."""
+        catalog, out = self.catalog, {}
+        for cid, obs in observations.items():
+            self._yield_to_ui()
+            out[cid] = diagnose_container(obs, host, catalog, peers=peers)
+        return out
 
     def _observe_one(self, cid: str) -> None:
         self._observe_many([cid])
