@@ -237,3 +237,35 @@ def test_a_key_holds_the_workers_until_its_effect_is_drawn(monkeypatch):
             await loaded(pilot)
             assert len(app.findings) == len(app.rows)
     asyncio.run(go())
+
+
+def test_the_first_batch_is_drawn_before_the_next_is_read(monkeypatch):
+    """The first load's first batch (the worst first) is on the board, with its findings, before the worker reads
+    the next one: reading and decoding it would share the interpreter with that paint."""
+    from troubleshoot.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "BATCH", 2)
+    monkeypatch.setattr(app_module, "LOAD_MOST", 2)
+
+    async def go():
+        app = demo_app()
+        table_rows: list[dict[str, str]] = []  # at each read after the first: the first batch's finding cells
+        first: list[str] = []
+        observe = app.backend.observe
+
+        def spied(ids):
+            if not first:
+                first.extend(ids)
+            else:
+                table = app.screen.query_one(ContainerTable)
+                table_rows.append({cid: str(table.get_row(cid)[4]) for cid in first if cid in table.rows})
+            return observe(ids)
+        app.backend.observe = spied
+        async with app.run_test(size=(140, 40)) as pilot:
+            await loaded(pilot)
+            assert table_rows, "more than one batch"
+            shown = table_rows[0]
+            assert set(shown) == set(first)
+            assert all(app.findings[cid][0].playbook_id in cell if app.findings[cid] else cell == "ok"
+                       for cid, cell in shown.items())
+    asyncio.run(go())

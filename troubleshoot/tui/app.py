@@ -35,11 +35,13 @@ if TYPE_CHECKING:
 
 BATCH = 25  # inspects in the first message while the first screen fills in (then twice as many each time, to 200)
 MOST = 200
+LOAD_FIRST = 10  # the first load's first batch: the worst ones (load_order), read and diagnosed alone, shown first
 LOAD_MOST = 100  # the first load's batches at most: a batch's inspects are read and decoded with no pause for keys
 HOLD_MAX = 0.15  # seconds a key holds the workers at most (until its effect is drawn: _yield_to_ui)
 SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval)
 FIRST_PAINT_WAIT = 5.0  # seconds the first load waits at most for the list to be on screen before it inspects
 # (it is drawn in ~0.05 s; on a host loaded 9-fold it took over 0.5 s, and inspects then shared the CPU with it)
+FIRST_INSPECTS_WAIT = 1.0  # seconds the first load waits at most for its first batch to be drawn before the next
 AGAIN = 50  # at most this many known broken containers diagnosed again with a batch close to them
 RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
@@ -120,7 +122,8 @@ class TroubleshootApp(App):
         self._lost_since: datetime | None = None  # wall clock of the first failure since the last answer
         self.reconciles = 0  # periodic lists applied (tests wait for them)
         self.loading: set[str] = set()  # listed by the running load, not inspected since: "inspecting n/N"
-        self.rows_painted = threading.Event()  # the board has drawn containers (set once)
+        self.rows_painted = threading.Event()  # the board has drawn containers (set once)...
+        self.inspects_painted = threading.Event()  # ... and inspected ones, with their findings (set once)
         self.load_size = 0
         self._load_asked = 0.0
         self._switch_interval = sys.getswitchinterval()
@@ -250,13 +253,16 @@ class TroubleshootApp(App):
         board shows next: the worst finding on screen first. Small batches first, then larger ones; then every one
         diagnosed again with every peer (the first load, a reload after the daemon came back)."""
         loaded: dict[str, Observation] = {}
-        for batch in load_batches(rows, visible=self.size.height, first=BATCH, most=min(MOST, LOAD_MOST)):
+        for batch in load_batches(rows, visible=self.size.height, first=min(BATCH, LOAD_FIRST),
+                                   most=min(MOST, LOAD_MOST)):
             if cancellable and get_current_worker().is_cancelled:
                 return
             self._yield_to_ui()
             asked = time.monotonic()
             observations = self.backend.observe(batch)
             self.post_message(self._observed(observations, batch, host, asked, earlier=loaded))
+            if observations and not loaded:  # the first batch (the worst first) drawn before the next is read:
+                self.inspects_painted.wait(FIRST_INSPECTS_WAIT)  # it would share the interpreter with that paint
             loaded.update((o.container.id, o) for o in observations)
         # A batch is diagnosed against the board known so far, and the broken ones close to it again (_observed);
         # a peer further away (another network, no project) may still have come later. Once everything is in:

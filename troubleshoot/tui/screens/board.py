@@ -130,7 +130,9 @@ class BoardScreen(Screen):
         if app.rows and not self._painted_rows:
             self._painted_rows = True
             self.call_after_refresh(app.rows_painted.set)  # drawn: the first load may start inspecting
-        self._painted_inspected = self._painted_inspected or bool(app.observations)
+        if app.observations and not self._painted_inspected:
+            self._painted_inspected = True
+            self.call_after_refresh(app.inspects_painted.set)  # drawn: the first load may read its next batch
         loading = (app.load_size - len(app.loading), app.load_size) if app.load_running else None
         self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label, recorded=not app.backend.live,
                                        loading=loading)
