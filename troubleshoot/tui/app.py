@@ -22,7 +22,6 @@ from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backend import Backend, BackendError, Row, batches, load_batches
-from ..core.diagnose import Finding, diagnose_container, diagnose_host
 from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
 from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded,
@@ -31,7 +30,20 @@ from .screens.board import BoardScreen
 from .screens.help import HelpScreen
 
 if TYPE_CHECKING:
+    from ..core.diagnose import Finding
     from ..core.playbooks import Catalog
+
+
+# The diagnosis (core.diagnose and the detectors: ~0.02 s of imports) is first needed once the list is on screen:
+# imported then, by the worker that diagnoses, not before the first frame.
+def diagnose_container(*args, **kwargs) -> list[Finding]:
+    from ..core.diagnose import diagnose_container as diagnose
+    return diagnose(*args, **kwargs)
+
+
+def diagnose_host(*args, **kwargs) -> list[Finding]:
+    from ..core.diagnose import diagnose_host as diagnose
+    return diagnose(*args, **kwargs)
 
 BATCH = 25  # inspects in the first message while the first screen fills in (then twice as many each time, to 200)
 MOST = 200

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
@@ -11,9 +12,11 @@ from textual.widgets.data_table import Row as TableRow
 from textual.widgets.data_table import RowKey
 
 from ...backend import Row
-from ...core.diagnose import Finding
 from ...core.facts import Observation
 from ..rows import COLUMNS, cells, matches_filter, middle_ellipsis, order, uptime
+
+if TYPE_CHECKING:
+    from ...core.diagnose import Finding
 
 MIN_NAME = 12  # the name column at its narrowest (a 12-character id fits)
 FINDING_ROOM = 17  # what a long name leaves to the top finding: "CRIT …interpreter" (the Findings tab has it all)
