@@ -234,6 +234,11 @@ def test_a_key_holds_the_workers_until_its_effect_is_drawn(monkeypatch):
             app._ui_free.set()
             waited.join(1)
             assert not waited.is_alive()
+            app._ui_free.clear()  # never set again (a key that drew nothing): one pause waits HOLD_MAX, not each
+            began = time.monotonic()
+            app._yield_to_ui()
+            app._yield_to_ui()
+            assert time.monotonic() - began < 1.5 * app_module.HOLD_MAX and app._ui_free.is_set()
             await loaded(pilot)
             assert len(app.findings) == len(app.rows)
     asyncio.run(go())

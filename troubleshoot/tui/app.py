@@ -219,7 +219,8 @@ class TroubleshootApp(App):
         """In a worker, between two pieces of work: wait while a key's effect is not drawn yet (at most HOLD_MAX)."""
         if not self._ui_free.is_set():
             self.held += 1
-            self._ui_free.wait(HOLD_MAX)
+            if not self._ui_free.wait(HOLD_MAX):
+                self._ui_free.set()  # a key that changed nothing on screen (no refresh): the next pause goes on
 
     def on_unmount(self) -> None:
         """Quit at once, even while the daemon hangs: the worker threads blocked on its sockets are woken with an
