@@ -145,11 +145,6 @@ class Backend:
         since, asked = time.time(), time.monotonic()
         return self.rows(all=True), since, asked
 
-    def listed_now(self) -> tuple[list[Row], float, float] | None:
-        """`listed()` if it is in hand without asking or waiting (the list asked as the process started, answered:
-        the app paints it in its first frame, on its UI thread), else None. The first `connect()` is then done."""
-        return None
-
     def records(self, ids: list[str]) -> list[tuple[schema.ContainerRecord, SecretValues]]:
         """(record, its raw secret values) for each id that still exists."""
         raise NotImplementedError
@@ -235,11 +230,10 @@ class Early:
     """The app's first reads, begun as the process starts (cli.cmd_tui, before textual is loaded: ~0.15 s of imports
     meanwhile). On a local daemon its first reads are asked at once, pipelined, each on its own connection
     (`Daemon.prefetch`, as the CLI's scan does): the sparse list, /version, /info and the images, so that the daemon
-    works on all of them while the process imports. A thread then connects and reads the list (the app paints it
-    in its first frame when it is in by then: `ready`); /info and the images stay with the daemon's connection for
-    the app's first host record and inspects. The LiveBackend made with it hands the answers to the app's first calls
-    instead of asking again. A failure is not kept: that call asks again, and fails in its own way (banner, offer of
-    the demo)."""
+    works on all of them while the process imports. A thread then connects and reads the list; /info and the images
+    stay with the daemon's connection for the app's first host record and inspects. The LiveBackend made with it
+    hands the answers to the app's first calls instead of asking again. A failure is not kept: that call asks again,
+    and fails in its own way (banner, offer of the demo)."""
 
     def __init__(self, host: str | None) -> None:
         from .daemon import Daemon
@@ -259,11 +253,6 @@ class Early:
             self.rows = _rows_from_list(self.daemon.containers(True))
         except Exception:  # noqa: BLE001 - whatever it is, the app's own call meets it again and says it
             pass
-
-    @property
-    def ready(self) -> bool:
-        """Its reads are over (answered or failed): taking them does not wait."""
-        return not self._thread.is_alive()
 
     def wait(self) -> "Early":
         self._thread.join()
@@ -331,12 +320,6 @@ class LiveBackend(Backend):
         if early is not None and rows is not None:
             return rows, early.since, early.asked
         return super().listed()
-
-    def listed_now(self) -> tuple[list[Row], float, float] | None:
-        early = self._early
-        if early is None or not early.ready or early.rows is None:
-            return None
-        return self.listed()
 
     def records(self, ids: list[str], tail: int = 200,
                 deep: bool = False) -> list[tuple[schema.ContainerRecord, SecretValues]]:

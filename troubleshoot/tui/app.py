@@ -107,7 +107,6 @@ class TroubleshootApp(App):
         # worker first needs them: after the first frame (the list) is drawn, not before it (~0.07 s)
         self._load_catalog = load_catalog
         self._catalog_lock = threading.Lock()
-        self._first_list: tuple[list[Row], float, float] | None = None  # the list taken for the first frame
         self._ui_free = threading.Event()  # cleared from a key until its effect is drawn: the workers wait
         self._ui_free.set()
         self.held = 0  # times a worker waited for a key's effect to be drawn (tests)
@@ -194,12 +193,6 @@ class TroubleshootApp(App):
         # the UI thread waits for the interpreter while answering a key costs up to 5 ms. Keys first.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
-        # The list asked for as the process started, if it is in: on the board in its first frame (drawing an empty
-        # board first, then the list, took a frame more: ~0.05 s); else the load's worker waits for it
-        self._first_list = self.backend.listed_now()
-        if self._first_list is not None:
-            rows, _since, asked = self._first_list
-            self.on_rows_loaded(RowsLoaded(rows, asked, load=True))
         self.push_screen(BoardScreen())
         self.load_all()
         if self.live_events:
@@ -244,13 +237,9 @@ class TroubleshootApp(App):
         try:
             self.backend.connect()
             # events from before the list are covered by the list itself (it may have been asked for as the
-            # process started: backend.Early; already on the board when it was in by the app's start)
-            first, self._first_list = self._first_list, None
-            if first is None:
-                rows, since, asked = self.backend.listed()
-                self.post_message(RowsLoaded(rows, asked, load=True))
-            else:
-                rows, since, asked = first
+            # process started: backend.Early)
+            rows, since, asked = self.backend.listed()
+            self.post_message(RowsLoaded(rows, asked, load=True))
             if self.live_events:  # open the stream now: a container dying during a slow first load is not missed
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
             if rows:  # the list on screen first: inspecting and diagnosing would share the CPU with that paint
