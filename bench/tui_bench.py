@@ -18,13 +18,15 @@ Prints each goal's figure beside its target (issue 13), with `docker ps -a` on t
   a die / oom / health_status event (the daemon's event time) -> on screen    goal <= 0.3 s
   RSS with the board loaded                                                   goal <= 100 MB
   RSS while following the logs of a container writing --log-rate lines/s      goal: flat
---app-dir runs another checkout's code (`python -m troubleshoot` there) with the same bench: before/after figures.
+--app-dir runs another checkout's code (`python -m troubleshoot` there) with the same bench: before/after figures;
+--against DIR launches the two checkouts in turn (the same minutes of a shared machine) and prints the first loads'.
 A benchmark: it prints, it never fails on a figure.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -82,6 +84,7 @@ class Bench:
         self.args = args
         self.prefixes = (args.prefix, args.own)
         self.worst = f"{args.own}worst"
+        self.app_dir: Path = args.app_dir  # the checkout launched next (--against: the two in turn)
         self.ev = f"{args.own}ev-"
 
     # -- the app --------------------------------------------------------------------------------------------------
@@ -92,9 +95,28 @@ class Bench:
             tmux("new-session", "-d", "-s", "keep", "sleep 86400")
         tmux("kill-session", "-t", SESSION)
         t0 = time.time()
-        tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "40", "-c", str(self.args.app_dir),
-             "-e", "TERM=xterm-256color", f"exec {sys.executable} -m troubleshoot --no-user-playbooks")
+        tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "40", "-c", str(self.app_dir),
+             "-e", "TERM=xterm-256color", "-e", f"XDG_CACHE_HOME={self.cache_home()}",
+             f"exec {sys.executable} -m troubleshoot --no-user-playbooks")
         return t0
+
+    def cache_home(self) -> Path:
+        """The app's cache (its playbooks, playbook_cache.py) kept per checkout: the cache is keyed by the code's
+        files, so two checkouts measured in turn (--app-dir), or the scan benchmark run meanwhile from another
+        checkout, would each find the other's entries and parse every playbook again (~0.1 s) at every launch."""
+        import hashlib
+        digest = hashlib.sha256(str(self.app_dir.resolve()).encode()).hexdigest()[:12]
+        return Path("/tmp") / f"tui-bench-cache-{digest}"
+
+    def prepare(self) -> None:
+        """The checkout as an installed package is: its modules compiled (pip writes the .pyc files; without them,
+        e.g. under PYTHONDONTWRITEBYTECODE=1, every launch compiles ~70 modules: ~0.06 s), and its playbook cache
+        filled once (as by any earlier run)."""
+        app_dir = str(self.app_dir)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "troubleshoot"], cwd=app_dir, check=True)
+        subprocess.run([sys.executable, "-c", "from troubleshoot.playbook_cache import load_catalog_cached; "
+                        "load_catalog_cached()"], cwd=app_dir, check=True,
+                       env={**os.environ, "XDG_CACHE_HOME": str(self.cache_home())})
 
     def rows(self, text: str) -> list[str]:
         """The bench's own rows on screen (fillers and its own containers)."""
@@ -288,6 +310,29 @@ class Bench:
               f"   goal: flat")
         docker("rm", "-f", name, check=False)
 
+    def compare(self, mine: Path, other: Path) -> None:
+        """--against: the first load's figures of two checkouts, launched in turn (A B A B ..., then the same with
+        keys): the same minutes of a shared machine for both. Then it stops (no events, no logs)."""
+        got: dict[Path, list[dict]] = {mine: [], other: []}
+        pressed: dict[Path, list[dict]] = {mine: [], other: []}
+        for press in (False, True):
+            for _ in range(self.args.runs):
+                for where in (mine, other):
+                    self.app_dir = where
+                    (pressed if press else got)[where].append(self.first_load(press=press))
+        self.app_dir = mine
+        for where in (mine, other):
+            def get(key: str, runs: list[dict] = got[where]) -> list[float]:
+                return [r[key] for r in runs if key in r and (key != "all" or r["saw_loading"])]
+            keys_ = [k for r in pressed[where] for k in r["keys"]]
+            print(f"{where}:")
+            print(f"  first painted board:   {median(get('paint'))}   goal <= 0.3 s")
+            print(f"  the worst's finding:   {median(get('worst'))}   goal <= 0.5 s")
+            print(f"  every row diagnosed:   {median(get('all'))}   goal <= 2 s")
+            if keys_:
+                print(f"  a key during the load: median {statistics.median(keys_):.3f} s, max {max(keys_):.3f} s, "
+                      f"{sum(k > 0.1 for k in keys_)} of {len(keys_)} over 0.1 s   goal <= 0.1 s")
+
     # -- the run ----------------------------------------------------------------------------------------------------
     def setup(self) -> None:
         """The worst first (so that fillers made now are newer: it is last in the daemon's list), then the fillers."""
@@ -306,6 +351,11 @@ class Bench:
         args = self.args
         self.setup()
         self.make_victims()
+        if args.against:
+            self.app_dir = args.against
+            self.prepare()
+            self.app_dir = args.app_dir
+        self.prepare()
         listed = docker("ps", "-a", "--format", "{{.Names}}\t{{.Status}}").stdout.decode().splitlines()
         names = [line.split("\t")[0] for line in listed]
         broken_before = sum(1 for line in listed[:names.index(self.worst)]
@@ -317,6 +367,9 @@ class Bench:
         print(f"{len(names)} containers on the daemon ({args.containers} {args.prefix}NNNN); {self.worst} is "
               f"{names.index(self.worst) + 1} of {len(names)} in the daemon's list, behind {broken_before} other "
               f"exited non-zero; `docker ps -a` takes {cli:.3f} s; app: {args.app_dir}")
+        if args.against:
+            self.compare(args.app_dir, args.against)
+            return
         runs = [self.first_load() for _ in range(args.runs)]
         runs += [self.first_load(press=True) for _ in range(args.runs)]  # keys only in these: their figures apart
         runs, pressing = runs[:args.runs], runs[args.runs:]
@@ -358,6 +411,8 @@ def main() -> None:
     ap.add_argument("--setup", action="store_true", help="create the containers (the worst first), exit")
     ap.add_argument("--keep", action="store_true", help="keep the fillers and its own containers for the next run")
     ap.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose code runs (default: this one)")
+    ap.add_argument("--against", type=Path, metavar="DIR", help="another checkout: the first loads of both, launched "
+                    "in turn, side by side (no events, no logs)")
     ap.add_argument("--log-seconds", type=int, default=60)
     ap.add_argument("--log-rate", type=int, default=10_000)
     ap.add_argument("--no-logs", action="store_true", help="skip the log-following run")

@@ -48,9 +48,25 @@ def urgency(row: Row) -> int:
     return 3
 
 
+_CODE = re.compile(r"^(?:Exited|Restarting) \((\d+)\)")
+KILLED = "137"  # SIGKILL: the kernel's OOM killer (oom-killed, the playbooks' top incident) or a kill
+CRASHED = frozenset({"132", "133", "134", "135", "136", "139"})  # SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV
+
+
+def hint(row: Row) -> int:
+    """Within a level of urgency, what the list's Status already tells of how bad it is (lower first): killed (137:
+    OOM-killed, the playbooks' top incident, or killed), then crashed on a signal (segfault, abort...), then the
+    rest. Only an order to inspect in: the board ranks by the diagnosis, once the inspect is in."""
+    code = _CODE.match(row.status or "")
+    if code is None:
+        return 2
+    return 0 if code.group(1) == KILLED else 1 if code.group(1) in CRASHED else 2
+
+
 def inspect_order(rows: Sequence[Row]) -> list[Row]:
-    """The rows by urgency, the list's own order (newest first) kept within each level."""
-    return sorted(rows, key=urgency)
+    """The rows by urgency, then by what their Status tells (`hint`: killed, crashed...), the list's own order
+    (newest first) kept within each."""
+    return sorted(rows, key=lambda r: (urgency(r), hint(r)))
 
 
 def load_order(rows: Sequence[Row], visible: int = 0) -> list[Row]:
@@ -220,19 +236,22 @@ def _named(rows: Sequence[Row], names: Sequence[str]) -> list[str]:
 
 
 class Early:
-    """The app's first reads, begun as the process starts (cli.cmd_tui, before the playbooks and textual are loaded:
-    ~0.3 s of imports meanwhile), in a thread: connect, the sparse list of every container (the host record and
-    the inspects wait for the list to be on screen: they would take the interpreter from it). The LiveBackend made
-    with it hands them to the app's first calls instead of asking again. A failure is not kept: that call asks
-    again, and fails in its own way (banner, offer of the demo)."""
+    """The app's first reads, begun as the process starts (cli.cmd_tui, before textual is loaded: ~0.15 s of imports
+    meanwhile). On a local daemon its first reads are asked at once, pipelined, each on its own connection
+    (`Daemon.prefetch`, as the CLI's scan does): the sparse list, /version, /info and the images, so that the daemon
+    works on all of them while the process imports. A thread then connects and reads the list; /info and the images
+    stay with the daemon's connection for the app's first host record and inspects. The LiveBackend made with it
+    hands the answers to the app's first calls instead of asking again. A failure is not kept: that call asks again,
+    and fails in its own way (banner, offer of the demo)."""
 
     def __init__(self, host: str | None) -> None:
         from .daemon import Daemon
         self.host = host
         self.daemon = Daemon(host)  # DaemonError (a docker context that cannot be read): the caller goes without
         self.rows: list[Row] | None = None
-        self.since = self.asked = 0.0
         self.connected: bool | None = None
+        self.since, self.asked = time.time(), time.monotonic()  # the list is asked now (events from then on)
+        self.daemon.prefetch(all=True)  # nothing on a transport that cannot pipeline: the thread asks
         self._thread = threading.Thread(target=self._read, name="troubleshoot-early", daemon=True)
         self._thread.start()
 
@@ -240,7 +259,6 @@ class Early:
         try:
             self.daemon.connect()
             self.connected = True
-            self.since, self.asked = time.time(), time.monotonic()
             self.rows = _rows_from_list(self.daemon.containers(True))
         except Exception:  # noqa: BLE001 - whatever it is, the app's own call meets it again and says it
             pass

@@ -434,13 +434,17 @@ def cmd_tui(args) -> int:
     path = _snapshot_path(args)
     from .backend import start_early
     early = start_early(args.host) if path is None else None  # the container list asked now, while the rest loads
-    catalog = _catalog(args)
-    _report_catalog_errors(catalog)
+    # A live daemon: the app loads the playbooks once the list is on screen (its first frame waits for textual,
+    # not for them); recorded data is diagnosed as it is read: they are loaded now
+    catalog = None
     from .boundary import BoundaryError
     backend = None
     while True:
         if path is not None:
             from .backend import snapshot_backend
+            if catalog is None:
+                catalog = _catalog(args)
+                _report_catalog_errors(catalog)
             try:
                 backend = snapshot_backend(catalog, path)
             except BoundaryError as exc:
@@ -450,11 +454,14 @@ def cmd_tui(args) -> int:
         from .tui.factory import make_app  # the only place the CLI imports textual
         try:
             app = make_app(catalog, host=args.host, read_only=args.read_only or path is not None, backend=backend,
-                           early=early)
+                           early=early, load_catalog=lambda: _catalog(args))
         except BackendError as exc:  # e.g. a docker context that does not exist
             _error(str(exc))
             return EXIT_DAEMON
         result = app.run()
+        if catalog is None and app.catalog_loaded:  # loaded by the app (it said what it skipped in a toast)
+            catalog = app.catalog
+            _report_catalog_errors(catalog)
         if app.return_code:  # it crashed, and said so in one line
             from .crash import EXIT_CRASH
             return EXIT_CRASH

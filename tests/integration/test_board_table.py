@@ -169,3 +169,108 @@ def test_after_a_load_in_many_batches_the_board_shows_the_scans_own_findings(mon
             gone = next(board for count, board in shown[counted:] if not count)  # the first drawing without it
             assert gone == scan
     asyncio.run(go())
+
+
+def test_the_first_inspects_findings_are_drawn_at_once_while_the_load_throttles_repaints(monkeypatch):
+    """The first load's repaints are throttled (REPAINT_LOADING: the load has the CPU meanwhile), but not the list's
+    first paint nor the first inspects: the worst container, inspected first, is drawn with its finding as soon as it
+    is diagnosed, not when the throttle's time is up."""
+    from troubleshoot.tui import app as app_module
+    from troubleshoot.tui.screens import board
+
+    monkeypatch.setattr(board, "REPAINT_LOADING", 600.0)
+    monkeypatch.setattr(board, "REPAINT_EVERY", 600.0)
+    monkeypatch.setattr(app_module, "BATCH", 1)
+
+    async def go():
+        app = demo_app()
+        async with app.run_test(size=(140, 40)) as pilot:
+            table = app.screen.query_one(ContainerTable)
+
+            def first_drawn() -> bool:
+                found = [cid for cid in app.observations if app.findings.get(cid)]
+                return bool(found) and app.findings[found[0]][0].playbook_id in str(table.get_row(found[0])[4])
+            await until(pilot, first_drawn, what="the first inspected container's finding on the board")
+    asyncio.run(go())
+
+
+def test_a_key_holds_the_workers_until_its_effect_is_drawn(monkeypatch):
+    """A key pressed during the first load: from its arrival until the screen shows its effect, the workers wait at
+    their next pause (TroubleshootApp._yield_to_ui, between two diagnoses or two batches) instead of sharing the
+    interpreter with the UI thread; then they go on, and the load ends with every row diagnosed."""
+    import threading
+
+    from troubleshoot.tui import app as app_module
+    from troubleshoot.tui.screens.board import BoardScreen
+
+    monkeypatch.setattr(app_module, "BATCH", 1)
+    monkeypatch.setattr(app_module, "LOAD_MOST", 1)
+    diagnose_one = app_module.diagnose_container
+
+    def slow(*args, **kwargs):  # a load that lasts while the key is pressed
+        time.sleep(0.002)
+        return diagnose_one(*args, **kwargs)
+    monkeypatch.setattr(app_module, "diagnose_container", slow)
+    during: list[tuple[bool, bool]] = []  # at the key's action: workers free to run?, the load over?
+    action = BoardScreen.action_filter
+
+    def spied(self):
+        during.append((self.app._ui_free.is_set(), self.app.loaded))
+        return action(self)
+    monkeypatch.setattr(BoardScreen, "action_filter", spied)
+
+    async def go():
+        app = demo_app()
+        async with app.run_test(size=(140, 40)) as pilot:
+            await until(pilot, lambda: app.observations, what="the load under way")
+            await pilot.press("slash")
+            await until(pilot, lambda: during and app._ui_free.is_set(), what="the key's effect drawn")
+            assert during == [(False, False)] and app.screen.query_one("#filter").display
+            app._ui_free.clear()  # a worker at its pause waits while it is cleared, at most HOLD_MAX
+            waited = threading.Thread(target=app._yield_to_ui)
+            waited.start()
+            waited.join(app_module.HOLD_MAX / 3)
+            assert waited.is_alive()
+            app._ui_free.set()
+            waited.join(1)
+            assert not waited.is_alive()
+            app._ui_free.clear()  # never set again (a key that drew nothing): one pause waits HOLD_MAX, not each
+            began = time.monotonic()
+            app._yield_to_ui()
+            app._yield_to_ui()
+            assert time.monotonic() - began < 1.5 * app_module.HOLD_MAX and app._ui_free.is_set()
+            await loaded(pilot)
+            assert len(app.findings) == len(app.rows)
+    asyncio.run(go())
+
+
+def test_the_first_batch_is_drawn_before_the_next_is_read(monkeypatch):
+    """The first load's first batch (the worst first) is on the board, with its findings, before the worker reads
+    the next one: reading and decoding it would share the interpreter with that paint."""
+    from troubleshoot.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "BATCH", 2)
+    monkeypatch.setattr(app_module, "LOAD_MOST", 2)
+
+    async def go():
+        app = demo_app()
+        table_rows: list[dict[str, str]] = []  # at each read after the first: the first batch's finding cells
+        first: list[str] = []
+        observe = app.backend.observe
+
+        def spied(ids):
+            if not first:
+                first.extend(ids)
+            else:
+                table = app.screen.query_one(ContainerTable)
+                table_rows.append({cid: str(table.get_row(cid)[4]) for cid in first if cid in table.rows})
+            return observe(ids)
+        app.backend.observe = spied
+        async with app.run_test(size=(140, 40)) as pilot:
+            await loaded(pilot)
+            assert table_rows, "more than one batch"
+            shown = table_rows[0]
+            assert set(shown) == set(first)
+            assert all(app.findings[cid][0].playbook_id in cell if app.findings[cid] else cell == "ok"
+                       for cid, cell in shown.items())
+    asyncio.run(go())

@@ -110,3 +110,44 @@ def test_the_early_answers_taken_from_several_threads_at_once_are_whole(engine):
         daemon.close()
         assert not errors, errors
         assert (got["rows"], got["info"], got["api"]) == want and isinstance(got["images"], list)
+
+
+def test_the_playbooks_load_after_the_list_is_drawn(engine, tmp_path):
+    """cli.cmd_tui: the list asked as the process started is drawn, the playbooks are loaded by the app once it is
+    drawn (not before it), a playbook skipped is said in a toast, and the board's findings are the scan's."""
+    import asyncio
+
+    from tests.integration.conftest import until
+    from troubleshoot.core.diagnose import diagnose
+    from troubleshoot.tui.factory import make_app
+    from troubleshoot.tui.widgets.container_table import ContainerTable
+
+    ensure_base()
+    name = f"{PREFIX}early-frame"
+    docker("rm", "-f", name, check=False)
+    docker("run", "-d", "--name", name, BASE, "sh", "-c", "exit 3")
+    (tmp_path / "broken.yaml").write_text("id: broken\nmatch: {signal: nope, is: true}\n")
+    loaded_when: list[tuple[bool, int]] = []
+    try:
+        early = start_early(None).wait()  # answered before the app starts (it has ~0.15 s of imports meanwhile)
+        listed = len(early.rows or ())
+
+        def load():
+            loaded_when.append((app.rows_painted.is_set(), app.screen.query_one(ContainerTable).row_count))
+            return load_catalog([tmp_path])
+        app = make_app(None, early=early, live_events=False, load_catalog=load)
+
+        async def go():
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: app.loaded and not app.load_running, what="the first load's end")
+                assert listed > 0 and len(loaded_when) == 1
+                assert loaded_when[0] == (True, listed)  # once the list was drawn
+                await until(pilot, lambda: any("playbook skipped" in str(n.message) for n in app._notifications),
+                            what="the skipped playbook's toast")
+                report = diagnose(app.observations.values(), app.host, app.catalog)
+                cid = next(c for c, r in app.rows.items() if r.name == name)
+                assert app.findings[cid] and [f.playbook_id for f in app.findings[cid]] == \
+                    [f.playbook_id for f in report.for_container(cid)]
+        asyncio.run(go())
+    finally:
+        docker("rm", "-f", name, check=False)

@@ -1,7 +1,7 @@
 """The app inspects the visibly broken first (backend.urgency, from the sparse list alone)."""
 import pytest
 
-from troubleshoot.backend import Row, batches, inspect_order, load_batches, load_order, urgency
+from troubleshoot.backend import Row, batches, hint, inspect_order, load_batches, load_order, urgency
 
 
 @pytest.mark.parametrize("state, status, level", [
@@ -61,3 +61,31 @@ def test_the_first_load_reads_every_broken_container_in_its_second_batch():
     few = rows[:3] + rows[300:302]
     assert [len(b) for b in load_batches(few, first=25)] == [5]
     assert load_batches([], first=25) == []
+
+
+@pytest.mark.parametrize("status, level", [
+    ("Exited (137) 2 minutes ago", 0), ("Restarting (137) 1 second ago", 0),
+    ("Exited (139) 1 hour ago", 1), ("Exited (134) 1 hour ago", 1), ("Restarting (139) 2 seconds ago", 1),
+    ("Exited (1) 1 hour ago", 2), ("Restarting (1) 2 seconds ago", 2), ("Up 5 minutes (unhealthy)", 2),
+    ("Exited (0) 1 hour ago", 2), ("Up 2 hours", 2), ("Dead", 2), ("", 2),
+])
+def test_the_hint_from_the_lists_status(status, level):
+    assert hint(Row("x" * 64, "c", "exited", status, "img")) == level
+
+
+def test_the_killed_one_behind_many_broken_ones_is_in_the_first_batch():
+    """The bench's list (bench/tui_bench.py, 1,000 fillers): the OOM-killed container is 704th of 1004 in the
+    daemon's list, behind 175 other exited non-zero ones. Its Status says 'Exited (137)': it is in the first read,
+    before those 175 (a segfault's 139 next), so its finding is on screen after one batch instead of two."""
+    rows = []
+    for i in range(703):
+        kind = i % 4
+        status = ["Up 1 hour", "Exited (0) 1 hour ago", "Exited (1) 1 hour ago", "Created"][kind]
+        state = ["running", "exited", "exited", "created"][kind]
+        rows.append(Row(f"f{i:063d}", f"bench-{i:04d}", state, status, "img"))
+    rows.insert(600, Row("s" * 64, "segv", "exited", "Exited (139) 3 hours ago", "img"))
+    rows.append(Row("w" * 64, "tui-bench-worst", "exited", "Exited (137) 3 hours ago", "img"))
+    rows += [Row(f"g{i:063d}", f"old-{i}", "running", "Up 3 hours", "img") for i in range(300)]
+    plan = load_batches(rows, visible=40, first=25, most=200)
+    assert plan[0][:2] == ["w" * 64, "s" * 64]
+    assert sorted(i for b in plan for i in b) == sorted(r.id for r in rows)

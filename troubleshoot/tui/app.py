@@ -11,9 +11,10 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import cast
+from typing import TYPE_CHECKING, Callable, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -21,18 +22,38 @@ from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backend import Backend, BackendError, Row, batches, load_batches
-from ..core.diagnose import Finding, diagnose_container, diagnose_host
 from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
-from .messages import ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded, StateChanged
+from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded,
+                       StateChanged)
 from .screens.board import BoardScreen
 from .screens.help import HelpScreen
 
+if TYPE_CHECKING:
+    from ..core.diagnose import Finding
+    from ..core.playbooks import Catalog
+
+
+# The diagnosis (core.diagnose and the detectors: ~0.02 s of imports) is first needed once the list is on screen:
+# imported then, by the worker that diagnoses, not before the first frame.
+def diagnose_container(*args, **kwargs) -> list[Finding]:
+    from ..core.diagnose import diagnose_container as diagnose
+    return diagnose(*args, **kwargs)
+
+
+def diagnose_host(*args, **kwargs) -> list[Finding]:
+    from ..core.diagnose import diagnose_host as diagnose
+    return diagnose(*args, **kwargs)
+
 BATCH = 25  # inspects in the first message while the first screen fills in (then twice as many each time, to 200)
 MOST = 200
+LOAD_FIRST = 10  # the first load's first batch: the worst ones (load_order), read and diagnosed alone, shown first
+LOAD_MOST = 100  # the first load's batches at most: a batch's inspects are read and decoded with no pause for keys
+HOLD_MAX = 0.15  # seconds a key holds the workers at most (until its effect is drawn: _yield_to_ui)
 SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval)
 FIRST_PAINT_WAIT = 5.0  # seconds the first load waits at most for the list to be on screen before it inspects
 # (it is drawn in ~0.05 s; on a host loaded 9-fold it took over 0.5 s, and inspects then shared the CPU with it)
+FIRST_INSPECTS_WAIT = 1.0  # seconds the first load waits at most for its first batch to be drawn before the next
 AGAIN = 50  # at most this many known broken containers diagnosed again with a batch close to them
 RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
@@ -78,9 +99,17 @@ class TroubleshootApp(App):
     COMMANDS = App.COMMANDS | {ContainerCommands}
     BINDINGS = [Binding("ctrl+r", "refresh", "Refresh", show=False)]
 
-    def __init__(self, backend: Backend, read_only: bool = False, live_events: bool = True, clock=None) -> None:
+    def __init__(self, backend: Backend, read_only: bool = False, live_events: bool = True, clock=None,
+                 load_catalog: Callable[[], Catalog] | None = None) -> None:
         super().__init__()
         self.backend = backend
+        # A backend made without its playbooks (cli.cmd_tui, a live daemon) gets them from `load_catalog` when a
+        # worker first needs them: after the first frame (the list) is drawn, not before it (~0.07 s)
+        self._load_catalog = load_catalog
+        self._catalog_lock = threading.Lock()
+        self._ui_free = threading.Event()  # cleared from a key until its effect is drawn: the workers wait
+        self._ui_free.set()
+        self.held = 0  # times a worker waited for a key's effect to be drawn (tests)
         self.clock = clock or (lambda: datetime.now(timezone.utc))  # incident record times (fixed in snapshot tests)
         self.read_only = read_only
         self.live_events = live_events and backend.live
@@ -104,7 +133,8 @@ class TroubleshootApp(App):
         self._lost_since: datetime | None = None  # wall clock of the first failure since the last answer
         self.reconciles = 0  # periodic lists applied (tests wait for them)
         self.loading: set[str] = set()  # listed by the running load, not inspected since: "inspecting n/N"
-        self.rows_painted = threading.Event()  # the board has drawn containers (set once)
+        self.rows_painted = threading.Event()  # the board has drawn containers (set once)...
+        self.inspects_painted = threading.Event()  # ... and inspected ones, with their findings (set once)
         self.load_size = 0
         self._load_asked = 0.0
         self._switch_interval = sys.getswitchinterval()
@@ -112,8 +142,27 @@ class TroubleshootApp(App):
         self._load_open = False  # a load runs: from its list to its last diagnosis (HostLoaded.first_load)
 
     @property
-    def catalog(self):
+    def catalog(self) -> Catalog:
+        """The playbooks; loaded here, once, by whichever thread first needs them when the backend came without
+        (the workers ask for them before they post anything that is diagnosed on the UI thread)."""
+        if self.backend.catalog is None:
+            with self._catalog_lock:
+                if self.backend.catalog is None:
+                    if self._load_catalog is None:
+                        raise RuntimeError("no playbooks: a backend without its catalog needs load_catalog")
+                    catalog = self._load_catalog()
+                    self.backend.catalog = catalog
+                    if catalog.errors:
+                        self.post_message(CatalogLoaded(list(catalog.errors)))
         return self.backend.catalog
+
+    @property
+    def catalog_loaded(self) -> bool:
+        return self.backend.catalog is not None
+
+    def on_catalog_loaded(self, message: CatalogLoaded) -> None:
+        for error in message.errors:
+            self.notify(Text(f"playbook skipped: {error}"), severity="warning")
 
     # -- a crash: one line, the traceback in a private report (troubleshoot/crash.py) -----------------------------
     _crash_line: str | None = None
@@ -149,11 +198,29 @@ class TroubleshootApp(App):
         if self.live_events:
             self._worker(self._reconcile, group="reconcile", exclusive=True)
 
+    async def on_event(self, event: events.Event) -> None:
+        """A key (or a click) holds the workers at their next pause (_yield_to_ui) until its effect is drawn: the
+        interpreter is the UI thread's alone meanwhile, instead of shared with a diagnosing worker (the GIL: a
+        worker took about half of it, and the key's effect came twice as late)."""
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._ui_free.clear()
+            if not self.call_after_refresh(self._ui_free.set):
+                self._ui_free.set()
+        await super().on_event(event)
+
+    def _yield_to_ui(self) -> None:
+        """In a worker, between two pieces of work: wait while a key's effect is not drawn yet (at most HOLD_MAX)."""
+        if not self._ui_free.is_set():
+            self.held += 1
+            if not self._ui_free.wait(HOLD_MAX):
+                self._ui_free.set()  # a key that changed nothing on screen (no refresh): the next pause goes on
+
     def on_unmount(self) -> None:
         """Quit at once, even while the daemon hangs: the worker threads blocked on its sockets are woken with an
         error (their sockets are shut down) instead of being waited for (asyncio joins the executor's threads at
         exit: up to the 30 s socket timeout each, or forever for the event stream)."""
         self._stop.set()
+        self._ui_free.set()
         self.backend.stop_events()
         self.backend.abort()
         sys.setswitchinterval(self._switch_interval)
@@ -177,7 +244,7 @@ class TroubleshootApp(App):
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
             if rows:  # the list on screen first: inspecting and diagnosing would share the CPU with that paint
                 self.rows_painted.wait(FIRST_PAINT_WAIT)
-            host = self.backend.host()
+            host = self._host()
             self.post_message(HostLoaded(host))
             self._inspect_all(rows, host, cancellable=True)
         except BackendError as exc:
@@ -188,20 +255,31 @@ class TroubleshootApp(App):
         board shows next: the worst finding on screen first. Small batches first, then larger ones; then every one
         diagnosed again with every peer (the first load, a reload after the daemon came back)."""
         loaded: dict[str, Observation] = {}
-        for batch in load_batches(rows, visible=self.size.height, first=BATCH, most=MOST):
+        for batch in load_batches(rows, visible=self.size.height, first=min(BATCH, LOAD_FIRST),
+                                   most=min(MOST, LOAD_MOST)):
             if cancellable and get_current_worker().is_cancelled:
                 return
+            self._yield_to_ui()
             asked = time.monotonic()
             observations = self.backend.observe(batch)
             self.post_message(self._observed(observations, batch, host, asked, earlier=loaded))
+            if observations and not loaded:  # the first batch (the worst first) drawn before the next is read:
+                self.inspects_painted.wait(FIRST_INSPECTS_WAIT)  # it would share the interpreter with that paint
             loaded.update((o.container.id, o) for o in observations)
         # A batch is diagnosed against the board known so far, and the broken ones close to it again (_observed);
         # a peer further away (another network, no project) may still have come later. Once everything is in:
         # all again, with every peer (one pass, in this worker), instead of a wrong finding until the reconcile.
         basis = {**loaded, **dict(self.observations)}
         peers = build_peers(basis.values())
-        findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
+        findings = self._diagnose(basis, host, peers)
         self.post_message(HostLoaded(host, findings, basis, first_load=True))
+
+    def _host(self) -> Host:
+        """The host, read in a worker, with the playbooks loaded there too: what diagnoses it on the UI thread then
+        finds them loaded."""
+        host = self.backend.host()
+        self.catalog  # noqa: B018 - loaded now, in this worker
+        return host
 
     def _follow_events(self, since: float | None = None) -> None:
         while not self._stop.is_set():
@@ -234,7 +312,7 @@ class TroubleshootApp(App):
             self.post_message(DaemonBack())
             self.post_message(RowsLoaded(rows, asked, load=True))
             try:
-                host = self.backend.host()
+                host = self._host()
                 self.post_message(HostLoaded(host))
                 self._inspect_all(rows, host)
             except BackendError as exc:
@@ -252,14 +330,14 @@ class TroubleshootApp(App):
                 asked = time.monotonic()
                 rows = self.backend.probe_rows()
                 self.post_message(RowsLoaded(rows, asked, reconcile=True))
-                host = self.backend.host()
+                host = self._host()
             except BackendError as exc:
                 if not self._stop.is_set():
                     self.post_message(DaemonLost(str(exc)))
                 continue
             basis = dict(self.observations)  # a copy (atomic): the UI thread keeps changing its own
             peers = build_peers(basis.values())
-            findings = {cid: diagnose_container(obs, host, self.catalog, peers=peers) for cid, obs in basis.items()}
+            findings = self._diagnose(basis, host, peers)
             self.post_message(HostLoaded(host, findings, basis))
 
     def observed_at(self, cid: str) -> float:
@@ -286,7 +364,7 @@ class TroubleshootApp(App):
             batch = {o.container.id: o for o in observations}
             known = {**(earlier or {}), **dict(self.observations), **batch}
             peers = build_peers(known.values())  # who answers to which name: what the board knows, with these
-            findings = {cid: diagnose_container(o, host, self.catalog, peers=peers) for cid, o in batch.items()}
+            findings = self._diagnose(batch, host, peers)
             nets = {n for o in observations for n in user_networks(o)}
             groups = {g for o in observations if (g := group(o))}
             for cid, o in known.items():
@@ -295,8 +373,16 @@ class TroubleshootApp(App):
                 if cid not in batch and o.container.state != "running" and (
                         nets.intersection(user_networks(o)) or group(o) in groups):
                     again[cid] = o
-            findings.update({cid: diagnose_container(o, host, self.catalog, peers=peers) for cid, o in again.items()})
+            findings.update(self._diagnose(again, host, peers))
         return Observed(observations, ids, findings, asked_at, again)
+
+    def _diagnose(self, observations: dict[str, Observation], host: Host, peers) -> dict[str, list[Finding]]:
+        """Each container diagnosed (in a worker), pausing for keys between two (_yield_to_ui)."""
+        catalog, out = self.catalog, {}
+        for cid, obs in observations.items():
+            self._yield_to_ui()
+            out[cid] = diagnose_container(obs, host, catalog, peers=peers)
+        return out
 
     def _observe_one(self, cid: str) -> None:
         self._observe_many([cid])
@@ -607,6 +693,9 @@ class TroubleshootApp(App):
             self.notify(Text(name) + Text(": nothing found to walk through"))
             return
         pb = self.catalog.get(found[0].playbook_id)
+        if pb is None:  # a finding comes from a playbook of this catalog: never, but said rather than crashed
+            self.notify(Text(f"no playbook {found[0].playbook_id}"), severity="error")
+            return
         self.push_screen(WalkthroughScreen(cid, found[0], pb))
 
     def notify(self, message, *, title: str = "", severity="information", timeout: float | None = None,

@@ -76,3 +76,11 @@ class StateChanged(Message):
     def __init__(self, ids: set[str] | None = None) -> None:
         super().__init__()
         self.ids = ids  # None: everything
+
+
+class CatalogLoaded(Message):
+    """The playbooks, loaded once the first frame was drawn (a live daemon): the files that were skipped, and why."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__()
+        self.errors = errors

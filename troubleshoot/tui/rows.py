@@ -6,12 +6,15 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 
+from typing import TYPE_CHECKING
+
 from ..backend import Row
-from ..core.detectors.image_tag import parse_ref
-from ..core.diagnose import TRAINING_LABEL, Finding
 from ..core.facts import Observation
 from ..render import STATE_STYLE
 from ..render import badge as render_badge
+
+if TYPE_CHECKING:
+    from ..core.diagnose import Finding
 
 # State, health and exit code share one cell ("exited 137", "unhealthy", "restarting 2") so that the top finding
 # fits in 80 columns; the image comes last: it is what gets cut first.
@@ -64,6 +67,8 @@ def state_cell(obs: Observation) -> Text:
 
 
 def cells(row: Row, obs: Observation | None, found: list[Finding], now: datetime) -> tuple[Text, ...]:
+    from ..core.detectors.image_tag import parse_ref  # the detectors: imported with the first inspect, not before
+    from ..core.diagnose import TRAINING_LABEL  # the list's first frame
     name = Text(row.name, style="bold")
     if obs is not None and obs.container.label(TRAINING_LABEL):
         name.append(" [lab]", style="italic cyan")  # appended as text, never parsed as markup

@@ -64,7 +64,8 @@ class BoardScreen(Screen):
         self._last_repaint = 0.0
         self._forensics_for = ""  # the image whose layers the Image tab shows
         self._repaint_timer: Timer | None = None
-        self._painted_rows = False  # a repaint showed containers (the first does at once, unthrottled)
+        self._painted_rows = False  # a repaint showed containers (the first does at once, unthrottled)...
+        self._painted_inspected = False  # ... and inspected ones: the first batch, the worst first, at once too
 
     def compose(self) -> ComposeResult:
         yield HostStrip(id="host")
@@ -101,12 +102,15 @@ class BoardScreen(Screen):
     def on_state_changed(self, message: StateChanged) -> None:
         """Repaint at once, unless the last repaint was under REPAINT_EVERY (REPAINT_LOADING during the first load)
         ago: then once, when that time is up. Changes pour in while 1,000 containers load, and every repaint takes
-        the interpreter from the load (and from keys). A single event still shows at once."""
+        the interpreter from the load (and from keys). A single event still shows at once, and so do the list's
+        first paint and the first inspects' findings (the first load inspects the worst first)."""
         if self._repaint_timer is not None:
             return  # the scheduled repaint will show this change too
         every = REPAINT_LOADING if self.app.load_running else REPAINT_EVERY
         wait = self._last_repaint + every - time.monotonic()
-        if wait <= 0 or (not self._painted_rows and self.app.rows):  # the list's first paint waits for nothing
+        first = ((not self._painted_rows and self.app.rows)  # the list's first paint waits for nothing, nor does
+                 or (not self._painted_inspected and self.app.observations))  # the first inspects' (the worst's)
+        if wait <= 0 or first:
             self.repaint()
         else:
             self._repaint_timer = self.set_timer(wait, self._timed_repaint)
@@ -126,6 +130,9 @@ class BoardScreen(Screen):
         if app.rows and not self._painted_rows:
             self._painted_rows = True
             self.call_after_refresh(app.rows_painted.set)  # drawn: the first load may start inspecting
+        if app.observations and not self._painted_inspected:
+            self._painted_inspected = True
+            self.call_after_refresh(app.inspects_painted.set)  # drawn: the first load may read its next batch
         loading = (app.load_size - len(app.loading), app.load_size) if app.load_running else None
         self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label, recorded=not app.backend.live,
                                        loading=loading)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
@@ -11,9 +12,11 @@ from textual.widgets.data_table import Row as TableRow
 from textual.widgets.data_table import RowKey
 
 from ...backend import Row
-from ...core.diagnose import Finding
 from ...core.facts import Observation
 from ..rows import COLUMNS, cells, matches_filter, middle_ellipsis, order, uptime
+
+if TYPE_CHECKING:
+    from ...core.diagnose import Finding
 
 MIN_NAME = 12  # the name column at its narrowest (a 12-character id fits)
 FINDING_ROOM = 17  # what a long name leaves to the top finding: "CRIT …interpreter" (the Findings tab has it all)
@@ -92,6 +95,8 @@ class ContainerTable(DataTable):
     def show(self, rows: dict[str, Row], observations: dict[str, Observation], findings: dict[str, list[Finding]],
              now: datetime, text_filter: str = "", running_only: bool = False) -> None:
         self._shown_with = (rows, observations, findings, now, text_filter, running_only)
+        if not self.size.width and not self.row_count:
+            return  # not laid out yet: on_resize shows it in its width (once: each show clears the lines drawn)
         selected = self.selected_id
         ids = [cid for cid in order(rows, findings, set(observations))
                if matches_filter(text_filter, rows[cid], findings.get(cid) or [])

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
-from ...core.diagnose import Finding
 from ...core.facts import Observation
 from ..rows import badge
+
+if TYPE_CHECKING:
+    from ...core.diagnose import Finding
 
 
 class FindingsView(Static):

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
-from ...core.diagnose import Finding
 from ...core.facts import Host
 from ...core.signals import human_bytes
+
+if TYPE_CHECKING:
+    from ...core.diagnose import Finding
 
 
 class HostStrip(Static):
