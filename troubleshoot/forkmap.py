@@ -1,10 +1,10 @@
-"""Per-container work on two processes: `fork_map(fn, items)` is `[fn(x) for x in items]`, with every other item
-computed by a forked child on the second CPU.
+"""Per-container work on two processes: `fork_map(fn, items)` is `[fn(x) for x in items]`, with part of the items
+computed by a forked child on the second CPU (chunks of 8, taken in turn by whichever process is free).
 
 A scan is CPU-bound in Python once the daemon has answered (~0.3 ms a container: decoding, masking, detectors,
 playbooks); one process uses one of the machine's cores while the daemon has finished its part. The child is
 forked after everything it needs is in memory (modules, playbooks, the daemon's answers: shared copy-on-write, no
-start-up, no second read), computes its half, sends the results back through a pipe as msgpack (`encode` makes
+start-up, no second read), computes the chunks it takes, sends the results back through a pipe as msgpack (`encode` makes
 plain data of one result, `decode` the result again), and ends with os._exit (no atexit, no buffered output
 flushed twice). The order of the results is the order of `items`, as the serial loop gives it.
 
@@ -15,14 +15,18 @@ parent computes that half itself, so the result is the serial loop's, or its exc
 """
 from __future__ import annotations
 
+import gc
 import os
+import struct
 import time
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_ITEMS = 120  # below this, one process is as fast (the fork, the copy-on-write faults, the pipe)
+CHUNK = 8  # items per chunk of work taken from the queue
+MAX_CHUNKS = 16_384  # chunk numbers in the queue: 32 KB, within a pipe's buffer
 MAX_ANSWER = 256 << 20
 MIN_PATIENCE = 5.0  # seconds the parent waits for the child at least, after its own half
 
@@ -40,56 +44,94 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], encode: Callable[[R], Any
     """`kind`: the type of one encoded result, for msgspec's typed decoding (validated as it is decoded);
     `child_init`: run first in the child (e.g. a daemon client dropping the connections it shares with the
     parent, so that the child opens its own)."""
-    if len(items) < (MIN_ITEMS if min_items is None else min_items) or not hasattr(os, "fork") or cpus() < 2:
+    n = len(items)
+    if (n < (MIN_ITEMS if min_items is None else min_items) or not hasattr(os, "fork") or cpus() < 2
+            or os.environ.get("TROUBLESHOOT_ONE_PROCESS")):  # (set: one process, to compare or to rule it out)
         return [fn(x) for x in items]
-    import msgspec
+    # The work in chunks, taken in turn by whichever process is free (a fixed half each was uneven: a running
+    # container costs more than a stopped one, and lists come in patterns): each chunk's number, 2 bytes, in a
+    # pipe written whole before the fork; a read of 2 bytes from a pipe is atomic, so each chunk is taken once.
+    size = max(CHUNK, -(-n // MAX_CHUNKS))
+    bounds = [(i, min(i + size, n)) for i in range(0, n, size)]
     try:
+        qr, qw = os.pipe()
+        try:
+            os.write(qw, struct.pack(f">{len(bounds)}H", *range(len(bounds))))  # < 64 KB: one write, never blocks
+        finally:
+            os.close(qw)  # no writer left: an empty queue reads as its end
         r, w = os.pipe()
     except OSError:
         return [fn(x) for x in items]
+    # Every object made so far moved out of the collector's reach (gc.freeze): a collection in the child would
+    # otherwise write to every object's header, copying the whole heap page by page; the child does not collect
+    # at all (it lives ~0.1 s)
+    gc.freeze()
     try:
         pid = os.fork()
     except OSError:
-        os.close(r)
-        os.close(w)
+        gc.unfreeze()
+        for fd in (qr, r, w):
+            os.close(fd)
         return [fn(x) for x in items]
-    if pid == 0:  # the child: its half, written back, and gone
+    if pid == 0:  # the child: the chunks it takes, written back, and gone
+        gc.disable()
         code = 1
         try:
+            import msgspec
             os.close(r)
             if child_init is not None:
                 child_init()
-            view = memoryview(msgspec.msgpack.encode([encode(fn(x)) for x in items[1::2]]))
+            done = [(k, [encode(fn(x)) for x in items[bounds[k][0]:bounds[k][1]]]) for k in _take(qr)]
+            view = memoryview(msgspec.msgpack.encode(done))
             while view:
                 view = view[os.write(w, view):]
             code = 0
-        except BaseException:  # noqa: BLE001  (the parent computes this half itself)
+        except BaseException:  # noqa: BLE001  (the parent computes those chunks itself)
             pass
         finally:
             os._exit(code)
+    gc.unfreeze()
     os.close(w)
     started = time.monotonic()
+    results: dict[int, list[R]] = {}
     try:
-        mine = [fn(x) for x in items[0::2]]
+        for k in _take(qr):
+            results[k] = [fn(x) for x in items[bounds[k][0]:bounds[k][1]]]
     except BaseException:
+        os.close(qr)
         _reap(pid, r, kill=True)
         raise
-    # the child does as much as this process did: a child far slower than that (stopped, or stuck on a lock some
-    # thread held when it was forked) is killed, and its half computed here
+    os.close(qr)
+    # the child has at most one chunk left when the queue is empty; one far slower than this process (stopped, or
+    # stuck on a lock some thread held when it was forked) is killed, and its chunks computed here
     patience = max(MIN_PATIENCE, 3 * (time.monotonic() - started))
-    theirs = _collect(pid, r, len(items) // 2, decode, kind, time.monotonic() + patience)
-    if theirs is None:
-        theirs = [fn(x) for x in items[1::2]]
+    theirs = _collect(pid, r, kind, time.monotonic() + patience)
+    for k, encoded in theirs or ():
+        if 0 <= k < len(bounds) and k not in results and len(encoded) == bounds[k][1] - bounds[k][0]:
+            try:
+                results[k] = [decode(e) for e in encoded]
+            except (TypeError, ValueError, IndexError, KeyError):
+                pass
     out: list[R] = []
-    for i in range(len(items)):
-        out.append(mine[i // 2] if i % 2 == 0 else theirs[i // 2])
+    for k, (lo, hi) in enumerate(bounds):
+        out.extend(results[k] if k in results else [fn(x) for x in items[lo:hi]])
     return out
 
 
-def _collect(pid: int, r: int, expected: int, decode: Callable[[Any], R], kind: Any,
-             deadline: float) -> list[R] | None:
-    import msgspec
+def _take(queue: int) -> Iterator[int]:
+    """The chunk numbers this process takes from the queue, until it is empty."""
+    while True:
+        got = os.read(queue, 2)
+        if len(got) < 2:
+            return
+        yield struct.unpack(">H", got)[0]
+
+
+def _collect(pid: int, r: int, kind: Any, deadline: float) -> list[tuple[int, list[Any]]] | None:
+    """The child's (chunk, encoded results), or None (it failed, was too slow, or wrote something else)."""
     import select
+
+    import msgspec
     chunks, size = [], 0
     try:
         while True:
@@ -111,11 +153,8 @@ def _collect(pid: int, r: int, expected: int, decode: Callable[[Any], R], kind: 
     if not _reap(pid, r):
         return None
     try:
-        data = msgspec.msgpack.decode(b"".join(chunks), type=list[kind])
-        if not isinstance(data, list) or len(data) != expected:
-            return None
-        return [decode(x) for x in data]
-    except (msgspec.DecodeError, msgspec.ValidationError, TypeError, ValueError, IndexError, KeyError):
+        return msgspec.msgpack.decode(b"".join(chunks), type=list[tuple[int, list[kind]]])
+    except (msgspec.DecodeError, msgspec.ValidationError, TypeError, ValueError):
         return None
 
 

@@ -24,12 +24,33 @@ def back(p):
     return tuple(p)
 
 
+def slow_square(x: int) -> tuple[int, int]:
+    import time
+    time.sleep(0.0003)  # long enough that the child takes chunks before this process has taken them all
+    return square(x)
+
+
 def test_the_results_are_the_serial_loops_and_half_come_from_a_child():
-    got = fork_map(square, ITEMS, plain, back, min_items=2)
+    got = fork_map(slow_square, ITEMS, plain, back, min_items=2)
     assert [v for v, _pid in got] == [x * x for x in ITEMS]
     pids = {pid for _v, pid in got}
-    assert PARENT in pids and len(pids) == 2, "one half in this process, the other in a child"
-    assert [pid == PARENT for _v, pid in got] == [i % 2 == 0 for i in ITEMS]
+    assert PARENT in pids and len(pids) == 2, "some chunks in this process, the others in a child"
+    chunks = [{pid for _v, pid in got[i:i + forkmap.CHUNK]} for i in range(0, len(ITEMS), forkmap.CHUNK)]
+    assert all(len(c) == 1 for c in chunks), "a chunk is computed by one process"
+
+
+def test_the_chunks_go_to_whichever_process_is_free():
+    """Uneven work (every other item 50x the cost, as running containers beside stopped ones): neither process
+    is left with the expensive half; each takes chunks as it gets free."""
+    import time
+
+    def uneven(x):
+        time.sleep(0.002 if x % 2 else 0.00004)
+        return square(x)
+    got = fork_map(uneven, ITEMS, plain, back, min_items=2)
+    assert [v for v, _pid in got] == [x * x for x in ITEMS]
+    mine = sum(1 for _v, pid in got if pid == PARENT)
+    assert 0.25 * len(ITEMS) < mine < 0.75 * len(ITEMS)
 
 
 def test_few_items_stay_in_this_process():
@@ -46,13 +67,13 @@ def test_the_child_is_reaped():
 def fails_in_child(x: int) -> tuple[int, int]:
     if os.getpid() != PARENT:
         raise RuntimeError("only in the child")
-    return square(x)
+    return slow_square(x)
 
 
 def killed_in_child(x: int) -> tuple[int, int]:
     if os.getpid() != PARENT:
         os.kill(os.getpid(), signal.SIGKILL)
-    return square(x)
+    return slow_square(x)
 
 
 @pytest.mark.parametrize("fn", [fails_in_child, killed_in_child])
@@ -66,7 +87,7 @@ def test_an_answer_of_the_wrong_shape_is_the_parents_work_again():
 
     def noted(x):
         calls.append(x)
-        return square(x)
+        return slow_square(x)
     got = fork_map(noted, ITEMS, lambda r: "not a pair", back, min_items=2, kind=tuple[int, int])
     assert got == [(x * x, PARENT) for x in ITEMS]
     assert sorted(calls) == ITEMS  # the child's half computed here too, once
@@ -74,9 +95,9 @@ def test_an_answer_of_the_wrong_shape_is_the_parents_work_again():
 
 def test_the_parents_own_exception_is_raised_and_the_child_killed():
     def boom(x):
-        if os.getpid() == PARENT and x == 4:
+        if os.getpid() == PARENT:  # whichever chunk this process takes first
             raise ValueError("the serial loop's exception")
-        return square(x)
+        return slow_square(x)
     with pytest.raises(ValueError, match="serial loop"):
         fork_map(boom, ITEMS, plain, back, min_items=2)
     with pytest.raises(ChildProcessError):
