@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from .core import schema
 from .core.secrets import SecretValues, mask_known
@@ -133,7 +133,7 @@ class Backend:
 
     def connect(self) -> None: ...
 
-    def prefetch(self, all: bool = True) -> None:
+    def prefetch(self, all: bool = True, asked: Any = None) -> None:
         """Ask now for what a scan reads first, so that the source answers while the caller does something else
         (a live daemon: its list, /info, its images). Nothing for recorded data."""
 
@@ -317,8 +317,8 @@ class LiveBackend(Backend):
             return  # connected as the process started
         self._guard(self.daemon.connect)
 
-    def prefetch(self, all: bool = True) -> None:
-        self._guard(self.daemon.prefetch, all)
+    def prefetch(self, all: bool = True, asked: Any = None) -> None:
+        self._guard(self.daemon.prefetch, all, asked)
 
     def ask_early(self, names: Sequence[str] = (), running: bool = False) -> None:
         self._guard(self.daemon.ask_inspects_early, not running,
@@ -502,16 +502,21 @@ def snapshot_backend(catalog: Catalog, path: str | Path, label: str | None = Non
 
 
 def open_source(catalog: Catalog | None, host: str | None = None, snapshot: str | Path | None = None,
-                prefetch: bool | None = None) -> Backend:
+                prefetch: bool | None = None, asked: Any = None) -> Backend:
     """The data source a command asked for: a snapshot file (`--from`, `--demo`) or the daemon (`-H`, DOCKER_HOST,
     the docker context, the local socket), connected. BoundaryError for a bad file, BackendError for a daemon.
     `prefetch` (all containers or only running ones): a live daemon is asked for its list, /info and images before
     it is even connected to, so that it answers while the caller loads the rest (`Backend.prefetch`); `catalog` may
-    then be None, and set on the source once loaded."""
+    then be None, and set on the source once loaded. `asked` (prefetch.ask_first): those reads, asked already as
+    the process started."""
     if snapshot is not None:
+        if asked is not None:
+            asked.batch.close()
         return snapshot_backend(catalog, snapshot)  # type: ignore[arg-type]
     backend = LiveBackend(catalog, host)  # type: ignore[arg-type]
     if prefetch is not None:
-        backend.prefetch(all=prefetch)
+        backend.prefetch(all=prefetch, asked=asked)
+    elif asked is not None:
+        asked.batch.close()
     backend.connect()
     return backend

@@ -76,13 +76,15 @@ class _Early:
     daemon lists its containers while this process parses the playbooks. A failure to open it is kept and said
     where opening the source would have said it (after the playbooks' own errors), never tried twice."""
 
-    def __init__(self, args, running: bool = False):
+    def __init__(self, args, running: bool = False, asked=None):
         from .backend import BackendError, open_source
         self.source, self.error = None, None
         if _snapshot_path(args) is not None:
+            if asked is not None:
+                asked.batch.close()
             return
         try:
-            self.source = open_source(None, getattr(args, "host", None), prefetch=not running)
+            self.source = open_source(None, getattr(args, "host", None), prefetch=not running, asked=asked)
         except BackendError as exc:
             self.source, self.error = None, exc
 
@@ -136,7 +138,11 @@ def _two_processes(fn, observations):
 
 
 def cmd_scan(args) -> int:
-    early = _Early(args, args.running)  # the daemon starts listing while the playbooks load
+    asked = None
+    if _snapshot_path(args) is None:  # the first reads asked before anything heavy is imported (prefetch.py)
+        from .prefetch import ask_first
+        asked = ask_first(getattr(args, "host", None), all=not args.running)
+    early = _Early(args, args.running, asked)  # the daemon starts listing while the playbooks load
     from .core.diagnose import diagnose
     early.ask(args.names, args.running)  # ... and inspecting, if its list is in by now
     catalog = _catalog(args)

@@ -25,30 +25,26 @@ import subprocess
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlencode
 
 from .clean import MAX_LINE, clean_line, clean_text, loads_clean
+from .prefetch import MAX_LIST_JSON, MAX_ONE_JSON
+from .endpoint import (DEFAULT_SOCKET, DaemonError, Endpoint, _current_context_name, _tls_from_env,  # noqa: F401
+                       netloc_parts, resolve_endpoint)
 from .core import schema
 
 if TYPE_CHECKING:  # imported where a request is made one at a time: a pipelined scan never needs it
     import http.client
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LOG_TAIL = 200
-MAX_LIST_JSON = 64 << 20  # /containers/json, /images/json: ~2 KB a container, so 30,000 containers
-MAX_ONE_JSON = 16 << 20  # one inspect, history, /info, /version: a few KB to a few hundred
 MAX_ERROR_BODY = 64 << 10
 MAX_TAR_HEADER = 1 << 20  # a pax or GNU long-name header of a `docker save` member: a few hundred bytes in practice
 EARLY_CONNECTIONS = 6  # inspects asked before they are read: each connection buffers ~200 KB of answers (the
 # daemon's socket send buffer), so more of them are ready when the reading starts
 MIN_API = "1.24"  # Docker 1.12 (2016): every field the facts read is there
 STREAM_SILENCE = 600.0  # seconds a build, import or load may say nothing between two messages
-
-
-class DaemonError(Exception):
-    """The daemon cannot be used; `str()` is one line that says why and what to try."""
 
 
 class _DeadlineExceeded(TimeoutError):
@@ -94,80 +90,6 @@ class ApiError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    source: str  # where it came from: --host, DOCKER_HOST, context NAME, default
-    tls: Any = None
-    context: str = ""  # the docker context it came from, if any
-
-    @property
-    def host_name(self) -> str:
-        """The machine the daemon runs on, as the URL names it (an ssh alias stays an alias)."""
-        return netloc_parts(self.url)[1]
-
-    @property
-    def is_remote_machine(self) -> bool:
-        """The daemon is on another machine: a command run here (`df`, `ss`) would describe the wrong one."""
-        if self.is_ssh:
-            return True
-        if self.url.startswith(("tcp://", "http://", "https://")):
-            return self.host_name.lower() not in ("localhost", "127.0.0.1", "::1", "[::1]", "")
-        return False
-
-    @property
-    def is_local(self) -> bool:
-        return self.url.startswith(("unix://", "npipe://")) or self.url.startswith("/")
-
-    @property
-    def is_ssh(self) -> bool:
-        return self.url.startswith("ssh://")
-
-
-def resolve_endpoint(host: str | None = None, environ: dict[str, str] | None = None) -> Endpoint:
-    env = os.environ if environ is None else environ
-    if host:
-        return Endpoint(host, "--host", _tls_from_env(host, env))
-    if env.get("DOCKER_HOST"):
-        return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST", _tls_from_env(env["DOCKER_HOST"], env))
-    name = env.get("DOCKER_CONTEXT") or _current_context_name()
-    if name and name != "default":
-        try:
-            from docker.context import ContextAPI
-            ctx = ContextAPI.get_context(name)
-        except Exception as exc:  # docker.errors.ContextException and friends: one line, no traceback
-            raise DaemonError(f"docker context {name!r} cannot be read: {clean_text(str(exc))}") from None
-        if ctx is None:
-            raise DaemonError(f"docker context {name!r} does not exist (see `docker context ls`)")
-        if ctx.Host:
-            return Endpoint(ctx.Host, f"context {name}", ctx.TLSConfig, context=name)
-    return Endpoint(DEFAULT_SOCKET, "default")
-
-
-def _tls_from_env(url: str, env) -> Any:
-    """The TLS config of a tcp:// endpoint from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as docker-py and the docker CLI
-    read them (docker.utils.kwargs_from_env): None when neither is set."""
-    if not url.startswith("tcp://") or not (env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_CERT_PATH")):
-        return None
-    from docker.errors import TLSParameterError
-    from docker.utils import kwargs_from_env
-    try:
-        return kwargs_from_env(environment=dict(env)).get("tls")
-    except TLSParameterError as exc:
-        raise DaemonError(f"TLS for {url} (DOCKER_TLS_VERIFY / DOCKER_CERT_PATH): {clean_text(str(exc))}") from None
-
-
-def netloc_parts(url: str) -> tuple[str, str, str]:
-    """(user, host, port) of an endpoint URL, as written: not lowercased (an ssh alias is matched as given)."""
-    netloc = url.split("://", 1)[-1].split("/", 1)[0]
-    user, _, hostport = netloc.rpartition("@")
-    if hostport.startswith("["):
-        host, _, rest = hostport.partition("]")
-        return user, host + "]", rest.removeprefix(":")
-    host, _, port = hostport.partition(":")
-    return user, host, port
-
-
 def ssh_argv(url: str, remote: list[str], options: Sequence[str] = ()) -> list[str]:
     """`ssh` for an ssh:// URL: `-l` and `-p` only when the URL gives them, so that ~/.ssh/config (an alias's
     HostName, Port, User) decides everything else, as for `docker -H ssh://alias`."""
@@ -178,16 +100,6 @@ def ssh_argv(url: str, remote: list[str], options: Sequence[str] = ()) -> list[s
     if port:
         args += ["-p", port]
     return args + ["--", host, *remote]
-
-
-def _current_context_name() -> str:
-    """`currentContext` of the docker CLI's config.json (DOCKER_CONFIG or ~/.docker), read without importing docker."""
-    path = os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker"), "config.json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f).get("currentContext") or "default"
-    except (OSError, ValueError, AttributeError):  # unreadable or absent: the default context, as for the CLI
-        return "default"
 
 
 def explain(exc: BaseException, endpoint: Endpoint) -> str:
@@ -675,24 +587,28 @@ class Daemon:
         return out
 
     # -- what a scan reads at its start, asked before it is needed ---------------------------------------------
-    def prefetch(self, all: bool = True) -> None:
+    def prefetch(self, all: bool = True, asked: Any = None) -> None:
         """Ask now, each on its own connection, what a scan reads first (/version, the sparse list, /info, the image
         list): the daemon answers while the caller loads the rest of the program and its playbooks. Called before
         `connect`, the paths carry no API version: the daemon then answers in its own (newest) version, the one
         `connect` would choose. `connect()`, `containers(all)`, `info()` and `images()` take the answer already
-        asked for (once; later calls ask again). Nothing on a transport that cannot pipeline (docker-py)."""
-        from .pipeline import Batch, Get
+        asked for (once; later calls ask again). Nothing on a transport that cannot pipeline (docker-py).
+        `asked` (prefetch.ask_first): the same reads asked as the process started, taken over when they were asked
+        of this daemon, for the same list."""
+        from . import prefetch
         url = self.endpoint.url
-        if not (url.startswith("unix://") or url.startswith("/")) or self._early is not None:
+        if self._early is not None:
             return
-        wanted = [("/version", None, MAX_ONE_JSON), ("/containers/json", {"all": all}, MAX_LIST_JSON),
-                  ("/info", None, MAX_ONE_JSON), ("/images/json", None, MAX_LIST_JSON)]
-        try:
-            batch = Batch(url.removeprefix("unix://"), [Get(self._query(p, q), limit) for p, q, limit in wanted],
-                          budget=self.timeout or 30.0, connections=len(wanted), on_socket=self._sockets.add)
-        except OSError:
-            return  # said by connect(), which tries the same socket
-        self._early = (batch, {self._query(p, q, prefix=False): i for i, (p, q, _limit) in enumerate(wanted)})
+        if asked is not None and asked.url == url and asked.all == all:
+            for sock in asked.batch.sockets():
+                self._sockets.add(sock)  # (abort() reaches them too)
+        else:
+            if asked is not None:
+                asked.batch.close()
+            asked = prefetch.ask(url, all, self.timeout or 30.0, on_socket=self._sockets.add)
+            if asked is None:
+                return  # said by connect(), which tries the same socket
+        self._early = (asked.batch, dict(asked.index))
 
     def _early_answer(self, path: str, params: dict[str, Any] | None) -> Any:
         """The prefetched answer to this GET (taken: asked once), or None. The daemon's version is checked first: an

@@ -179,6 +179,10 @@ class Batch:
         self._done = True
         return [a if a is not None else Answer(0, {}, b"") for a in self._answers]
 
+    def sockets(self) -> list[socket.socket]:
+        """The connections it holds now."""
+        return [c.sock for c in self._conns]
+
     def poll(self) -> None:
         """Read what has arrived, without waiting; `has(i)` then tells whether answer `i` is in."""
         try:

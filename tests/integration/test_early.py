@@ -151,3 +151,27 @@ def test_the_playbooks_load_after_the_list_is_drawn(engine, tmp_path):
         asyncio.run(go())
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_the_reads_asked_as_the_scan_starts_are_taken_over(engine, monkeypatch):
+    """cmd_scan asks its first reads before the rest of the program is imported (prefetch.ask_first); the data
+    source takes that batch over (no second request), and asks anew when it was asked for another list."""
+    from troubleshoot import prefetch
+    from troubleshoot.backend import open_source
+    from troubleshoot.daemon import Daemon
+    asked = prefetch.ask_first(None, all=True)
+    assert asked is not None and asked.index["/containers/json?all=1"] == 1
+    source = open_source(None, None, prefetch=True, asked=asked)
+    daemon = source.daemon
+    assert daemon._early[0] is asked.batch
+    monkeypatch.setattr(Daemon, "_get_typed", lambda *a, **k: pytest.fail(f"asked again: {a[1]}"))
+    rows = source.rows(all=True)
+    info = daemon.info()
+    monkeypatch.undo()
+    assert rows and info.DockerRootDir
+    source.close()
+    other = prefetch.ask_first(None, all=False)  # the running ones only: not the list this source wants
+    source = open_source(None, None, prefetch=True, asked=other)
+    assert source.daemon._early[0] is not other.batch and not other.batch.sockets()
+    assert source.rows(all=True)
+    source.close()
