@@ -12,6 +12,7 @@ A container can silence playbooks with the label `troubleshoot.ignore=ID[,ID...]
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -69,7 +70,17 @@ class Report:
     findings: tuple[Finding, ...]  # host findings first, then containers worst first, each ranked
 
     def for_container(self, container_id: str) -> list[Finding]:
-        return [f for f in self.findings if f.container_id == container_id]
+        return list(self._by_container.get(container_id, ()))
+
+    @functools.cached_property
+    def _by_container(self) -> dict[str, list[Finding]]:
+        """Each container's findings in the report's order (one pass, not one per container: 1,000 containers
+        asked for their top finding walked 1,000 x 2,000 findings)."""
+        index: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            if f.container_id is not None:
+                index.setdefault(f.container_id, []).append(f)
+        return index
 
     def top(self, container_id: str) -> Finding | None:
         found = self.for_container(container_id)
