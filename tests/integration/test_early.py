@@ -12,8 +12,10 @@ pytestmark = pytest.mark.engine
 
 def test_the_first_load_takes_the_list_asked_for_at_start_once(engine):
     ensure_base()
-    name = f"{PREFIX}early-list"
+    name, kept = f"{PREFIX}early-list", f"{PREFIX}early-kept"
     cid = docker("create", "--name", name, BASE, "true").stdout.decode().strip()
+    # one of its own that stays: on a fresh daemon the other workers' containers come and go (the list can be empty)
+    kept_id = docker("create", "--name", kept, BASE, "true").stdout.decode().strip()
     try:
         early = start_early(None)
         backend = LiveBackend(load_catalog(), None, early)
@@ -25,10 +27,10 @@ def test_the_first_load_takes_the_list_asked_for_at_start_once(engine):
         again, since2, asked2 = backend.listed()  # asked again: the removal shows
         assert asked2 > asked and since2 >= since and cid not in {r.id for r in again}
         backend.connect()  # a later connect connects (after a daemon loss the transport is gone)
-        assert backend.rows()
+        assert kept_id in {r.id for r in backend.rows()}
         backend.close()
     finally:
-        docker("rm", "-f", name, check=False)
+        docker("rm", "-f", name, kept, check=False)
 
 
 def test_an_early_list_for_another_daemon_is_not_used(engine):
@@ -81,12 +83,24 @@ def test_the_early_answers_taken_from_several_threads_at_once_are_whole(engine):
     """The app takes the answers asked at start from several threads (its early thread the list, a worker the host
     record and images, the event stream's connection the API version): one thread at a time reads the batch (it
     is not thread-safe), each gets its own answer."""
+    from troubleshoot.daemon import Daemon
+    ensure_base()
+    name = f"{PREFIX}early-threads"  # its own container, in every list (the other workers' come and go)
+    docker("rm", "-f", name, check=False)
+    cid = docker("create", "--name", name, BASE, "true").stdout.decode().strip()
+    reference = Daemon().connect()
+    want = (True, reference.info().DockerRootDir, reference.version().ApiVersion)
+    reference.close()
+    try:
+        _take_early_answers_from_threads(want, cid)
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def _take_early_answers_from_threads(want, cid):
     import threading
 
     from troubleshoot.daemon import Daemon
-    reference = Daemon().connect()
-    want = (len(reference.containers(True)) > 0, reference.info().DockerRootDir, reference.version().ApiVersion)
-    reference.close()
     for _ in range(30):  # (without the lock: 1 run in 3 failed or hung)
         daemon = Daemon()
         daemon.prefetch(all=True)
@@ -100,7 +114,7 @@ def test_the_early_answers_taken_from_several_threads_at_once_are_whole(engine):
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
         threads = [threading.Thread(target=run, args=a) for a in (
-            ("rows", lambda: len(daemon.containers(True)) > 0),  # noqa: B023
+            ("rows", lambda: cid in {r.Id for r in daemon.containers(True)}),  # noqa: B023
             ("info", lambda: daemon.info().DockerRootDir),  # noqa: B023
             ("api", lambda: daemon.side_connection(5).version().ApiVersion), ("images", daemon.images))]  # noqa: B023
         for t in threads:
@@ -159,6 +173,17 @@ def test_the_reads_asked_as_the_scan_starts_are_taken_over(engine, monkeypatch):
     from troubleshoot import prefetch
     from troubleshoot.backend import open_source
     from troubleshoot.daemon import Daemon
+    ensure_base()
+    name = f"{PREFIX}early-taken"  # its own, in the list (the other workers' come and go)
+    docker("rm", "-f", name, check=False)
+    cid = docker("create", "--name", name, BASE, "true").stdout.decode().strip()
+    try:
+        _taken_over(cid, monkeypatch, prefetch, open_source, Daemon)
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def _taken_over(cid, monkeypatch, prefetch, open_source, Daemon):
     asked = prefetch.ask_first(None, all=True)
     assert asked is not None and asked.index["/containers/json?all=1"] == 1
     source = open_source(None, None, prefetch=True, asked=asked)
@@ -168,10 +193,10 @@ def test_the_reads_asked_as_the_scan_starts_are_taken_over(engine, monkeypatch):
     rows = source.rows(all=True)
     info = daemon.info()
     monkeypatch.undo()
-    assert rows and info.DockerRootDir
+    assert cid in {r.id for r in rows} and info.DockerRootDir
     source.close()
     other = prefetch.ask_first(None, all=False)  # the running ones only: not the list this source wants
     source = open_source(None, None, prefetch=True, asked=other)
     assert source.daemon._early[0] is not other.batch and not other.batch.sockets()
-    assert source.rows(all=True)
+    assert cid in {r.id for r in source.rows(all=True)}
     source.close()
