@@ -143,8 +143,8 @@ def cmd_scan(args) -> int:
         from .prefetch import ask_first
         asked = ask_first(getattr(args, "host", None), all=not args.running)
     early = _Early(args, args.running, asked)  # the daemon starts listing while the playbooks load
-    from .core.diagnose import diagnose
     early.ask(args.names, args.running)  # ... and inspecting, if its list is in by now
+    from .core.diagnose import diagnose
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
     try:

@@ -109,3 +109,25 @@ def test_same_id_twice_in_one_directory_is_an_error(tmp_path: Path):
     catalog = load_catalog([tmp_path], include_shipped=False)
     assert len(catalog) == 1
     assert "also defined in" in str(catalog.errors[0])
+
+
+def test_split_command_is_shlex_split_on_any_text():
+    """The fast path (no quotes, no backslashes) gives shlex.split's list, on shlex's own whitespace and on what
+    str.split would also call whitespace (vertical tab, form feed, \\x1c, non-breaking and other Unicode spaces)."""
+    import random
+    import shlex
+
+    from troubleshoot.core.playbooks import split_command
+    alphabet = ["a", "b", "-", "{", "}", "#", "=", "$", "|", ";", " ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c",
+                "\x85", "\xa0", "\u2003", "\u3000", "\x00", "é", "'", '"', "\\"]
+    rng = random.Random(13)
+    texts = ["docker logs --tail 50 {id}", "  docker  inspect\t{id}\n", "", "   ", "a#b # c", "x\x0by\x0cz"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
+    for text in texts:
+        try:
+            want = shlex.split(text)
+        except ValueError:
+            with pytest.raises(ValueError):
+                split_command(text)
+            continue
+        assert split_command(text) == want, repr(text)

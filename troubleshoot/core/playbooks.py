@@ -321,10 +321,22 @@ def _strings(d: dict, key: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+_SHLEX_PLAIN = re.compile(r"[^'\"\\]*")  # no quote, no backslash: shlex.split is a split on its whitespace
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def split_command(text: str) -> list[str]:
+    """`shlex.split(text)`, the same list; a text without quotes or backslashes (most steps) split on shlex's four
+    whitespace characters directly, ~20x faster (a scan loads ~175 steps as it starts)."""
+    if _SHLEX_PLAIN.fullmatch(text):
+        return [t for t in _SHLEX_SPACE.split(text) if t]
+    return shlex.split(text)
+
+
 def parse_command(text: str, field_path: str, asked: tuple[str, ...] = ()) -> tuple[str, ...]:
     """A command template as an argument list. No shell runs it, so shell syntax is refused here."""
     try:
-        argv = tuple(shlex.split(text))
+        argv = tuple(split_command(text))
     except ValueError as exc:
         raise _Invalid(field_path, f"cannot split command {text!r}: {exc}") from None
     if not argv:
