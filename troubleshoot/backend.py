@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from .core import schema
+from .core.compose import Compose
+from .core.compose import from_labels as compose_from_labels
 from .core.secrets import SecretValues, mask_known
 
 if TYPE_CHECKING:  # imported where used: a scan opens the daemon (and asks its first reads) before these load
@@ -28,6 +30,11 @@ class Row:
     state: str
     status: str
     image: str
+    compose: Compose | None = None  # its Compose project and service, from the list's labels (None: loose)
+
+    @property
+    def project(self) -> str:
+        return self.compose.project if self.compose is not None else ""
 
 
 _EXITED = re.compile(r"^Exited \((\d+)\)")
@@ -226,7 +233,7 @@ class Backend:
 
 
 def _rows_from_list(items: list[schema.ListRow]) -> list[Row]:
-    return [Row(r.Id, r.name, r.State, r.Status, r.Image) for r in items]
+    return [Row(r.Id, r.name, r.State, r.Status, r.Image, compose_from_labels(r.Labels)) for r in items]
 
 
 def _named(rows: Sequence[Row], names: Sequence[str]) -> list[str]:
@@ -445,7 +452,8 @@ class RecordedBackend(Backend):
         for r, _ in self._records.values():
             d = r.inspect
             if all or d.State.Status == "running":
-                out.append(Row(d.Id, d.Name.lstrip("/"), d.State.Status, d.State.Status, d.Config.Image))
+                out.append(Row(d.Id, d.Name.lstrip("/"), d.State.Status, d.State.Status, d.Config.Image,
+                               compose_from_labels(d.Config.Labels)))
         return out
 
     def records(self, ids: list[str], tail: int = 200, deep: bool = False,
