@@ -43,7 +43,7 @@ def scan_table(report: Report, width: int = 120) -> Table:
             members = [by_id[cid] for cid in projects[project]]
             worst = next((report.top(o.container.id) for o in members if report.top(o.container.id)), None)
             up = sum(o.container.state == "running" for o in members)
-            head = Text("▾ ", style="bold") + Text(project, style="bold magenta") + Text(f" ({len(members)})", "dim")
+            head = Text("▾ ", style="bold") + Text(project, style="bold magenta")  # its count: in "2/3 up"
             table.add_row(head, Text(f"{up}/{len(members)} up", style="green" if up == len(members) else "yellow"),
                           Text(""), *([Text("compose project", style="dim")] if wide else []),
                           (badge(worst.severity, short=True) + Text(" " + worst.playbook_id)) if worst

@@ -142,7 +142,8 @@ def test_scan_text_groups_by_project(catalog):
     print_scan(console, report, catalog)
     text = console.file.getvalue()
     lines = text.splitlines()
-    head = next(i for i, line in enumerate(lines) if "▾ shop (4)" in line)
+    head = next(i for i, line in enumerate(lines) if "▾ shop " in line)
+    assert "2/4 up" in lines[head]  # how many of its containers run, of how many
     assert "CRIT" in lines[head] and "crashed" in lines[head]  # the project's worst finding, on its line
     assert "  shop_worker_1" in lines[head + 1]  # its worst member first, under it
     assert "shop_worker_1 · shop/worker" in text  # each finding names its project and service
