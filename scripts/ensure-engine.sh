@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers on this machine, and that the tools the integration tests use are here.
 # Reuses a daemon that already answers; otherwise installs docker.io + busybox-static (Debian) and starts dockerd.
+# Installs docker-compose (Debian's 1.29: the labels of Compose v2) when missing, for the Compose tests.
 set -euo pipefail
 
 log() { echo "ensure-engine: $*" >&2; }
@@ -10,6 +11,7 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc libc6-dev)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)  # the Compose tests' real projects (1.29)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from .core import schema
+from .core.compose import Compose
+from .core.compose import from_labels as compose_from_labels
 from .core.secrets import SecretValues, mask_known
 
 if TYPE_CHECKING:  # imported where used: a scan opens the daemon (and asks its first reads) before these load
@@ -28,6 +30,11 @@ class Row:
     state: str
     status: str
     image: str
+    compose: Compose | None = None  # its Compose project and service, from the list's labels (None: loose)
+
+    @property
+    def project(self) -> str:
+        return self.compose.project if self.compose is not None else ""
 
 
 _EXITED = re.compile(r"^Exited \((\d+)\)")
@@ -162,11 +169,16 @@ class Backend:
         from .core.records import observation_from_record
         return [observation_from_record(r, secrets) for r, secrets in self.records(ids)]
 
-    def select(self, names: Sequence[str] = (), running: bool = False) -> list[str]:
-        """Ids of the containers a command names (a name part or an id prefix), all of them when none is named."""
-        return _named(self.rows(all=not running), names)
+    def select(self, names: Sequence[str] = (), running: bool = False, projects: Sequence[str] = ()) -> list[str]:
+        """Ids of the containers a command names (a name part or an id prefix), all of them when none is named;
+        with `projects`, only those of these Compose projects (NoSuchProject when one has no container here)."""
+        rows = self.rows(all=not running)
+        missing = sorted(set(projects) - {r.project for r in rows})
+        if missing:
+            raise NoSuchProject(missing, sorted({r.project for r in rows if r.project}))
+        return _named(rows, names, projects)
 
-    def ask_early(self, names: Sequence[str] = (), running: bool = False) -> None:
+    def ask_early(self, names: Sequence[str] = (), running: bool = False, projects: Sequence[str] = ()) -> None:
         """After `prefetch`: if the list has come, ask now for what `records(select(names, running))` will read
         first (a live daemon: the inspects), so that the source answers while the caller does something else."""
 
@@ -226,13 +238,23 @@ class Backend:
 
 
 def _rows_from_list(items: list[schema.ListRow]) -> list[Row]:
-    return [Row(r.Id, r.name, r.State, r.Status, r.Image) for r in items]
+    return [Row(r.Id, r.name, r.State, r.Status, r.Image, compose_from_labels(r.Labels)) for r in items]
 
 
-def _named(rows: Sequence[Row], names: Sequence[str]) -> list[str]:
-    """Ids of the rows a name part or an id prefix names, all of them when none is named."""
+def _named(rows: Sequence[Row], names: Sequence[str], projects: Sequence[str] = ()) -> list[str]:
+    """Ids of the rows a name part or an id prefix names, all of them when none is named; with `projects`, only
+    the rows of those Compose projects."""
     names = [n for n in names if n]
-    return [r.id for r in rows if not names or any(n in r.name or r.id.startswith(n) for n in names)]
+    return [r.id for r in rows if (not names or any(n in r.name or r.id.startswith(n) for n in names))
+            and (not projects or r.project in projects)]
+
+
+class NoSuchProject(Exception):
+    """A Compose project named (`scan --project`) has no container on this source."""
+
+    def __init__(self, missing: Sequence[str], known: Sequence[str]):
+        self.missing, self.known = list(missing), list(known)
+        super().__init__(", ".join(missing))
 
 
 class Early:
@@ -320,9 +342,9 @@ class LiveBackend(Backend):
     def prefetch(self, all: bool = True, asked: Any = None) -> None:
         self._guard(self.daemon.prefetch, all, asked)
 
-    def ask_early(self, names: Sequence[str] = (), running: bool = False) -> None:
+    def ask_early(self, names: Sequence[str] = (), running: bool = False, projects: Sequence[str] = ()) -> None:
         self._guard(self.daemon.ask_inspects_early, not running,
-                    lambda listed: _named(_rows_from_list(listed), names))
+                    lambda listed: _named(_rows_from_list(listed), names, projects))
 
     def rows(self, all: bool = True) -> list[Row]:
         return _rows_from_list(self._guard(self.daemon.containers, all))
@@ -445,7 +467,8 @@ class RecordedBackend(Backend):
         for r, _ in self._records.values():
             d = r.inspect
             if all or d.State.Status == "running":
-                out.append(Row(d.Id, d.Name.lstrip("/"), d.State.Status, d.State.Status, d.Config.Image))
+                out.append(Row(d.Id, d.Name.lstrip("/"), d.State.Status, d.State.Status, d.Config.Image,
+                               compose_from_labels(d.Config.Labels)))
         return out
 
     def records(self, ids: list[str], tail: int = 200, deep: bool = False,

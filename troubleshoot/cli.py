@@ -88,12 +88,12 @@ class _Early:
         except BackendError as exc:
             self.source, self.error = None, exc
 
-    def ask(self, names, running: bool) -> None:
+    def ask(self, names, running: bool, projects=()) -> None:
         """The inspects of the containers named, asked now if the list has come (Backend.ask_early)."""
         from .backend import BackendError
         if self.source is not None:
             try:
-                self.source.ask_early(names, running)
+                self.source.ask_early(names, running, projects)
             except BackendError:
                 pass  # said when the list is read, as without this
 
@@ -110,12 +110,19 @@ class _Early:
 def _records(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False,
              early: _Early | None = None, forked: bool = False):
     """(source, [(record, secrets)], host record) of the named containers, from whatever source was asked for.
-    `forked`: the per-container part on two processes (a command with no thread of its own: scan)."""
-    from .backend import BackendError
+    `forked`: the per-container part on two processes (a command with no thread of its own: scan). `--project`
+    (args.project): only those Compose projects' containers; one that has none here is bad input (one line)."""
+    from .backend import BackendError, NoSuchProject
     source = early.take(args, catalog) if early is not None else _source(args, catalog)
+    projects = getattr(args, "project", None) or ()
     try:
-        ids = source.select(names, running)
+        ids = source.select(names, running, projects)
         return source, source.records(ids, tail=tail, deep=deep, forked=forked), source.host_record()
+    except NoSuchProject as exc:
+        known = ", ".join(exc.known[:10]) + (", …" if len(exc.known) > 10 else "") if exc.known else "none"
+        _error(f"no {'running ' if running else ''}container of Compose project(s) "
+               f"{', '.join(repr(p) for p in exc.missing)} in {source.label} (projects there: {known})")
+        raise _Failed(EXIT_USAGE) from None
     except BackendError as exc:
         _error(str(exc))
         raise _Failed(EXIT_DAEMON) from None
@@ -143,7 +150,7 @@ def cmd_scan(args) -> int:
         from .prefetch import ask_first
         asked = ask_first(getattr(args, "host", None), all=not args.running)
     early = _Early(args, args.running, asked)  # the daemon starts listing while the playbooks load
-    early.ask(args.names, args.running)  # ... and inspecting, if its list is in by now
+    early.ask(args.names, args.running, args.project or ())  # ... and inspecting, if its list is in by now
     from .core.diagnose import diagnose
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
@@ -492,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("names", nargs="*", help="only containers whose name contains one of these (or id prefix)")
     scan.add_argument("--json", action="store_true", help="one JSON document on stdout (schema 1)")
     scan.add_argument("--running", action="store_true", help="only running containers (default: all)")
+    scan.add_argument("--project", action="append", metavar="P", help="only the containers of this Compose project "
+                      "(repeatable); the text output groups containers by project either way")
     scan.add_argument("--tail", type=int, default=200, help="log lines read per container that needs them")
     scan.add_argument("--all-findings", action="store_true", help="also print info findings")
     scan.add_argument("--deep", action="store_true", help="also read every image's layers (docker save, streamed): "

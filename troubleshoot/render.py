@@ -35,7 +35,21 @@ def scan_table(report: Report, width: int = 120) -> Table:
     if wide:
         table.add_column("IMAGE", no_wrap=True, overflow="ellipsis", max_width=30)
     table.add_column("TOP FINDING", no_wrap=True, overflow="ellipsis")
-    for obs in report.observations:
+    by_id = {o.container.id: o for o in report.observations}
+    projects = _members(report)
+    for key in grouped_ids(report):
+        project = key_project(key)
+        if project is not None:
+            members = [by_id[cid] for cid in projects[project]]
+            worst = next((report.top(o.container.id) for o in members if report.top(o.container.id)), None)
+            up = sum(o.container.state == "running" for o in members)
+            head = Text("▾ ", style="bold") + Text(project, style="bold magenta")  # its count: in "2/3 up"
+            table.add_row(head, Text(f"{up}/{len(members)} up", style="green" if up == len(members) else "yellow"),
+                          Text(""), *([Text("compose project", style="dim")] if wide else []),
+                          (badge(worst.severity, short=True) + Text(" " + worst.playbook_id)) if worst
+                          else Text("ok", style="green"))
+            continue
+        obs = by_id[key]
         c = obs.container
         top = report.top(c.id)
         state = c.state
@@ -46,10 +60,39 @@ def scan_table(report: Report, width: int = 120) -> Table:
         if c.seconds_ran is not None and c.state == "exited":
             state += f" after {human_seconds(c.seconds_ran)}"
         finding = (badge(top.severity, short=True) + Text(" " + top.playbook_id)) if top else Text("ok", style="green")
-        cells = [Text(c.name, style="bold"), Text(state, style=STATE_STYLE.get(c.state, "")),
+        name = Text(("  " if c.compose is not None else "") + c.name, style="bold")  # under its project's line
+        cells = [name, Text(state, style=STATE_STYLE.get(c.state, "")),
                  Text(str(c.restart_count) if c.restart_count else "")]
         table.add_row(*cells, *([Text(c.image_ref)] if wide else []), finding)
     return table
+
+
+PROJECT_LINE = "compose:"  # a project's line among grouped_ids (a container id never holds a ":")
+
+
+def key_project(key: str) -> str | None:
+    return key[len(PROJECT_LINE):] if key.startswith(PROJECT_LINE) else None
+
+
+def _members(report: Report) -> dict[str, list[str]]:
+    from .core.compose import group
+    ids = [o.container.id for o in report.observations]
+    project_of = {o.container.id: o.container.compose.project for o in report.observations
+                  if o.container.compose is not None}
+    return {g.project: list(g.members) for g in group(ids, project_of) if g.project}
+
+
+def grouped_ids(report: Report) -> list[str]:
+    """The containers worst first, each Compose project's line (PROJECT_LINE + its name) where its worst member is,
+    its members under it; loose containers as they are."""
+    from .core.compose import group
+    ids = [o.container.id for o in report.observations]
+    project_of = {o.container.id: o.container.compose.project for o in report.observations
+                  if o.container.compose is not None}
+    out: list[str] = []
+    for g in group(ids, project_of):
+        out += [PROJECT_LINE + g.project, *g.members] if g.project else list(g.members)
+    return out
 
 
 def finding_block(f: Finding, pb: Playbook | None, report: Report) -> Panel:
@@ -67,6 +110,10 @@ def finding_block(f: Finding, pb: Playbook | None, report: Report) -> Panel:
         if cmd:
             parts.append(Text("  next: ", style="dim") + Text(cmd, style="cyan"))
     title = Text(f.container or "host")
+    compose = next((o.container.compose for o in report.observations if o.container.id == f.container_id), None)
+    if compose is not None:  # which project and service it belongs to (untrusted: Text, never markup)
+        title.append(f" · {compose.project}/{compose.service}" if compose.service else f" · {compose.project}",
+                     style="magenta")
     return Panel(Group(*parts), title=title, title_align="left", expand=True)
 
 
@@ -91,6 +138,8 @@ def print_scan(console: Console, report: Report, catalog: Catalog, all_findings:
     else:
         console.print(scan_table(report, console.width))
     shown = report.findings if all_findings else [f for f in report.findings if f.severity != "info"]
+    place = {key: i for i, key in enumerate(grouped_ids(report))}  # in the table's order: by project, worst first
+    shown = sorted(shown, key=lambda f: place.get(f.container_id or "", -1))
     for f in shown:
         console.print(finding_block(f, catalog.get(f.playbook_id), report))
     crit = sum(f.severity == "critical" for f in report.findings)

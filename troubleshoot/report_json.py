@@ -34,16 +34,24 @@ def container_json(obs: Observation, report: Report) -> dict[str, Any]:
         "top_finding": top.playbook_id if top else None,
         "severity": top.severity if top else None,
         "training": bool(c.label(TRAINING_LABEL)),  # made by `troubleshoot lab up`
+        "project": c.compose.project if c.compose is not None else None,  # its Compose project (None: loose)
+        "service": (c.compose.service or None) if c.compose is not None else None,
     }
 
 
 def report_json(report: Report) -> dict[str, Any]:
     host = asdict(report.host)
+    compose = {o.container.id: o.container.compose for o in report.observations}
+
+    def finding(f) -> dict[str, Any]:
+        c = compose.get(f.container_id) if f.container_id else None
+        return {**f.to_json(), "project": c.project if c is not None else None,
+                "service": (c.service or None) if c is not None else None}
     return {
         "schema": SCHEMA,
         "host": host,
         "containers": [container_json(o, report) for o in report.observations],
-        "findings": [f.to_json() for f in report.findings],
+        "findings": [finding(f) for f in report.findings],
     }
 
 

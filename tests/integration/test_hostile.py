@@ -108,3 +108,49 @@ def test_tui_raw_terminal_bytes_carry_no_sequence(hostile):
     assert b"Traceback" not in out
     assert all(name.encode() in out for name in hostile)  # it did show them
     assert leaked(out) == []
+
+
+def test_a_markup_compose_project_name_is_shown_literally(engine, tmp_path):
+    """A container says which Compose project and service it is with labels anyone can set: `[@click=app.quit]` as
+    a project name is text on the board's project line (at 80x24), in `scan` and in `scan --json`, never markup."""
+    ensure_base()
+    name, project = PREFIX + "hostile-project", "[@click=app.quit]"
+    docker("rm", "-f", name, check=False)
+    docker("run", "-d", "--name", name, "--label", f"com.docker.compose.project={project}",
+           "--label", "com.docker.compose.service=[bold]svc[/bold]", "--label", f"evil={HOSTILE}", BASE, "sh", "-c", "exit 3")
+    session = PREFIX + "hostile-project"
+    try:
+        wait_state(name, "exited")
+        doc = json.loads(subprocess.run([str(BIN), "--no-user-playbooks", "scan", "--json", "--project", project],
+                                        capture_output=True).stdout)
+        assert [(c["name"], c["project"]) for c in doc["containers"]] == [(name, project)]
+        assert doc["containers"][0]["service"] == "[bold]svc[/bold]" and doc["findings"][0]["project"] == project
+        text = subprocess.run([str(BIN), "--no-user-playbooks", "scan", "--project", project], capture_output=True)
+        assert f"▾ {project}".encode() in text.stdout and b"0/1 up" in text.stdout and leaked(text.stdout) == [] and b"\x1b" not in text.stdout
+        env = ["-e", "TERM=xterm-256color", "-e", f"XDG_DATA_HOME={tmp_path}"]
+        if os.environ.get("PYTHONPATH"):
+            env += ["-e", f"PYTHONPATH={os.environ['PYTHONPATH']}"]
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", *env,
+                        f"{BIN} --no-user-playbooks; sleep 30"], check=True)
+
+        def shows(text: str, timeout: float = 60) -> str:
+            deadline = time.monotonic() + timeout
+            while True:
+                shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                                       text=True).stdout
+                if text in shown or time.monotonic() > deadline:
+                    assert text in shown, shown
+                    return shown
+                time.sleep(0.05)
+        shows("TOP FINDING")
+        subprocess.run(["tmux", "send-keys", "-t", session, "-l", f"/{project}\r"], check=True)
+        shown = shows(f"▾ {project} (1)  0/1 up")
+        shows("CRIT")  # inspected and diagnosed
+        assert "[bold]svc[/bold]" in shown  # the member's service name, literally (bold markup not applied)
+        subprocess.run(["tmux", "send-keys", "-t", session, "Up", "Enter"], check=True)  # enter on it: folds
+        shown = shows(f"▸ {project} (1)")
+        assert "TOP FINDING" in shown  # the app is still there: the name was not a click action
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        docker("rm", "-f", name, check=False)

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import schema
+from .compose import Compose
+from .compose import from_labels as compose_from_labels
 from .secrets import SecretValues
 
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386",
@@ -96,6 +98,7 @@ class Container:
     command: tuple[str, ...]
     tty: bool = False  # Config.Tty: its log stream is raw, not multiplexed
     pid: int = 0  # State.Pid: its main process on the daemon's host (0: not running)
+    compose: Compose | None = None  # its Compose project and service, from its labels (None: a loose container)
 
     @property
     def short_id(self) -> str:
@@ -164,6 +167,7 @@ def container_from_inspect(data: schema.ContainerInspect) -> Container:
         command=command,
         tty=config.Tty,
         pid=state.Pid,
+        compose=compose_from_labels(config.Labels),
     )
 
 

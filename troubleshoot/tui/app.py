@@ -569,7 +569,7 @@ class TroubleshootApp(App):
             self.observations[cid] = obs
             row = self.rows.get(cid)
             c = obs.container
-            self.rows[cid] = Row(cid, c.name, c.state, row.status if row else c.state, c.image_ref)
+            self.rows[cid] = Row(cid, c.name, c.state, row.status if row else c.state, c.image_ref, c.compose)
             if message.findings is not None and cid in message.findings:
                 self.findings[cid] = message.findings[cid]
             elif self.host is not None:

@@ -66,10 +66,12 @@ def state_cell(obs: Observation) -> Text:
     return Text(c.state, style=STATE_STYLE.get(c.state, ""))
 
 
-def cells(row: Row, obs: Observation | None, found: list[Finding], now: datetime) -> tuple[Text, ...]:
+def cells(row: Row, obs: Observation | None, found: list[Finding], now: datetime,
+          label: str | None = None) -> tuple[Text, ...]:
+    """`label`: a Compose member's name under its project line (its service, `#N` for a replica), for its name."""
     from ..core.detectors.image_tag import parse_ref  # the detectors: imported with the first inspect, not before
     from ..core.diagnose import TRAINING_LABEL  # the list's first frame
-    name = Text(row.name, style="bold")
+    name = Text(row.name, style="bold") if label is None else Text(MEMBER_INDENT + label, style="bold")
     if obs is not None and obs.container.label(TRAINING_LABEL):
         name.append(" [lab]", style="italic cyan")  # appended as text, never parsed as markup
     if obs is None:  # from the sparse list, before its inspect arrives
@@ -90,6 +92,70 @@ def cells(row: Row, obs: Observation | None, found: list[Finding], now: datetime
         finding,
         image,
     )
+
+
+MEMBER_INDENT = "  "
+PROJECT_KEY = "compose:"  # a project line's row key: "compose:" + its name (a container id never holds a ":")
+FOLDED, UNFOLDED = "▸ ", "▾ "
+
+
+def project_key(project: str) -> str:
+    return PROJECT_KEY + project
+
+
+def key_project(key: str | None) -> str | None:
+    """The project a board row key is the line of (None: a container's row)."""
+    return key[len(PROJECT_KEY):] if key is not None and key.startswith(PROJECT_KEY) else None
+
+
+def project_cells(project: str, members: list[tuple[Row, Observation | None, list[Finding]]],
+                  folded: bool) -> tuple[Text, ...]:
+    """A Compose project's line: ▸/▾ (folded or not), its name and container count, how many run, their restarts,
+    its worst finding (its members come worst first) and where its compose file is. The name is untrusted: Text."""
+    name = Text(FOLDED if folded else UNFOLDED, style="bold") + Text(project, style="bold magenta")
+    name.append(f" ({len(members)})", style="dim")
+    states = [obs.container.state if obs is not None else row.state for row, obs, _ in members]
+    running = sum(s == "running" for s in states)
+    state = Text(f"{running}/{len(members)} up", style="green" if running == len(members) else "yellow")
+    restarts = sum(obs.container.restart_count for _, obs, _ in members if obs is not None)
+    worst = next((found[0] for _, _, found in members if found), None)
+    if worst is not None:
+        finding = badge(worst.severity) + Text(" " + worst.playbook_id)
+    elif all(obs is not None for _, obs, _ in members):
+        finding = Text("ok", style="green")
+    else:
+        finding = Text("…", style="dim")
+    where = next((obs.container.compose for _, obs, _ in members
+                  if obs is not None and obs.container.compose is not None), None)
+    if where is None:
+        where = next((row.compose for row, _, _ in members if row.compose is not None), None)
+    files = ""
+    if where is not None:
+        first = where.config_files[0] if where.config_files else ""
+        files = first if first.startswith("/") or not where.working_dir else f"{where.working_dir.rstrip('/')}/{first}"
+    return (name, state, Text(str(restarts) if restarts else "", style="yellow" if restarts else ""), Text(""),
+            finding, Text(files, style="dim"))
+
+
+def project_summary(project: str, members: list[tuple[Row, Observation | None, list[Finding]]]) -> list[Text]:
+    """The findings pane for a project line: where its files are, then each member and its top finding."""
+    lines = [Text("Compose project ", style="bold") + Text(project, style="bold magenta")
+             + Text(f": {len(members)} container(s)", style="bold")]
+    compose = next((row.compose for row, _, _ in members if row.compose is not None), None)
+    if compose is not None and compose.working_dir:
+        lines.append(Text("   working dir: ", style="dim") + Text(compose.working_dir))
+    if compose is not None and compose.config_files:
+        lines.append(Text("   files: ", style="dim") + Text(", ".join(compose.config_files)))
+    for row, obs, found in members:
+        line = Text("   • ") + Text(row.name, style="bold")
+        if row.compose is not None and row.compose.service:
+            line.append(f" ({row.compose.service})")  # append: plain text, never markup
+        line.append("  ")
+        line.append_text((badge(found[0].severity) + Text(" " + found[0].playbook_id)) if found
+                         else Text("ok" if obs is not None else "…", style="green" if obs is not None else "dim"))
+        lines.append(line)
+    lines.append(Text("   enter or z: fold / unfold the project", style="italic dim"))
+    return lines
 
 
 def middle_ellipsis(text: Text, width: int, keep: int = 0) -> Text:
@@ -118,5 +184,6 @@ def matches_filter(text: str, row: Row, found: list[Finding]) -> bool:
     if not text:
         return True
     needle = text.lower()
-    hay = " ".join([row.name, row.image, row.state] + [f.playbook_id for f in found]).lower()
+    compose = [row.compose.project, row.compose.service] if row.compose is not None else []
+    hay = " ".join([row.name, row.image, row.state, *compose] + [f.playbook_id for f in found]).lower()
     return all(part in hay for part in needle.split())

@@ -16,6 +16,7 @@ from ...core.regex import RegexError, compile_linear
 from ...core.secrets import is_masked, is_secret_name, token_shape
 from ...core.signals import human_bytes
 from ..messages import StateChanged
+from ..rows import project_summary
 from ..widgets.container_table import ContainerTable
 from ..widgets.findings_view import FindingsView
 from ..widgets.host_strip import HostStrip
@@ -41,6 +42,7 @@ class BoardScreen(Screen):
         Binding("slash", "filter", "Filter", priority=True),
         Binding("a", "toggle_all", "All/running"),
         Binding("v", "recheck", "Re-check"),
+        Binding("z", "fold", "Fold project"),
         Binding("f", "follow", "Follow logs", show=False),
         Binding("s", "search_logs", "Search logs", show=False),
         Binding("x", "reveal", "Reveal secrets", show=False),
@@ -70,7 +72,8 @@ class BoardScreen(Screen):
     def compose(self) -> ComposeResult:
         yield HostStrip(id="host")
         yield Static(id="banner")
-        yield Input(placeholder="filter: name, image, state or finding (enter to keep, esc to clear)", id="filter")
+        yield Input(placeholder="filter: name, project, service, image, state or finding (enter to keep, esc to clear)",
+                    id="filter")
         yield ContainerTable(id="board")
         with TabbedContent(id="tabs"):
             with TabPane("Findings", id="tab-findings"):
@@ -150,6 +153,13 @@ class BoardScreen(Screen):
     def show_selected(self) -> None:
         cid = self.selected
         app = self.app
+        project = self.query_one(ContainerTable).selected_project
+        if project is not None:  # a Compose project's line: its members and their top findings
+            members = [(app.rows[m], app.observations.get(m), app.findings.get(m, []))
+                       for m in self.query_one(ContainerTable).projects.get(project, []) if m in app.rows]
+            self.query_one(FindingsView).update(Group(*project_summary(project, members)))
+            self.query_one("#inspect", Static).update(Text(""))
+            return
         obs = app.observations.get(cid) if cid else None
         self.query_one(FindingsView).show(obs, app.findings.get(cid, []) if cid else [])
         self.query_one("#inspect", Static).update(self._inspect_text(obs))
@@ -165,6 +175,11 @@ class BoardScreen(Screen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "board":
+            project = self.query_one(ContainerTable).selected_project
+            if project is not None:  # enter on a project's line folds or unfolds it
+                self.query_one(ContainerTable).toggle_project(project)
+                self.show_selected()
+                return
             self.app.open_walkthrough(self.selected)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -303,6 +318,20 @@ class BoardScreen(Screen):
             event.input.display = False
             self.set_focus(self.query_one("#logs", Log))
             self.load_logs()
+
+    def action_fold(self) -> None:
+        """Fold the selected Compose project (from its line or a member's row) to its line, or unfold it."""
+        table = self.query_one(ContainerTable)
+        project = table.selected_project
+        if project is None:
+            cid = table.selected_id
+            row = self.app.rows.get(cid) if cid else None
+            project = row.project if row is not None else ""
+        if not project:
+            self.notify("not a Compose container: nothing to fold")
+            return
+        table.toggle_project(project)
+        self.show_selected()
 
     def action_toggle_all(self) -> None:
         self.running_only = not self.running_only

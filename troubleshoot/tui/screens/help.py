@@ -10,7 +10,9 @@ from textual.widgets import Static
 
 KEYS = [
     ("Board", ""),
-    ("↑ ↓", "select a container"), ("enter", "open the walkthrough of its top finding"), ("/", "filter by text"),
+    ("↑ ↓", "select a container"), ("enter", "open the walkthrough of its top finding"),
+    ("/", "filter by text (name, Compose project or service, image, state, finding)"),
+    ("z, enter on a project", "fold / unfold a Compose project (its line: worst finding, container count)"),
     ("a", "all containers / running only"), ("tab", "move between the board and the tabs"),
     ("1 2 3 4", "tabs: findings, logs, inspect, image"), ("v", "re-check the selected container"),
     ("f", "logs: follow on/off"), ("s", "logs: search (show matching lines)"), ("x", "inspect: reveal secret values"),

@@ -13,7 +13,9 @@ from textual.widgets.data_table import RowKey
 
 from ...backend import Row
 from ...core.facts import Observation
-from ..rows import COLUMNS, cells, matches_filter, middle_ellipsis, order, uptime
+from ...core.compose import group, member_label
+from ..rows import (COLUMNS, cells, key_project, matches_filter, middle_ellipsis, order, project_cells, project_key,
+                    uptime)
 
 if TYPE_CHECKING:
     from ...core.diagnose import Finding
@@ -36,6 +38,7 @@ class _Shown:
     lens: tuple[int, ...]  # each cell's width
     fitted: tuple[Text, ...] = ()  # the cells cut to `fitted_for`
     fitted_for: tuple[int, ...] = ()
+    label: str | None = None  # a Compose member's name under its project line (None: its container name)
 
 
 class ContainerTable(DataTable):
@@ -52,6 +55,8 @@ class ContainerTable(DataTable):
         self._shown_with: tuple | None = None  # the last show()'s arguments: shown again in a new width
         self._shown: dict[str, _Shown] = {}
         self._row_keys: dict[str, RowKey] = {}
+        self.folded: set[str] = set()  # Compose projects shown as their line only
+        self.projects: dict[str, list[str]] = {}  # each project shown: its members' ids, worst first
         for key, label in COLUMNS:
             self.add_column(label, key=key, width=Text(label).cell_len)
 
@@ -81,14 +86,16 @@ class ContainerTable(DataTable):
         self.user_moved = True
         super().action_cursor_up()
 
-    def _cells(self, cid: str, row: Row, obs: Observation | None, found: list[Finding], now: datetime) -> _Shown:
+    def _cells(self, cid: str, row: Row, obs: Observation | None, found: list[Finding], now: datetime,
+               label: str | None = None) -> _Shown:
         top = (found[0].severity, found[0].playbook_id) if found else None
         age = uptime(obs, row, now)
         was = self._shown.get(cid)
-        if was is not None and was.obs is obs and was.row == row and was.top == top and was.age == age:
+        if (was is not None and was.obs is obs and was.row == row and was.top == top and was.age == age
+                and was.label == label):
             return was
-        made = cells(row, obs, found, now)
-        shown = _Shown(row, obs, top, age, made, tuple(c.cell_len for c in made))
+        made = cells(row, obs, found, now, label)
+        shown = _Shown(row, obs, top, age, made, tuple(c.cell_len for c in made), label=label)
         self._shown[cid] = shown
         return shown
 
@@ -97,12 +104,12 @@ class ContainerTable(DataTable):
         self._shown_with = (rows, observations, findings, now, text_filter, running_only)
         if not self.size.width and not self.row_count:
             return  # not laid out yet: on_resize shows it in its width (once: each show clears the lines drawn)
-        selected = self.selected_id
-        ids = [cid for cid in order(rows, findings, set(observations))
-               if matches_filter(text_filter, rows[cid], findings.get(cid) or [])
-               and (not running_only or (observations[cid].container.state if cid in observations
-                                         else rows[cid].state) == "running")]
-        shown = [self._cells(cid, rows[cid], observations.get(cid), findings.get(cid) or [], now) for cid in ids]
+        selected = self.selected_key
+        matched = [cid for cid in order(rows, findings, set(observations))
+                   if matches_filter(text_filter, rows[cid], findings.get(cid) or [])
+                   and (not running_only or (observations[cid].container.state if cid in observations
+                                             else rows[cid].state) == "running")]
+        ids, shown = self._grouped(matched, rows, observations, findings, now)
         for cid in [cid for cid in self._shown if cid not in rows]:
             del self._shown[cid]  # a container gone: its cells too
         widths = self._widths(shown)
@@ -115,8 +122,64 @@ class ContainerTable(DataTable):
         self._replace_rows(ids, [s.fitted for s in shown], widths)
         if self.user_moved and selected in ids:
             self.move_cursor(row=ids.index(selected), animate=False)
-        elif ids:
-            self.move_cursor(row=0, animate=False)
+        elif self.user_moved and selected is not None and (selected_row := rows.get(selected)) is not None \
+                and project_key(selected_row.project) in ids:  # its project folded: its project's line
+            self.move_cursor(row=ids.index(project_key(selected_row.project)), animate=False)
+        elif ids:  # the worst container (under its project's line, when it has one)
+            self.move_cursor(row=next((i for i, key in enumerate(ids) if key_project(key) is None), 0),
+                             animate=False)
+
+    def _grouped(self, matched: list[str], rows: dict[str, Row], observations: dict[str, Observation],
+                 findings: dict[str, list[Finding]], now: datetime) -> tuple[list[str], list[_Shown]]:
+        """The lines shown: each Compose project's line where its worst member is, its members under it (named by
+        their service) unless it is folded; loose containers as they are. Without projects: `matched` as it is."""
+        project_of = {cid: rows[cid].project for cid in matched}
+        self.projects = {}
+        if not any(project_of.values()):
+            return matched, [self._cells(cid, rows[cid], observations.get(cid), findings.get(cid) or [], now)
+                             for cid in matched]
+        replicas: dict[tuple[str, str], int] = {}
+        for row in rows.values():
+            if row.compose is not None:
+                service = (row.compose.project, row.compose.service)
+                replicas[service] = replicas.get(service, 0) + 1
+        ids: list[str] = []
+        shown: list[_Shown] = []
+        for g in group(matched, project_of):
+            if not g.project:
+                cid = g.members[0]
+                ids.append(cid)
+                shown.append(self._cells(cid, rows[cid], observations.get(cid), findings.get(cid) or [], now))
+                continue
+            self.projects[g.project] = list(g.members)
+            folded = g.project in self.folded
+            members = [(rows[cid], observations.get(cid), findings.get(cid) or []) for cid in g.members]
+            made = project_cells(g.project, members, folded)
+            ids.append(project_key(g.project))
+            shown.append(_Shown(Row(project_key(g.project), g.project, "", "", ""), None, None, "", made,
+                                tuple(c.cell_len for c in made)))
+            if folded:
+                continue
+            for cid, (row, obs, found) in zip(g.members, members):
+                compose = obs.container.compose if obs is not None and obs.container.compose else row.compose
+                label = (member_label(compose, replicas.get((compose.project, compose.service), 1))
+                         if compose is not None else None)
+                ids.append(cid)
+                shown.append(self._cells(cid, row, obs, found, now, label))
+        return ids, shown
+
+    def toggle_project(self, project: str) -> None:
+        """Fold a project to its line, or unfold it; the cursor goes to its line."""
+        if project in self.folded:
+            self.folded.discard(project)
+        else:
+            self.folded.add(project)
+        key = project_key(project)
+        if self._shown_with is not None:
+            self.show(*self._shown_with)
+        if key in self._row_keys and self._row_keys[key] in self._row_locations:
+            self.user_moved = True
+            self.move_cursor(row=self._row_locations.get(self._row_keys[key]), animate=False)
 
     def _replace_rows(self, ids: list[str], data: list[tuple[Text, ...]], widths: dict[str, int]) -> None:
         """Every row at once. DataTable has no bulk update: clear() and one add_row() per row, then measuring every
@@ -143,7 +206,8 @@ class ContainerTable(DataTable):
         self.refresh()
 
     @property
-    def selected_id(self) -> str | None:
+    def selected_key(self) -> str | None:
+        """The row key under the cursor: a container's id, or a project line's (rows.project_key)."""
         if self.row_count == 0:
             return None
         try:
@@ -151,3 +215,14 @@ class ContainerTable(DataTable):
         except Exception:  # no row under the cursor
             return None
         return key.value
+
+    @property
+    def selected_id(self) -> str | None:
+        """The selected container's id (None on a project's line)."""
+        key = self.selected_key
+        return None if key_project(key) is not None else key
+
+    @property
+    def selected_project(self) -> str | None:
+        """The project whose line is selected (None on a container's row)."""
+        return key_project(self.selected_key)
