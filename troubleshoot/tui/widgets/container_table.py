@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
@@ -23,6 +23,8 @@ FINDING_ROOM = 17  # what a long name leaves to the top finding: "CRIT …interp
 MIN_FINDING = 8
 BADGE = len(" CRIT  ")  # a top finding's badge and its space, kept whole when the finding is cut
 KEYS = tuple(key for key, _label in COLUMNS)
+HOST_COLUMN = ("host", "HOST")  # first, when the board shows several hosts (hosts.py)
+MAX_HOST = 14  # the host column at its widest (a longer host name is cut in the middle)
 
 
 @dataclass
@@ -45,6 +47,12 @@ class ContainerTable(DataTable):
     they show changed, every column has a width (computed here from the cells' lengths: DataTable never measures a
     cell), and the rows are replaced in one go (`_replace_rows`) rather than cleared and added one by one."""
 
+    host_of: Callable[[str], str] | None = None  # several hosts: cid -> the name of its host (a HOST column first); None: one host, no column
+
+    @property
+    def _columns(self) -> tuple[tuple[str, str], ...]:
+        return ((HOST_COLUMN,) + COLUMNS) if self.host_of is not None else COLUMNS
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
@@ -52,7 +60,7 @@ class ContainerTable(DataTable):
         self._shown_with: tuple | None = None  # the last show()'s arguments: shown again in a new width
         self._shown: dict[str, _Shown] = {}
         self._row_keys: dict[str, RowKey] = {}
-        for key, label in COLUMNS:
+        for key, label in self._columns:
             self.add_column(label, key=key, width=Text(label).cell_len)
 
     def _widths(self, shown: list[_Shown]) -> dict[str, int]:
@@ -60,12 +68,15 @@ class ContainerTable(DataTable):
         name (it says which container: cut in the middle, never its end), then the top finding; the image last
         (cut, or reached by scrolling right)."""
         need = {key: max([Text(label).cell_len] + [s.lens[i] for s in shown])
-                for i, (key, label) in enumerate(COLUMNS)}
+                for i, (key, label) in enumerate(self._columns)}
+        host = min(need.get("host", 0), MAX_HOST)
+        if "host" in need:
+            need["host"] = host
         if not self.size.width:  # not laid out yet: on_resize shows it again in its real width
             return {**need, "name": min(28, need["name"])}
         scrollbar = self.styles.scrollbar_size_vertical if len(shown) + 2 > self.size.height else 0  # + header,
-        room = (self.size.width - scrollbar - 2 * self.cell_padding * len(COLUMNS)  # and a horizontal bar
-                - need["state"] - need["restarts"] - need["uptime"])
+        room = (self.size.width - scrollbar - 2 * self.cell_padding * len(self._columns)  # and a horizontal bar
+                - need["state"] - need["restarts"] - need["uptime"] - host)
         name = max(MIN_NAME, min(need["name"], room - min(need["finding"], FINDING_ROOM)))
         return {**need, "name": name, "finding": max(MIN_FINDING, min(need["finding"], room - name))}
 
@@ -88,6 +99,8 @@ class ContainerTable(DataTable):
         if was is not None and was.obs is obs and was.row == row and was.top == top and was.age == age:
             return was
         made = cells(row, obs, found, now)
+        if self.host_of is not None:
+            made = (Text(self.host_of(cid), style="cyan"),) + made
         shown = _Shown(row, obs, top, age, made, tuple(c.cell_len for c in made))
         self._shown[cid] = shown
         return shown
@@ -106,11 +119,12 @@ class ContainerTable(DataTable):
         for cid in [cid for cid in self._shown if cid not in rows]:
             del self._shown[cid]  # a container gone: its cells too
         widths = self._widths(shown)
-        fit = tuple(widths[key] for key in KEYS)
+        keys = tuple(key for key, _label in self._columns)
+        fit = tuple(widths[key] for key in keys)
         for s in shown:
             if s.fitted_for != fit:  # cut to the column widths (the [lab] mark and the badge kept when they fit)
                 s.fitted = tuple(middle_ellipsis(cell, w, keep=BADGE if key == "finding" else 0)
-                                 for key, cell, w in zip(KEYS, s.cells, fit))
+                                 for key, cell, w in zip(keys, s.cells, fit))
                 s.fitted_for = fit
         self._replace_rows(ids, [s.fitted for s in shown], widths)
         if self.user_moved and selected in ids:
