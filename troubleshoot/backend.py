@@ -524,18 +524,25 @@ def snapshot_backend(catalog: Catalog, path: str | Path, label: str | None = Non
     return RecordedBackend(catalog, [(r, record_secrets(r)) for r in doc.containers], doc.host, when, label)
 
 
-def open_source(catalog: Catalog | None, host: str | None = None, snapshot: str | Path | None = None,
-                prefetch: bool | None = None, asked: Any = None) -> Backend:
+def open_source(catalog: Catalog | None, host: Any = None, snapshot: str | Path | None = None,
+                prefetch: bool | None = None, asked: Any = None, many: Sequence[Any] | None = None) -> Backend:
     """The data source a command asked for: a snapshot file (`--from`, `--demo`) or the daemon (`-H`, DOCKER_HOST,
     the docker context, the local socket), connected. BoundaryError for a bad file, BackendError for a daemon.
     `prefetch` (all containers or only running ones): a live daemon is asked for its list, /info and images before
     it is even connected to, so that it answers while the caller loads the rest (`Backend.prefetch`); `catalog` may
     then be None, and set on the source once loaded. `asked` (prefetch.ask_first): those reads, asked already as
-    the process started."""
+    the process started. `many`: several hosts (contexts.HostSpec each): hosts.MultiBackend."""
     if snapshot is not None:
         if asked is not None:
             asked.batch.close()
         return snapshot_backend(catalog, snapshot)  # type: ignore[arg-type]
+    if many:  # several hosts (contexts.HostSpec each): one source over them (hosts.py), connected once any answers
+        from .hosts import MultiBackend
+        if asked is not None:
+            asked.batch.close()
+        multi = MultiBackend(catalog, many)
+        multi.connect()
+        return multi
     backend = LiveBackend(catalog, host)  # type: ignore[arg-type]
     if prefetch is not None:
         backend.prefetch(all=prefetch, asked=asked)

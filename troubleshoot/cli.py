@@ -1,7 +1,9 @@
 """Command line: `troubleshoot scan`, `troubleshoot playbooks ...`. Never imports textual.
 
 Exit codes of `scan`: 0 no critical or warning finding, 1 at least one, 2 the daemon cannot be used or the input
-(a snapshot, an argument) is bad: one line on stderr says which and why.
+(a snapshot, an argument) is bad: one line on stderr says which and why. With several hosts (`-H A -H B`,
+`--context a,b`, `--all-contexts`): a host that does not answer is said in one line on stderr and the others are
+scanned (0 or 1 from what they show); 2 only when no host answered.
 
 Every command reads through one data source (`backend.open_source`: the daemon, `--from FILE` or `--demo`).
 """
@@ -12,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 
@@ -62,7 +65,7 @@ def _source(args, catalog):
     from .backend import BackendError, open_source
     from .boundary import BoundaryError
     try:
-        return open_source(catalog, getattr(args, "host", None), _snapshot_path(args))
+        return open_source(catalog, getattr(args, "host", None), _snapshot_path(args), many=getattr(args, "many", None))
     except BoundaryError as exc:
         _error(str(exc))
         raise _Failed(EXIT_USAGE) from None
@@ -79,7 +82,7 @@ class _Early:
     def __init__(self, args, running: bool = False, asked=None):
         from .backend import BackendError, open_source
         self.source, self.error = None, None
-        if _snapshot_path(args) is not None:
+        if _snapshot_path(args) is not None or getattr(args, "many", None):
             if asked is not None:
                 asked.batch.close()
             return
@@ -144,7 +147,59 @@ def _two_processes(fn, observations):
                     decode=lambda plain: [Finding.from_plain(f) for f in plain])
 
 
+def _scan_many(args) -> int:
+    """`scan` over several hosts: each host read in its own thread (connect within its timeout, list, inspect,
+    /info), each diagnosed against its own host; an unreachable one said in one line on stderr."""
+    from .core.diagnose import diagnose
+    from .core.records import host_from_record, observation_from_record
+    catalog = _catalog(args)
+    _report_catalog_errors(catalog)
+    try:
+        source = _source(args, catalog)
+    except _Failed as failed:
+        return failed.code
+    from .hosts import _each
+    source.wait_all()
+
+    def read(part):
+        live = part.live()
+        live.catalog = catalog
+        ids = live.select(args.names, args.running)
+        return live.records(ids, tail=args.tail, deep=args.deep), live.host_record()
+    reports = []
+    for part, out in _each(source.parts, read):
+        if isinstance(out, BaseException):
+            from .backend import BackendError
+            if not isinstance(out, BackendError):
+                raise out
+            part.fail(str(out))
+            continue
+        records, host = out
+        part.count = len(records)
+        reports.append((part, diagnose([observation_from_record(r, s) for r, s in records], host_from_record(host),
+                                       catalog)))
+    for part in source.parts:
+        if part.state != "up":
+            _error(f"host {part.name} unreachable: {part.why}")
+    if not reports:
+        return EXIT_DAEMON
+    if args.json:
+        from .jsonout import write_json
+        from .report_json import many_json
+        write_json(many_json([(p.name, r) for p, r in reports], source.states()))
+    else:
+        from .render import print_scan
+        console = _consoles()[0]
+        for part, report in reports:
+            from rich.text import Text
+            console.print(Text(f"host {part.name} ({part.url})", style="bold"))
+            print_scan(console, report, catalog, all_findings=args.all_findings)
+    return EXIT_FINDINGS if any(r.has_problems for _p, r in reports) else EXIT_OK
+
+
 def cmd_scan(args) -> int:
+    if getattr(args, "many", None):
+        return _scan_many(args)
     asked = None
     if _snapshot_path(args) is None:  # the first reads asked before anything heavy is imported (prefetch.py)
         from .prefetch import ask_first
@@ -163,7 +218,7 @@ def cmd_scan(args) -> int:
     if args.json:
         from .report_json import report_json
         from .jsonout import write_json
-        write_json(report_json(report))
+        write_json(report_json(report, host_name=_source))
     else:
         from .render import print_scan
         print_scan(_consoles()[0], report, catalog, all_findings=args.all_findings)
@@ -390,6 +445,9 @@ def cmd_lab(args) -> int:
         _error(f"no lab scenario {', '.join(unknown)}; `troubleshoot lab list` shows them")
         return EXIT_USAGE
     instance = args.instance
+    if getattr(args, "many", None):
+        _error("the lab works on one daemon: give one -H or --context")
+        return EXIT_USAGE
     try:
         labmod.check_instance(instance)
     except labmod.LabError as exc:
@@ -424,14 +482,50 @@ def cmd_lab(args) -> int:
     return EXIT_OK
 
 
+_ONE_HOST = {"image", "snapshot", "report"}  # commands that read one daemon
+
+
+def _resolve_hosts(args) -> int | None:
+    """`-H` (repeatable), `--context a,b`, `--all-contexts` into `args.host` (one daemon: as it always was, a URL or
+    a context's endpoint) or `args.many` (several: contexts.HostSpec each, for hosts.MultiBackend). An exit code
+    when what was asked cannot be used (said in one line)."""
+    hosts, contexts = getattr(args, "host", None) or [], getattr(args, "context", None) or []
+    args.many = None
+    if not contexts and not getattr(args, "all_contexts", False):
+        args.host = hosts[-1] if len(hosts) == 1 else None if not hosts else hosts
+        if len(hosts) <= 1:
+            return None
+    from .contexts import host_specs
+    specs = host_specs(hosts, contexts, getattr(args, "all_contexts", False))
+    if not specs:
+        _error("no docker context found (`docker context ls`)")
+        return EXIT_USAGE
+    if len(specs) == 1:
+        if specs[0].endpoint is None:
+            _error(specs[0].error)
+            return EXIT_DAEMON
+        args.host = specs[0].endpoint
+        return None
+    if args.command in _ONE_HOST or _snapshot_path(args) is not None:
+        _error(f"{'--from/--demo' if _snapshot_path(args) else args.command} reads one daemon: "
+               "give one -H or --context")
+        return EXIT_USAGE
+    args.host, args.many = None, specs
+    return None
+
+
 def _global_options(sub: bool) -> argparse.ArgumentParser:
     """Options accepted before or after the subcommand. The subcommand's copies default to SUPPRESS so they do not
     reset what was given before it (`troubleshoot --playbooks D scan`)."""
     d = (lambda v: argparse.SUPPRESS) if sub else (lambda v: v)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-H", "--host", default=d(None),
+    common.add_argument("-H", "--host", action="append", default=d(None),
                         help="daemon to use (unix://, tcp://, ssh://user@host); default: DOCKER_HOST, "
-                             "the docker context, then the local socket")
+                             "the docker context, then the local socket. Repeat it for several hosts in one view")
+    common.add_argument("--context", action="append", default=d(None), metavar="A,B",
+                        help="docker context(s) to use, by name (`docker context ls`); several: one view")
+    common.add_argument("--all-contexts", action="store_true", default=d(False),
+                        help="every docker context (and `default`) in one view")
     common.add_argument("--playbooks", action="append", type=Path, metavar="DIR", default=d(None),
                         help="extra playbook directory; its playbooks add to or override shipped ones by id (repeatable)")
     common.add_argument("--from", dest="source", type=Path, metavar="FILE", default=d(None),
@@ -446,12 +540,12 @@ def _global_options(sub: bool) -> argparse.ArgumentParser:
 def cmd_tui(args) -> int:
     path = _snapshot_path(args)
     from .backend import start_early
-    early = start_early(args.host) if path is None else None  # the container list asked now, while the rest loads
+    early = start_early(args.host) if path is None and not getattr(args, "many", None) else None  # the container list asked now, while the rest loads
     # A live daemon: the app loads the playbooks once the list is on screen (its first frame waits for textual,
     # not for them); recorded data is diagnosed as it is read: they are loaded now
     catalog = None
     from .boundary import BoundaryError
-    backend = None
+    backend: Any = None
     while True:
         if path is not None:
             from .backend import snapshot_backend
@@ -465,6 +559,9 @@ def cmd_tui(args) -> int:
                 return EXIT_USAGE
         from .backend import BackendError
         from .tui.factory import make_app  # the only place the CLI imports textual
+        if path is None and getattr(args, "many", None):
+            from .hosts import MultiBackend
+            backend = MultiBackend(catalog, args.many)
         try:
             app = make_app(catalog, host=args.host, read_only=args.read_only or path is not None, backend=backend,
                            early=early, load_catalog=lambda: _catalog(args))
@@ -588,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
         args.func = cmd_tui
     if getattr(args, "tail", 1) < 1:
         parser.error("--tail must be at least 1")
+    if _resolve_hosts(args) is not None:
+        return EXIT_DAEMON
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -275,8 +275,8 @@ class _ResponseAdapter:
 class Daemon:
     """A connection to one daemon. Reads return typed records (through the boundary); errors become DaemonError."""
 
-    def __init__(self, host: str | None = None, timeout: float = 30):
-        self.endpoint = resolve_endpoint(host)
+    def __init__(self, host: str | Endpoint | None = None, timeout: float = 30):
+        self.endpoint = host if isinstance(host, Endpoint) else resolve_endpoint(host)
         self.timeout: float | None = timeout  # each JSON request, whole (a total deadline); each read of a stream
         self._transport: _UnixTransport | _DockerPyTransport | None = None
         self._api_prefix = ""  # "/v1.41" once the daemon's version is known ("": unversioned, its newest)

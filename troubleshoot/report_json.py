@@ -39,7 +39,9 @@ def container_json(obs: Observation, report: Report) -> dict[str, Any]:
     }
 
 
-def report_json(report: Report) -> dict[str, Any]:
+def report_json(report: Report, host_name: str | None = None) -> dict[str, Any]:
+    """`host_name`: the host every container and finding is on (`host` in each), as the many-host document names
+    it."""
     host = asdict(report.host)
     compose = {o.container.id: o.container.compose for o in report.observations}
 
@@ -47,11 +49,31 @@ def report_json(report: Report) -> dict[str, Any]:
         c = compose.get(f.container_id) if f.container_id else None
         return {**f.to_json(), "project": c.project if c is not None else None,
                 "service": (c.service or None) if c is not None else None}
+    containers = [container_json(o, report) for o in report.observations]
+    findings = [finding(f) for f in report.findings]
+    if host_name is not None:
+        for item in containers + findings:
+            item["host"] = host_name
     return {
         "schema": SCHEMA,
         "host": host,
-        "containers": [container_json(o, report) for o in report.observations],
-        "findings": [finding(f) for f in report.findings],
+        "containers": containers,
+        "findings": findings,
+    }
+
+
+def many_json(reports: list[tuple[str, Report]], states: list[Any]) -> dict[str, Any]:
+    """The `scan --json` document over several hosts: each container and finding names its host (`host`); `hosts`
+    says each host's state (up, or unreachable and why); `host` is the first answering host's facts, as with one."""
+    docs = [report_json(r, name) for name, r in reports]
+    facts = {name: asdict(r.host) for name, r in reports}
+    return {
+        "schema": SCHEMA,
+        "host": docs[0]["host"] if docs else None,
+        "hosts": [{"name": s.name, "url": s.url, "state": s.state, "error": s.why or None,
+                   "containers": s.count, "facts": facts.get(s.name)} for s in states],
+        "containers": [c for d in docs for c in d["containers"]],
+        "findings": [f for d in docs for f in d["findings"]],
     }
 
 

@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import TYPE_CHECKING, Callable, cast
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from rich.text import Text
 from textual import events
@@ -24,8 +24,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..backend import Backend, BackendError, Row, batches, load_batches
 from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
-from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, Observed, RowsLoaded,
-                       StateChanged)
+from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, HostsChanged, Observed,
+                       RowsLoaded, StateChanged)
 from .screens.board import BoardScreen
 from .screens.help import HelpScreen
 
@@ -118,6 +118,10 @@ class TroubleshootApp(App):
         self.findings: dict[str, list[Finding]] = {}
         self.host: Host | None = None
         self.host_findings: list[Finding] = []
+        # Several hosts (hosts.MultiBackend: ids are ID@N): each container diagnosed against its own host's facts
+        self.many = getattr(backend, "parts", None) is not None
+        self.hosts: dict[int, Host] = {}  # host index -> its facts (several hosts only)
+        self.hosts_findings: dict[int, list[Finding]] = {}
         self.banner = ""
         self._stop = threading.Event()
         self._follow: str | None = None
@@ -194,6 +198,8 @@ class TroubleshootApp(App):
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.push_screen(BoardScreen())
+        if self.many:  # a host connecting, answering or failing: its strip now, and its containers on the board
+            cast("Any", self.backend).listeners.append(lambda: self.post_message(HostsChanged()))
         self.load_all()
         if self.live_events:
             self._worker(self._reconcile, group="reconcile", exclusive=True)
@@ -277,10 +283,37 @@ class TroubleshootApp(App):
     def _host(self) -> Host:
         """The host, read in a worker, with the playbooks loaded there too: what diagnoses it on the UI thread then
         finds them loaded."""
-        host = self.backend.host()
+        if self.many:
+            hosts = cast("Any", self.backend).hosts()  # each host's own facts, read at once
+            self.hosts = hosts
+            host = next(iter(hosts.values())) if hosts else self.backend.host()
+        else:
+            host = self.backend.host()
         self.catalog  # noqa: B018 - loaded now, in this worker
         return host
 
+    def host_of(self, cid: str, host: Host | None) -> Host | None:
+        """The facts of the host `cid` is on: `host` with one host; its own with several (hosts.py ids: ID@N)."""
+        if not self.many:
+            return host
+        from ..hosts import split
+        index = split(cid)[1]
+        return self.hosts.get(index, host) if index is not None else host
+
+    def on_hosts_changed(self, message: HostsChanged) -> None:
+        """A host's state changed (hosts.MultiBackend): its strip now; its containers listed and inspected."""
+        self._changed()
+        self._worker(self._list_hosts, group="hosts", exclusive=True)
+
+    def _list_hosts(self) -> None:
+        try:
+            asked = time.monotonic()
+            rows = self.backend.rows(all=True)
+            self.post_message(RowsLoaded(rows, asked, reconcile=True))
+            host = self._host()
+            self.post_message(HostLoaded(host))
+        except BackendError:
+            pass  # said on the hosts' strips; the reconcile goes on
     def _follow_events(self, since: float | None = None) -> None:
         while not self._stop.is_set():
             try:
@@ -381,7 +414,7 @@ class TroubleshootApp(App):
         catalog, out = self.catalog, {}
         for cid, obs in observations.items():
             self._yield_to_ui()
-            out[cid] = diagnose_container(obs, host, catalog, peers=peers)
+            out[cid] = diagnose_container(obs, self.host_of(cid, host), catalog, peers=peers)
         return out
 
     def _observe_one(self, cid: str) -> None:
@@ -498,6 +531,8 @@ class TroubleshootApp(App):
         if why:
             return 1, why
         env = self.backend.command_env(argv)  # the one builder of DOCKER_HOST (daemon.docker_env)
+        if self.many:  # the host's own container id (ID@N -> ID), on the host that container is on
+            argv = cast("Any", self.backend).step_argv(argv)
         try:
             with self.suspend():
                 print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
@@ -573,7 +608,7 @@ class TroubleshootApp(App):
             if message.findings is not None and cid in message.findings:
                 self.findings[cid] = message.findings[cid]
             elif self.host is not None:
-                self.findings[cid] = diagnose_container(obs, self.host, self.catalog,
+                self.findings[cid] = diagnose_container(obs, self.host_of(cid, self.host), self.catalog,
                                                         peers=build_peers(self.observations.values()))
             else:
                 self.findings.pop(cid, None)
@@ -593,13 +628,15 @@ class TroubleshootApp(App):
         self._answered(message.at)
         self.host = message.host
         self.host_findings = diagnose_host(self.host, self.catalog)
+        if self.many:
+            self.hosts_findings = {i: diagnose_host(h, self.catalog) for i, h in dict(self.hosts).items()}
         basis = message.basis or {}
         peers = build_peers(self.observations.values())
         for cid, obs in self.observations.items():
             if message.findings is not None and basis.get(cid) is obs:  # diagnosed in the worker, still current
                 self.findings[cid] = message.findings[cid]
             else:
-                self.findings[cid] = diagnose_container(obs, self.host, self.catalog, peers=peers)
+                self.findings[cid] = diagnose_container(obs, self.host_of(cid, self.host), self.catalog, peers=peers)
         self.loaded = self.loaded or message.first_load
         self._load_open = self._load_open and not message.first_load
         self._changed()

@@ -84,3 +84,7 @@ class CatalogLoaded(Message):
     def __init__(self, errors: list[str]) -> None:
         super().__init__()
         self.errors = errors
+
+
+class HostsChanged(Message):
+    """Several hosts (hosts.MultiBackend): one of them connected, answered or failed."""

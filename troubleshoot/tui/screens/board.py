@@ -70,11 +70,19 @@ class BoardScreen(Screen):
         self._painted_inspected = False  # ... and inspected ones: the first batch, the worst first, at once too
 
     def compose(self) -> ComposeResult:
-        yield HostStrip(id="host")
+        parts = getattr(self.app.backend, "parts", None)  # several hosts (hosts.py): a strip each, a HOST column
+        if parts is None:
+            yield HostStrip(id="host")
+        else:
+            for part in parts:
+                yield HostStrip(id=f"host-{part.index}", classes="host-strip")
         yield Static(id="banner")
         yield Input(placeholder="filter: name, project, service, image, state or finding (enter to keep, esc to clear)",
                     id="filter")
-        yield ContainerTable(id="board")
+        table = ContainerTable(id="board")
+        if parts is not None:
+            table.host_of = self.app.backend.host_name_of  # type: ignore[attr-defined]
+        yield table
         with TabbedContent(id="tabs"):
             with TabPane("Findings", id="tab-findings"):
                 with VerticalScroll():
@@ -137,8 +145,13 @@ class BoardScreen(Screen):
             self._painted_inspected = True
             self.call_after_refresh(app.inspects_painted.set)  # drawn: the first load may read its next batch
         loading = (app.load_size - len(app.loading), app.load_size) if app.load_running else None
-        self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label, recorded=not app.backend.live,
-                                       loading=loading)
+        if app.many:
+            for state, strip in zip(app.backend.states(), self.query(HostStrip)):  # type: ignore[attr-defined]
+                index = int((strip.id or "host-0").rpartition("-")[2])
+                strip.show_state(state, app.hosts_findings.get(index, []))
+        else:
+            self.query_one(HostStrip).show(app.host, app.host_findings, app.backend.label,
+                                           recorded=not app.backend.live, loading=loading)
         banner = self.query_one("#banner", Static)
         banner.display = bool(app.banner)
         banner.update(Text(app.banner or ""))
@@ -326,7 +339,7 @@ class BoardScreen(Screen):
         if project is None:
             cid = table.selected_id
             row = self.app.rows.get(cid) if cid else None
-            project = row.project if row is not None else ""
+            project = table.group_of(cid, row) if cid and row is not None else ""
         if not project:
             self.notify("not a Compose container: nothing to fold")
             return

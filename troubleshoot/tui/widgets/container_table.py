@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
@@ -25,6 +25,8 @@ FINDING_ROOM = 17  # what a long name leaves to the top finding: "CRIT …interp
 MIN_FINDING = 8
 BADGE = len(" CRIT  ")  # a top finding's badge and its space, kept whole when the finding is cut
 KEYS = tuple(key for key, _label in COLUMNS)
+HOST_COLUMN = ("host", "HOST")  # first, when the board shows several hosts (hosts.py)
+MAX_HOST = 14  # the host column at its widest (a longer host name is cut in the middle)
 
 
 @dataclass
@@ -48,6 +50,12 @@ class ContainerTable(DataTable):
     they show changed, every column has a width (computed here from the cells' lengths: DataTable never measures a
     cell), and the rows are replaced in one go (`_replace_rows`) rather than cleared and added one by one."""
 
+    host_of: Callable[[str], str] | None = None  # several hosts: cid -> the name of its host (a HOST column first); None: one host, no column
+
+    @property
+    def _columns(self) -> tuple[tuple[str, str], ...]:
+        return ((HOST_COLUMN,) + COLUMNS) if self.host_of is not None else COLUMNS
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
@@ -57,7 +65,7 @@ class ContainerTable(DataTable):
         self._row_keys: dict[str, RowKey] = {}
         self.folded: set[str] = set()  # Compose projects shown as their line only
         self.projects: dict[str, list[str]] = {}  # each project shown: its members' ids, worst first
-        for key, label in COLUMNS:
+        for key, label in self._columns:
             self.add_column(label, key=key, width=Text(label).cell_len)
 
     def _widths(self, shown: list[_Shown]) -> dict[str, int]:
@@ -65,12 +73,15 @@ class ContainerTable(DataTable):
         name (it says which container: cut in the middle, never its end), then the top finding; the image last
         (cut, or reached by scrolling right)."""
         need = {key: max([Text(label).cell_len] + [s.lens[i] for s in shown])
-                for i, (key, label) in enumerate(COLUMNS)}
+                for i, (key, label) in enumerate(self._columns)}
+        host = min(need.get("host", 0), MAX_HOST)
+        if "host" in need:
+            need["host"] = host
         if not self.size.width:  # not laid out yet: on_resize shows it again in its real width
             return {**need, "name": min(28, need["name"])}
         scrollbar = self.styles.scrollbar_size_vertical if len(shown) + 2 > self.size.height else 0  # + header,
-        room = (self.size.width - scrollbar - 2 * self.cell_padding * len(COLUMNS)  # and a horizontal bar
-                - need["state"] - need["restarts"] - need["uptime"])
+        room = (self.size.width - scrollbar - 2 * self.cell_padding * len(self._columns)  # and a horizontal bar
+                - need["state"] - need["restarts"] - need["uptime"] - host)
         name = max(MIN_NAME, min(need["name"], room - min(need["finding"], FINDING_ROOM)))
         return {**need, "name": name, "finding": max(MIN_FINDING, min(need["finding"], room - name))}
 
@@ -95,6 +106,8 @@ class ContainerTable(DataTable):
                 and was.label == label):
             return was
         made = cells(row, obs, found, now, label)
+        if self.host_of is not None:
+            made = (Text(self.host_of(cid), style="cyan"),) + made
         shown = _Shown(row, obs, top, age, made, tuple(c.cell_len for c in made), label=label)
         self._shown[cid] = shown
         return shown
@@ -113,18 +126,19 @@ class ContainerTable(DataTable):
         for cid in [cid for cid in self._shown if cid not in rows]:
             del self._shown[cid]  # a container gone: its cells too
         widths = self._widths(shown)
-        fit = tuple(widths[key] for key in KEYS)
+        keys = tuple(key for key, _label in self._columns)
+        fit = tuple(widths[key] for key in keys)
         for s in shown:
             if s.fitted_for != fit:  # cut to the column widths (the [lab] mark and the badge kept when they fit)
                 s.fitted = tuple(middle_ellipsis(cell, w, keep=BADGE if key == "finding" else 0)
-                                 for key, cell, w in zip(KEYS, s.cells, fit))
+                                 for key, cell, w in zip(keys, s.cells, fit))
                 s.fitted_for = fit
         self._replace_rows(ids, [s.fitted for s in shown], widths)
         if self.user_moved and selected in ids:
             self.move_cursor(row=ids.index(selected), animate=False)
         elif self.user_moved and selected is not None and (selected_row := rows.get(selected)) is not None \
-                and project_key(selected_row.project) in ids:  # its project folded: its project's line
-            self.move_cursor(row=ids.index(project_key(selected_row.project)), animate=False)
+                and project_key(self.group_of(selected, selected_row)) in ids:  # its project folded: its project's line
+            self.move_cursor(row=ids.index(project_key(self.group_of(selected, selected_row))), animate=False)
         elif ids:  # the worst container (under its project's line, when it has one)
             self.move_cursor(row=next((i for i, key in enumerate(ids) if key_project(key) is None), 0),
                              animate=False)
@@ -133,7 +147,7 @@ class ContainerTable(DataTable):
                  findings: dict[str, list[Finding]], now: datetime) -> tuple[list[str], list[_Shown]]:
         """The lines shown: each Compose project's line where its worst member is, its members under it (named by
         their service) unless it is folded; loose containers as they are. Without projects: `matched` as it is."""
-        project_of = {cid: rows[cid].project for cid in matched}
+        project_of = {cid: self.group_of(cid, rows[cid]) for cid in matched}
         self.projects = {}
         if not any(project_of.values()):
             return matched, [self._cells(cid, rows[cid], observations.get(cid), findings.get(cid) or [], now)
@@ -154,7 +168,10 @@ class ContainerTable(DataTable):
             self.projects[g.project] = list(g.members)
             folded = g.project in self.folded
             members = [(rows[cid], observations.get(cid), findings.get(cid) or []) for cid in g.members]
-            made = project_cells(g.project, members, folded)
+            made = project_cells(g.project.rpartition("@")[0] if self.host_of is not None else g.project, members,
+                                 folded)
+            if self.host_of is not None:
+                made = (Text(self.host_of(g.members[0]), style="cyan"),) + made
             ids.append(project_key(g.project))
             shown.append(_Shown(Row(project_key(g.project), g.project, "", "", ""), None, None, "", made,
                                 tuple(c.cell_len for c in made)))
@@ -167,6 +184,14 @@ class ContainerTable(DataTable):
                 ids.append(cid)
                 shown.append(self._cells(cid, row, obs, found, now, label))
         return ids, shown
+
+    def group_of(self, cid: str, row: Row) -> str:
+        """The Compose group a row is shown in: its project; with several hosts, its project on its host
+        (`shop@1`: ids are `ID@N`, and two hosts' projects of one name are two projects). "" when loose."""
+        project = row.project
+        if project and self.host_of is not None:
+            return f"{project}@{cid.rpartition('@')[2]}"
+        return project
 
     def toggle_project(self, project: str) -> None:
         """Fold a project to its line, or unfold it; the cursor goes to its line."""

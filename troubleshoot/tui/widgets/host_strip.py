@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
@@ -39,6 +39,32 @@ class HostStrip(Static):
         text = Text(" · ".join(parts))
         if recorded:  # a snapshot: say so before anything else, and that nothing here is live
             text = Text(f"RECORDED (read-only): {label}", style="bold reverse") + Text("  ") + text
+        for f in findings:
+            text.append(f"  ⚠ {f.title}", style="bold")
+        self.update(text)
+        self.set_class(bool(findings), "-pressure")
+
+    def show_state(self, state: Any, findings: list[Finding]) -> None:
+        """One host of several (hosts.HostState): connecting, its containers and readings, or unreachable and why."""
+        name = Text(f"{state.name}: ", style="bold")
+        if state.state == "connecting":
+            self.update(name + Text("connecting …", style="dim"))
+            self.set_class(False, "-pressure")
+            return
+        if state.state != "up":
+            self.update(name + Text(f"unreachable: {state.why}", style="bold"))
+            self.set_class(True, "-pressure")
+            return
+        host = state.host
+        parts = [f"{state.count:,} containers" if state.count is not None else "listing …"]
+        if host is not None:
+            if host.mem_available is not None and host.mem_total:
+                parts.append(f"mem {human_bytes(host.mem_available)} free ({host.mem_available_percent:.0f}%)")
+            if host.disk_free_percent is not None:
+                parts.append(f"disk {host.disk_free_percent:.0f}% free")
+            if host.load1 is not None:
+                parts.append(f"load {host.load1:.2f}/{host.ncpu}cpu")
+        text = name + Text(" · ".join(parts))
         for f in findings:
             text.append(f"  ⚠ {f.title}", style="bold")
         self.update(text)

@@ -1,0 +1,151 @@
+"""Many hosts in one view, on two real daemons at once: the default one and a second dockerd started here on its own
+socket, data root and network namespace (tests.engine.SecondDaemon). One broken container on each, with the same
+name: `scan --json -H A -H B` gives both with the right host; a dead socket and a tcp:// that never answers cost no
+more than their timeout and are said; `--context` reads the docker CLI's contexts store; the app shows both hosts'
+rows and a strip saying the dead one is unreachable."""
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.engine import BASE, PREFIX, SecondDaemon, docker, ensure_base, wait_for
+from tests.integration.conftest import until
+from troubleshoot.contexts import host_specs
+from troubleshoot.core.playbooks import load_catalog
+from troubleshoot.hosts import CONNECT_TIMEOUT, MultiBackend, split
+from troubleshoot.tui.factory import make_app
+from troubleshoot.tui.widgets.host_strip import HostStrip
+
+pytestmark = pytest.mark.engine
+
+NAME = PREFIX + "mh-broken"  # the same name on both hosts
+A = "unix:///var/run/docker.sock"
+
+
+def on(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", "-H", url, *args], capture_output=True, check=check, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def two(engine):
+    if shutil.which("dockerd") is None:
+        pytest.fail("dockerd is needed (make test installs docker.io)")
+    ensure_base()
+    root = Path(tempfile.mkdtemp(prefix=PREFIX + "mhd-", dir="/tmp"))  # short: unix socket paths are limited
+    second = SecondDaemon(root).start()
+    try:
+        saved = subprocess.run(["docker", "save", BASE], capture_output=True, check=True).stdout
+        subprocess.run(["docker", "-H", second.url, "load"], input=saved, capture_output=True, check=True)
+        docker("rm", "-f", NAME, check=False)
+        docker("run", "-d", "--name", NAME, BASE, "sh", "-c", "echo failing on A; exit 1")
+        on(second.url, "run", "-d", "--network", "none", "--name", NAME, BASE, "sh", "-c", "echo failing on B; exit 3")
+        for url in (A, second.url):
+            wait_for(lambda url=url: on(url, "inspect", "-f", "{{.State.Status}}", NAME).stdout.strip() == b"exited",
+                     60, f"{NAME} exited on {url}")
+        yield second
+    finally:
+        docker("rm", "-f", NAME, check=False)
+        second.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        assert docker("run", "--rm", BASE, "true", check=False).returncode == 0, "the second dockerd broke the main one"
+
+
+@pytest.fixture
+def silent_port():
+    """A tcp port that accepts connections and never answers."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    yield s.getsockname()[1]
+    s.close()
+
+
+def scan(*args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "troubleshoot", "scan", *args], capture_output=True, text=True,
+                          timeout=120, env=env)
+    return proc, time.monotonic() - start
+
+
+def ours(doc: dict) -> dict[str, dict]:
+    return {c["host"]: c for c in doc["containers"] if c["name"] == NAME}
+
+
+def test_scan_json_gives_each_container_its_host(two):
+    proc, _ = scan("--json", "-H", A, "-H", two.url, NAME)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    found = ours(doc)
+    assert set(found) == {A, two.url}
+    assert found[A]["exit_code"] == 1 and found[two.url]["exit_code"] == 3
+    assert {h["name"]: h["state"] for h in doc["hosts"]} == {A: "up", two.url: "up"}
+    by_host = {f["host"] for f in doc["findings"] if f.get("container") == NAME}
+    assert by_host == {A, two.url}, doc["findings"]
+    text, _ = scan("-H", A, "-H", two.url, NAME)
+    assert f"host {A}" in text.stdout and f"host {two.url}" in text.stdout
+
+
+def test_one_host_json_is_as_before_plus_host(two):
+    proc, _ = scan("--json", "-H", two.url, NAME)
+    doc = json.loads(proc.stdout)
+    assert "hosts" not in doc and set(doc) == {"schema", "host", "containers", "findings"}
+    assert [c["host"] for c in doc["containers"]] == [two.url]
+
+
+def test_dead_hosts_cost_their_timeout_only_and_are_said(two, silent_port):
+    dead_sock, silent = "unix:///tmp/" + PREFIX + "no-such.sock", f"tcp://127.0.0.1:{silent_port}"
+    proc, took = scan("--json", "-H", A, "-H", two.url, "-H", dead_sock, "-H", silent, NAME)
+    assert proc.returncode == 1, proc.stderr
+    assert set(ours(json.loads(proc.stdout))) == {A, two.url}
+    said = [line for line in proc.stderr.splitlines() if "unreachable" in line]
+    assert len(said) == 2 and any(dead_sock in l for l in said) and any(silent in l and "no answer" in l for l in said)
+    assert took < CONNECT_TIMEOUT + 6, f"the scan took {took:.1f} s: the dead hosts delayed the others"
+    alone, took_alone = scan("--json", "-H", dead_sock, "-H", silent)
+    assert alone.returncode == 2 and took_alone < CONNECT_TIMEOUT + 4
+
+
+def test_contexts_from_the_cli_store(two, tmp_path):
+    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"second").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(json.dumps({"Name": "second", "Metadata": {},
+                                                "Endpoints": {"docker": {"Host": two.url, "SkipTLSVerify": False}}}))
+    env = {**os.environ, "DOCKER_CONFIG": str(tmp_path)}
+    env.pop("DOCKER_HOST", None)
+    proc, _ = scan("--json", "--context", "default,second", NAME, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert set(ours(json.loads(proc.stdout))) == {"default", "second"}
+    every, _ = scan("--json", "--all-contexts", NAME, env=env)
+    assert set(ours(json.loads(every.stdout))) == {"default", "second"}
+    missing, _ = scan("--json", "--context", "nope", env=env)
+    assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+def test_app_shows_both_hosts_and_the_dead_one(two):
+    dead = "unix:///tmp/" + PREFIX + "no-such.sock"
+    backend = MultiBackend(load_catalog(), host_specs([A, two.url, dead]))
+
+    async def go():
+        app = make_app(None, backend=backend)
+        async with app.run_test(size=(100, 30)) as pilot:
+            def ours_on_board():
+                return {split(cid)[1] for cid, row in app.rows.items() if row.name == NAME and cid in app.findings
+                        and app.findings[cid]}
+            await until(pilot, lambda: ours_on_board() == {0, 1}, timeout=60, what="both hosts' containers")
+            strips = {s.id: str(s.render()) for s in app.screen.query(HostStrip)}
+            await until(pilot, lambda: "unreachable" in str(app.screen.query_one("#host-2", HostStrip).render()),
+                        what="the dead host's strip")
+            assert "does not exist" in str(app.screen.query_one("#host-2", HostStrip).render())
+            assert "containers" in strips["host-1"], strips
+            a, b = (next(c for c in app.rows if app.rows[c].name == NAME and split(c)[1] == i) for i in (0, 1))
+            assert app.observations[a].container.exit_code == 1 and app.observations[b].container.exit_code == 3
+            assert any("failing on B" in line for line in backend.logs(b, 50))  # routed to the host it came from
+    asyncio.run(go())

@@ -1,0 +1,28 @@
+"""The docker CLI's contexts store read as `docker context ls` lists it (DOCKER_CONFIG honoured)."""
+import hashlib
+import json
+
+from troubleshoot.contexts import host_specs, stored_contexts
+
+
+def store(tmp_path, name: str, host: str) -> None:
+    d = tmp_path / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    d.mkdir(parents=True)
+    (d / "meta.json").write_text(json.dumps({"Name": name, "Endpoints": {"docker": {"Host": host}}}))
+
+
+def test_contexts_named_all_and_deduplicated(tmp_path):
+    env = {"DOCKER_CONFIG": str(tmp_path)}
+    store(tmp_path, "b", "tcp://10.0.0.2:2375")
+    store(tmp_path, "a", "unix:///run/a.sock")
+    store(tmp_path, "same", "unix:///var/run/docker.sock")  # the default socket again: shown once
+    (tmp_path / "contexts" / "meta" / "junk").mkdir()
+    (tmp_path / "contexts" / "meta" / "junk" / "meta.json").write_text("{not json")
+    assert [c.name for c in stored_contexts(env)] == ["a", "b", "same"]
+    specs = host_specs(None, ["b,a"], environ=env)
+    assert [(s.name, s.endpoint.url) for s in specs] == [("b", "tcp://10.0.0.2:2375"), ("a", "unix:///run/a.sock")]
+    every = host_specs(None, None, all_contexts=True, environ=env)
+    assert [s.name for s in every] == ["default", "a", "b"]
+    missing = host_specs(["unix:///x.sock"], ["nope"], environ=env)
+    assert missing[1].endpoint is None and "does not exist" in missing[1].error
+    assert host_specs(None, ["default"], environ={**env, "DOCKER_HOST": "tcp://h:1"})[0].endpoint.url == "tcp://h:1"
