@@ -558,6 +558,9 @@ def entry() -> None:
     its 0.25 s, and nothing is left to close (files are written whole and closed, children reaped)."""
     code = main()
     if _ran in _QUICK_EXIT:
+        tunnels = sys.modules.get("troubleshoot.sshtunnel")
+        if tunnels is not None:  # an ssh:// scan: its ssh process ended and reaped, its socket removed (os._exit
+            tunnels.close_all()  # runs no atexit)
         try:
             sys.stdout.flush()
         except (BrokenPipeError, ValueError):
