@@ -542,7 +542,7 @@ class Daemon:
                                      for x in (v if isinstance(v, (list, tuple)) else [v])])
         return f"{self._prefix if prefix else ''}{path}{query}"
 
-    def _batch(self, gets: Sequence[Any], budget: float | None, connections: int = 3) -> Any:
+    def _batch(self, gets: Sequence[Any], budget: float | None, connections: int = 3, stats: bool = False) -> Any:
         """A pipeline.Batch of `gets` (already sent), or None when this transport cannot (docker-py: tcp, TLS,
         ssh): the caller then reads one at a time."""
         from . import pipeline
@@ -550,6 +550,8 @@ class Daemon:
             self.connect()
         if not isinstance(self._transport, _UnixTransport) or not gets:
             return None
+        if self.endpoint.is_ssh:
+            connections = min(connections, sshtunnel.connection_cap(self.endpoint.url, stats) or connections)
         try:
             return pipeline.Batch(self._transport.path, gets, budget=budget or 30.0, connections=connections,
                                   on_socket=self._sockets.add)
@@ -632,6 +634,8 @@ class Daemon:
                 path = self._unix_path()
             except DaemonError:
                 return  # said by connect(), which tries the same
+            if sshtunnel.connection_cap(url):
+                return  # dial-stdio sessions: few at once (read one at a time as asked)
         if asked is not None and asked.url == url and asked.all == all:
             for sock in asked.batch.sockets():
                 self._sockets.add(sock)  # (abort() reaches them too)
@@ -790,7 +794,7 @@ class Daemon:
         paths = [f"/containers/{_quote(c)}/stats" for c in cids]
         params = {"stream": False, "one-shot": True}
         batch = self._batch([Get(self._query(p, params), MAX_ONE_JSON) for p in paths], self.timeout,
-                            connections=min(128, len(paths))) if len(paths) > 1 else None
+                            connections=min(128, len(paths)), stats=True) if len(paths) > 1 else None
 
         def one_by_one() -> list[Any]:
             out: list[Any] = []

@@ -72,7 +72,8 @@ def why_ssh_failed(url: str, stderr: str, code: int | None) -> str:
     lines = [ln.strip() for ln in clean_text(stderr).splitlines()
              if ln.strip() and not ln.startswith(("Warning: Permanently added", "**"))]
     text = " ".join(lines)
-    target = url.removeprefix("ssh://")
+    user, host, port = netloc_parts(url)
+    target = " ".join(([f"-p {port}"] if port else []) + [f"{user}@{host}" if user else host])
     for needle, why in (("Could not resolve hostname", "the host name does not resolve"),
                         ("Connection refused", "ssh connection refused"),
                         ("timed out", "the ssh connection timed out"),
@@ -88,6 +89,18 @@ def why_ssh_failed(url: str, stderr: str, code: int | None) -> str:
     return f"ssh host unreachable: {url}: {said}"
 
 
+MAX_SOCKET_PATH = 100  # a unix socket's path is at most 107 bytes (sun_path): ssh refuses a longer -L
+
+
+def _socket_base() -> str:
+    """Where the private directory is made: $TMPDIR (tempfile's choice), or /tmp when that is too deep for a
+    socket path."""
+    base = tempfile.gettempdir()
+    if len(os.path.join(base, "troubleshoot-ssh-xxxxxxxx", "docker.sock").encode()) > MAX_SOCKET_PATH:
+        return "/tmp"
+    return base
+
+
 class Tunnel:
     """One endpoint's ssh process and its local socket. `socket_path()` starts it (or starts it again after it
     died) and waits until the socket answers; thread-safe."""
@@ -98,6 +111,7 @@ class Tunnel:
         self.note = ""  # said once when the fallback is used
         self.mode = ""  # "forward" | "dial-stdio"
         self._lock = threading.RLock()
+        self._clients_lock = threading.Lock()
         self._dir = ""
         self._proc: subprocess.Popen | None = None  # the forward, or the ControlMaster of the fallback
         self._stderr: Any = None
@@ -184,7 +198,7 @@ class Tunnel:
                 from None
 
     def _start(self, timeout: int) -> None:
-        self._dir = tempfile.mkdtemp(prefix="troubleshoot-ssh-")  # 0700: only this user reaches the socket
+        self._dir = tempfile.mkdtemp(prefix="troubleshoot-ssh-", dir=_socket_base())  # 0700: this user only
         forward = ["-nNT", *_options(timeout), "-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes",
                    "-o", "ControlMaster=no", "-o", "ControlPath=none", "-L", f"{self.local_socket}:{self.remote}"]
         self._proc = self._spawn(ssh_argv(self.url, [], forward))
@@ -254,7 +268,7 @@ class Tunnel:
         self._wait_ready(control, timeout)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(self.local_socket)
-        listener.listen(64)
+        listener.listen(1024)
         self._listener = listener
         client = ["-T", "-o", "BatchMode=yes", "-o", "ControlMaster=no", "-o", f"ControlPath={control}"]
         argv = ssh_argv(self.url, ["docker", "system", "dial-stdio"], client)
@@ -268,16 +282,15 @@ class Tunnel:
                 conn, _ = listener.accept()
             except OSError:
                 return  # closed
-            with conn:
-                with self._lock:
-                    if self._listener is not listener:
-                        return
-                    self._clients = [c for c in self._clients if c.poll() is None]  # reaped as they end
-                    try:
-                        self._clients.append(subprocess.Popen(argv, stdin=conn.fileno(), stdout=conn.fileno(),
-                                                              stderr=self._stderr, close_fds=True))
-                    except OSError:
-                        continue
+            with conn, self._clients_lock:  # (not self._lock: held by socket_path() while it pings through here)
+                if self._listener is not listener:
+                    return
+                self._clients = [c for c in self._clients if c.poll() is None]  # reaped as they end
+                try:
+                    self._clients.append(subprocess.Popen(argv, stdin=conn.fileno(), stdout=conn.fileno(),
+                                                          stderr=self._stderr, close_fds=True))
+                except OSError:
+                    continue
 
     # -- stopping -------------------------------------------------------------------------------------------------
     def _stop(self, keep_dir: bool = False) -> None:
@@ -290,8 +303,9 @@ class Tunnel:
                 except OSError:
                     pass
                 listener.close()
-            procs = [*self._clients, *([self._proc] if self._proc is not None else [])]
-            self._clients, self._proc = [], None
+            with self._clients_lock:
+                procs = [*self._clients, *([self._proc] if self._proc is not None else [])]
+                self._clients, self._proc = [], None
             for proc in procs:
                 if proc.poll() is None:
                     proc.terminate()
@@ -335,6 +349,26 @@ def tunnel_for(url: str) -> Tunnel:
             tunnel = _tunnels[url] = Tunnel(url)
     _install_exit_handlers()
     return tunnel
+
+
+DIAL_STDIO_CONNECTIONS = 2  # per batch in the fallback: each is an ssh session, and sshd allows 10 per connection
+# (MaxSessions): a scan has up to ~4 batches open at once
+
+
+DIAL_STDIO_STATS = 6  # the stats samples' batch (each waits ~1 s on the daemon): 6 + the 2 of another batch + 1
+
+
+def connection_cap(url: str, stats: bool = False) -> int | None:
+    """How many connections one batch may open through this endpoint's socket (None: no cap of ours)."""
+    tunnel = _tunnels.get(url)
+    if tunnel is None or tunnel.mode != "dial-stdio":
+        return None
+    return DIAL_STDIO_STATS if stats else DIAL_STDIO_CONNECTIONS
+
+
+def notes() -> list[str]:
+    """What the user should know about how each endpoint is reached (the dial-stdio fallback)."""
+    return [t.note for t in list(_tunnels.values()) if t.note]
 
 
 def existing(url: str) -> Tunnel | None:
