@@ -7,7 +7,8 @@ commands a playbook runs are runner.py.
 
 Endpoint, as the docker CLI resolves it: `--host`, then DOCKER_HOST, then DOCKER_CONTEXT, then the current context of
 ~/.docker/config.json, then the local socket; a tcp:// one uses TLS as DOCKER_TLS_VERIFY and DOCKER_CERT_PATH say.
-ssh:// endpoints use the system ssh client, and so your ~/.ssh/config (an alias's HostName, Port, User...): no
+ssh:// endpoints go through one system ssh process per host forwarding a private local socket (sshtunnel.py), and so
+your ~/.ssh/config (an alias's HostName, Port, User...) applies: no
 option it would override is passed unless the URL itself says it.
 """
 from __future__ import annotations
