@@ -362,7 +362,7 @@ class LiveBackend(Backend):
         CLI's scan); a daemon on this machine only (a remote one is read through docker-py's threads)."""
         from . import scan
         each = None
-        if forked and self.daemon.endpoint.is_local:
+        if forked and self.daemon.over_unix_socket:  # a local daemon, or ssh:// through its local forward
             from .forkmap import fork_map
             daemon = self.daemon
 
@@ -445,6 +445,11 @@ class LiveBackend(Backend):
     def abort(self) -> None:
         self.daemon.abort()
         self.probe.abort()
+        if self.daemon.endpoint.is_ssh:  # quitting: its ssh process ended and reaped, its socket removed
+            from . import sshtunnel
+            tunnel = sshtunnel.existing(self.daemon.endpoint.url)
+            if tunnel is not None:
+                tunnel.close()
 
 
 class RecordedBackend(Backend):

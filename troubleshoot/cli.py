@@ -663,7 +663,13 @@ def entry() -> None:
     (os._exit once stdout and stderr are flushed): freeing a scan's thousands of objects one by one took ~15 ms of
     its 0.25 s, and nothing is left to close (files are written whole and closed, children reaped)."""
     code = main()
+    tunnels = sys.modules.get("troubleshoot.sshtunnel")
+    if tunnels is not None:  # ssh://: how it was reached, when that matters (the dial-stdio fallback)
+        for note in tunnels.notes():
+            sys.stderr.write(f"troubleshoot: note: {note}\n")
     if _ran in _QUICK_EXIT:
+        if tunnels is not None:  # an ssh:// scan: its ssh process ended and reaped, its socket removed (os._exit
+            tunnels.close_all()  # runs no atexit)
         try:
             sys.stdout.flush()
         except (BrokenPipeError, ValueError):

@@ -7,7 +7,8 @@ commands a playbook runs are runner.py.
 
 Endpoint, as the docker CLI resolves it: `--host`, then DOCKER_HOST, then DOCKER_CONTEXT, then the current context of
 ~/.docker/config.json, then the local socket; a tcp:// one uses TLS as DOCKER_TLS_VERIFY and DOCKER_CERT_PATH say.
-ssh:// endpoints use the system ssh client, and so your ~/.ssh/config (an alias's HostName, Port, User...): no
+ssh:// endpoints go through one system ssh process per host forwarding a private local socket (sshtunnel.py), and so
+your ~/.ssh/config (an alias's HostName, Port, User...) applies: no
 option it would override is passed unless the URL itself says it.
 """
 from __future__ import annotations
@@ -34,6 +35,8 @@ from .prefetch import MAX_LIST_JSON, MAX_ONE_JSON
 from .endpoint import (DEFAULT_SOCKET, DaemonError, Endpoint, _current_context_name, _tls_from_env,  # noqa: F401
                        netloc_parts, resolve_endpoint)
 from .core import schema
+from . import sshtunnel
+from .sshtunnel import ssh_argv  # noqa: F401  (the one definition; runner.py and tests use it from here)
 
 if TYPE_CHECKING:  # imported where a request is made one at a time: a pipelined scan never needs it
     import http.client
@@ -88,18 +91,6 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def ssh_argv(url: str, remote: list[str], options: Sequence[str] = ()) -> list[str]:
-    """`ssh` for an ssh:// URL: `-l` and `-p` only when the URL gives them, so that ~/.ssh/config (an alias's
-    HostName, Port, User) decides everything else, as for `docker -H ssh://alias`."""
-    user, host, port = netloc_parts(url)
-    args = ["ssh", *options]
-    if user:
-        args += ["-l", user]
-    if port:
-        args += ["-p", port]
-    return args + ["--", host, *remote]
 
 
 def explain(exc: BaseException, endpoint: Endpoint) -> str:
@@ -292,10 +283,12 @@ class Daemon:
 
     # -- connection -------------------------------------------------------------------------------------------
     def connect(self) -> "Daemon":
-        url = self.endpoint.url
+        if self._sockets.aborted:
+            raise DaemonError(f"the connection to the daemon at {self.endpoint.url} was closed (quitting)")
         try:
-            if url.startswith("unix://") or url.startswith("/"):
-                self._transport = _UnixTransport(url.removeprefix("unix://"), self.timeout, self._sockets)
+            path = self._unix_path()
+            if path is not None:
+                self._transport = _UnixTransport(path, self.timeout, self._sockets)
             else:
                 self._transport = _DockerPyTransport(self._docker_py_client())
             self._api_prefix, self._version, self._version_error = "", None, None
@@ -309,8 +302,34 @@ class Daemon:
         except DaemonError:
             raise
         except Exception as exc:  # every way of failing to connect becomes one line
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
         return self
+
+    def _unix_path(self) -> str | None:
+        """The unix socket this daemon is read through: its own (unix://), or for ssh:// the local end of the
+        endpoint's ssh forward (sshtunnel.py, started here when needed); None for docker-py (tcp://, TLS)."""
+        url = self.endpoint.url
+        if url.startswith("unix://") or url.startswith("/"):
+            return url.removeprefix("unix://")
+        if self.endpoint.is_ssh and sshtunnel.enabled():
+            return sshtunnel.tunnel_for(url).socket_path()
+        return None
+
+    @property
+    def over_unix_socket(self) -> bool:
+        """Read through a unix socket on this machine (a local daemon, or ssh:// through its forward): pipelined,
+        and a stream can be closed from our side."""
+        url = self.endpoint.url
+        return url.startswith("unix://") or url.startswith("/") or (self.endpoint.is_ssh and sshtunnel.enabled())
+
+    def _gone(self, exc: BaseException) -> str:
+        """One line for a request that failed: the ssh connection's end when that is why, else `explain`."""
+        if self.endpoint.is_ssh:
+            tunnel = sshtunnel.existing(self.endpoint.url)
+            why = tunnel.gone() if tunnel is not None else None
+            if why:
+                return why
+        return explain(exc, self.endpoint)
 
     def _use_version(self, version: schema.Version) -> None:
         api = version.ApiVersion or MIN_API
@@ -341,7 +360,7 @@ class Daemon:
         except DaemonError as exc:
             self._version_error = str(exc)
         except Exception as exc:
-            self._version_error = explain(exc, self.endpoint)
+            self._version_error = self._gone(exc)
 
     def _early_asked(self, path: str) -> bool:
         early = self._early
@@ -395,8 +414,14 @@ class Daemon:
         side._transport = None
         side._early = side._early_rows = side._early_inspects = None
         side._early_lock = threading.RLock()
-        side._transport = (_UnixTransport(self.endpoint.url.removeprefix("unix://"), timeout, self._sockets)
-                           if self.endpoint.is_local else _DockerPyTransport(side._docker_py_client()))
+        try:
+            path = self._unix_path()
+        except DaemonError:
+            raise
+        except Exception as exc:
+            raise DaemonError(self._gone(exc)) from None
+        side._transport = (_UnixTransport(path, timeout, self._sockets)
+                           if path is not None else _DockerPyTransport(side._docker_py_client()))
         return side
 
     def stream(self, path: str, params: dict[str, Any] | None = None):
@@ -439,7 +464,7 @@ class Daemon:
             raise DaemonError(self._too_slow(path, budget)) from None
         except Exception as exc:  # socket, http.client and requests errors alike
             self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
         if res.status >= 400:
             message = _api_message(res.status, self._read_bounded(res, path, MAX_ERROR_BODY, budget, cut=True))
             if res.status == 404:
@@ -477,7 +502,7 @@ class Daemon:
             raise DaemonError(self._too_slow(path, budget)) from None
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
 
     def _get_typed(self, path: str, kind: Any, params: dict[str, Any] | None = None, limit: int = MAX_ONE_JSON) -> Any:
         """GET path: at most `limit` bytes, all of it within the timeout (a total deadline), decoded into a typed
@@ -518,7 +543,7 @@ class Daemon:
                                      for x in (v if isinstance(v, (list, tuple)) else [v])])
         return f"{self._prefix if prefix else ''}{path}{query}"
 
-    def _batch(self, gets: Sequence[Any], budget: float | None, connections: int = 3) -> Any:
+    def _batch(self, gets: Sequence[Any], budget: float | None, connections: int = 3, stats: bool = False) -> Any:
         """A pipeline.Batch of `gets` (already sent), or None when this transport cannot (docker-py: tcp, TLS,
         ssh): the caller then reads one at a time."""
         from . import pipeline
@@ -526,11 +551,13 @@ class Daemon:
             self.connect()
         if not isinstance(self._transport, _UnixTransport) or not gets:
             return None
+        if self.endpoint.is_ssh:
+            connections = min(connections, sshtunnel.connection_cap(self.endpoint.url, stats) or connections)
         try:
             return pipeline.Batch(self._transport.path, gets, budget=budget or 30.0, connections=connections,
                                   on_socket=self._sockets.add)
         except OSError as exc:
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
 
     def _answers(self, batch: Any, on_answer: Any = None, wait_for: int | None = None) -> Any:
         """batch.answers() (or, with `wait_for`, that one answer), its errors as DaemonError (as one read's are)."""
@@ -545,10 +572,13 @@ class Daemon:
                 limit = next((g.limit for g in batch.gets if g.target == exc.path), MAX_ONE_JSON)
                 raise DaemonError(f"the daemon at {self.endpoint.url} sent more than {limit >> 20} MB for {where}: "
                                   f"refused") from None
+            gone = self._gone(exc) if self.endpoint.is_ssh else ""
+            if gone.startswith("the ssh connection"):
+                raise DaemonError(gone) from None
             raise DaemonError(f"the daemon at {self.endpoint.url} answered {where} with something that is not "
                               f"HTTP ({clean_text(exc.detail)[:80]})") from None
         except OSError as exc:
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
 
     def _many(self, paths: Sequence[str], params: dict[str, Any] | None, limit: int, budget: float | None,
               cut: bool = False) -> "list[Any] | None":
@@ -599,13 +629,21 @@ class Daemon:
         url = self.endpoint.url
         if self._early is not None:
             return
+        path = None
+        if self.endpoint.is_ssh and self.over_unix_socket:
+            try:
+                path = self._unix_path()
+            except DaemonError:
+                return  # said by connect(), which tries the same
+            if sshtunnel.connection_cap(url):
+                return  # dial-stdio sessions: few at once (read one at a time as asked)
         if asked is not None and asked.url == url and asked.all == all:
             for sock in asked.batch.sockets():
                 self._sockets.add(sock)  # (abort() reaches them too)
         else:
             if asked is not None:
                 asked.batch.close()
-            asked = prefetch.ask(url, all, self.timeout or 30.0, on_socket=self._sockets.add)
+            asked = prefetch.ask(url, all, self.timeout or 30.0, on_socket=self._sockets.add, path=path)
             if asked is None:
                 return  # said by connect(), which tries the same socket
         self._early = (asked.batch, dict(asked.index))
@@ -749,6 +787,42 @@ class Daemon:
             return out[:n_img], out[n_img:n_hist], out[n_hist:]
         return result
 
+    def ask_stats(self, cids: Sequence[str]) -> Callable[[], list[Any]]:
+        """`stats_once` of each, asked now on many connections at once (the daemon answers a stats call at its next
+        collection tick, ~1 s: one after the other, 80 running containers took 80 s); call the result for each
+        one's schema.Stats, None (gone) or the DaemonError it met."""
+        from .pipeline import Get
+        paths = [f"/containers/{_quote(c)}/stats" for c in cids]
+        params = {"stream": False, "one-shot": True}
+        batch = self._batch([Get(self._query(p, params), MAX_ONE_JSON) for p in paths], self.timeout,
+                            connections=min(128, len(paths)), stats=True) if len(paths) > 1 else None
+
+        def one_by_one() -> list[Any]:
+            out: list[Any] = []
+            for c in cids:
+                try:
+                    out.append(self.stats_once(c))
+                except DaemonError as exc:
+                    out.append(exc)
+            return out
+        if batch is None:
+            return one_by_one
+
+        def result() -> list[Any]:
+            out: list[Any] = [None] * len(paths)
+
+            def decoded(i: int, answer: Any) -> None:
+                try:
+                    out[i] = self._typed_answer(paths[i], answer, schema.Stats, None)
+                except DaemonError as exc:
+                    out[i] = exc
+            try:
+                self._answers(batch, decoded)
+            except DaemonError as exc:
+                return [exc] * len(paths)
+            return out
+        return result
+
     @staticmethod
     def _logs_answer(answer: Any, tail: int, max_line: int, tty: bool) -> tuple[tuple[str, ...], str]:
         if answer.status == 404:
@@ -851,7 +925,7 @@ class Daemon:
             raise DaemonError(self._too_slow(api, self.timeout)) from None
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
         self.close()
         try:
             with tarfile.open(fileobj=io.BytesIO(bytes(buf) + bytes(1024)), mode="r:", tarinfo=_bounded_tarinfo()) as tf:
@@ -956,7 +1030,7 @@ class Daemon:
             raise DaemonError(self._too_slow(f"/containers/{cid[:12]}/logs", self.logs_budget)) from None
         except OSError as exc:
             self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
 
     def abort(self) -> None:
         """From any thread: every request of this Daemon, in every thread, fails now (unix sockets), and none is
@@ -1005,7 +1079,7 @@ class Daemon:
                               f"{path}") from None
         except OSError as exc:
             self.close()
-            raise DaemonError(explain(exc, self.endpoint)) from None
+            raise DaemonError(self._gone(exc)) from None
         finally:
             if sock is not None and self._transport is not None:
                 sock.settimeout(self.timeout)

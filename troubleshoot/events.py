@@ -1,6 +1,7 @@
 """The event stream of one daemon: container events, typed and cleaned, on a connection of their own (the main
-one stays free for inspects). Over a unix socket the stream runs until stopped, and `close()` ends it from any
-thread; over ssh:// (and tcp://) a stream cannot be closed from here, so it is read in short windows.
+one stays free for inspects). Over a unix socket (a local daemon, or ssh:// through its forward) the stream runs until
+stopped, and `close()` ends it from any thread; over tcp:// a stream cannot be closed from here, so it is read in
+short windows.
 Blocking; no textual. DaemonError when the daemon cannot be read.
 """
 from __future__ import annotations
@@ -68,8 +69,7 @@ class EventStream:
         """Live container events from `since` (now by default) until `stop` is set. Over ssh:// (and any endpoint
         not on this machine) in WINDOW-second windows: the stream there cannot be closed from our side."""
         since = time.time() if since is None else since
-        endpoint = self.daemon.endpoint
-        if endpoint.is_ssh or not endpoint.is_local:
+        if not self.daemon.over_unix_socket:  # (ssh:// goes through a local socket: sshtunnel.py)
             while not stop.is_set():
                 until = time.time() + WINDOW
                 yield from list(self.read(since, until))

@@ -29,14 +29,16 @@ class Asked:
 
 
 def ask(url: str, all: bool, budget: float,
-        on_socket: Callable[[Any], None] | None = None) -> Asked | None:
+        on_socket: Callable[[Any], None] | None = None, path: str | None = None) -> Asked | None:
     """The first reads asked now, or None when they cannot be (not a unix socket, or it does not answer: whoever
-    connects next says why)."""
-    if not (url.startswith("unix://") or url.startswith("/")):
-        return None
+    connects next says why). `path`: the unix socket that reaches `url` (an ssh:// endpoint's forward)."""
+    if path is None:
+        if not (url.startswith("unix://") or url.startswith("/")):
+            return None
+        path = url.removeprefix("unix://")
     reads = wanted(all)
     try:
-        batch = Batch(url.removeprefix("unix://"), [Get(target, limit) for _p, target, limit in reads], budget=budget,
+        batch = Batch(path, [Get(target, limit) for _p, target, limit in reads], budget=budget,
                       connections=len(reads), on_socket=on_socket)
     except OSError:
         return None
@@ -50,5 +52,10 @@ def ask_first(host: str | None, all: bool, budget: float = 30.0) -> Asked | None
     try:
         url = resolve_endpoint(host).url
     except DaemonError:
+        return None
+    if url.startswith("ssh://"):  # its ssh connection made while the rest is imported (sshtunnel.py)
+        from . import sshtunnel
+        if sshtunnel.enabled():
+            sshtunnel.tunnel_for(url).start_early()
         return None
     return ask(url, all, budget)

@@ -73,12 +73,14 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
     first_logs = [i for i, c in enumerate(containers) if wants_logs(c)]
     evidence = daemon.ask_evidence(wanted_images + newer, wanted_images,
                                    [(containers[i].id, containers[i].tty) for i in first_logs], tail)
+    prober = Prober(daemon)
+    prober.ask_stats(inspected)  # a remote daemon: every stats sample asked at once (answered at its next tick)
     # the event history: one bounded read for all the containers a diagnosis looks into (not the ones up and fine)
     events = read_history(daemon, [inspected[i] for i in first_logs])
-    prober = Prober(daemon)
     # one process: the resources probed while the daemon answers what was asked above; two: each probes its half
     probed = [prober.probe(d) for d in inspected] if each is None else None
     inspected_images, history_list, tail_list = evidence()
+    prober.take_stats()
     images = dict(zip(wanted_images + newer, inspected_images))
     histories = {i: h for i, h in zip(wanted_images, history_list) if images.get(i) is not None}
     tails = dict(zip(first_logs, tail_list))

@@ -12,7 +12,7 @@ recorded contents.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from ..core import schema
 from ..daemon import Daemon, DaemonError
@@ -284,8 +284,9 @@ def _api(version: str) -> tuple[int, int]:
         return 0, 0
 
 
-def probe_stats(daemon: Daemon, data: schema.ContainerInspect, api_version: str) -> dict[str, Any]:
-    """A remote daemon: one stats sample for memory, CPU throttling and pids."""
+def probe_stats(daemon: Daemon, data: schema.ContainerInspect, api_version: str, asked: Any = None) -> dict[str, Any]:
+    """A remote daemon: one stats sample for memory, CPU throttling and pids (`asked`: that sample, or the
+    DaemonError it met, read already by Prober.ask_stats)."""
     why = ["open files, processes, zombies and the log file's size need the daemon on this machine (/proc)"]
     out: dict[str, Any] = {"unavailable": why}
     if not (data.State.Running and data.State.Pid > 0):
@@ -298,7 +299,9 @@ def probe_stats(daemon: Daemon, data: schema.ContainerInspect, api_version: str)
                    "pids were not read (a stats call would wait for a second sample)")
         return out
     try:
-        stats = daemon.stats_once(data.Id)
+        stats = daemon.stats_once(data.Id) if asked is None else asked
+        if isinstance(stats, DaemonError):
+            raise stats
     except DaemonError as exc:
         why.append(f"stats API: {exc}")
         return out
@@ -342,6 +345,31 @@ class Prober:
         self.daemon = daemon
         self.local = daemon.endpoint.is_local
         self._api: str | None = None
+        self._asked: Any = None  # ask_stats(): (ids, the call that reads their answers)
+        self._stats: dict[str, Any] = {}  # ... and those answers, once read
+
+    def _api_version(self) -> str:
+        if self._api is None:
+            try:
+                self._api = self.daemon.version().ApiVersion
+            except DaemonError:
+                self._api = ""
+        return self._api
+
+    def ask_stats(self, inspected: Sequence[schema.ContainerInspect]) -> None:
+        """A remote daemon: the stats sample of every container `probe` will ask one of, asked now, all at once;
+        read by `take_stats()` (before the per-container work is split between processes)."""
+        if self.local or _api(self._api_version()) < STATS_API:
+            return
+        ids = [d.Id for d in inspected if d.State.Running and d.State.Pid > 0 and has_limit(d)]
+        if len(ids) > 1:
+            self._asked = (ids, self.daemon.ask_stats(ids))
+
+    def take_stats(self) -> None:
+        asked, self._asked = self._asked, None
+        if asked is not None:
+            ids, read = asked
+            self._stats.update(zip(ids, read()))
 
     def probe(self, data: schema.ContainerInspect) -> schema.Resources | None:
         """None when the container needs no probe (not running, and no unbounded log file to measure here)."""
@@ -351,12 +379,8 @@ class Prober:
         if self.local:
             raw = probe_local(data)
         else:
-            if self._api is None:
-                try:
-                    self._api = self.daemon.version().ApiVersion
-                except DaemonError:
-                    self._api = ""
-            raw = probe_stats(self.daemon, data, self._api)
+            self.take_stats()
+            raw = probe_stats(self.daemon, data, self._api_version(), self._stats.pop(data.Id, None))
         return convert(raw, schema.Resources, "resource readings")
 
 
