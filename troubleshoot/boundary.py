@@ -336,6 +336,27 @@ def compose_env_record(data: dict, known: SecretValues) -> schema.ComposeEnv:
     return probe_record({**data, "values": values}, schema.ComposeEnv, "compose_env", known)
 
 
+def compose_service_record(data: dict, known: SecretValues) -> schema.ComposeService:
+    """A container's service as its Compose files say (probes/compose_file.py): every `environment` value whose name
+    or shape is secret masked first (a value that only names a variable, `${DB_PASSWORD}`, is no secret and stays
+    as written), logging options by name, then checked, cleaned and masked like any probe reading (a healthcheck's
+    `--password x` too)."""
+    from .core.compose_file import reference
+    env = data.get("environment")
+    if isinstance(env, dict):
+        data = {**data, "environment": {str(k): v if v is None or reference(str(v)) else mask_env_value(str(k), str(v))
+                                        for k, v in env.items()}}
+    options = data.get("logging_options")
+    if isinstance(options, dict):
+        data = {**data, "logging_options": {str(k): mask_env_value(str(k), str(v)) for k, v in options.items()}}
+    try:
+        return probe_record(data, schema.ComposeService, "compose_service", known)
+    except BoundaryError as exc:
+        return schema.ComposeService(project=_clean_str(str(data.get("project") or ""), False),
+                                     service=_clean_str(str(data.get("service") or ""), False),
+                                     why=_clean_str(str(exc), False))
+
+
 def read_snapshot_bytes(raw: bytes, name: str) -> schema.Snapshot:
     """A snapshot file: decoded, checked, bounded, cleaned and masked (a snapshot someone hands you is untrusted,
     and one made by hand may hold secrets). BoundaryError names the file and the field."""
