@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine import BASE, PREFIX, docker, ensure_base, inspect, wait_for, wait_oom_killed, wait_state
+from tests.engine import BASE, PREFIX, ensure_base, inspect, wait_for, wait_oom_killed, wait_state
 from tests.integration.conftest import scan_json
 from troubleshoot.backend import LiveBackend
 from troubleshoot.core import schema
@@ -73,13 +73,24 @@ services:
       start_period: 300s
   web:
     image: BASE
-    command: ["sh", "-c", "echo \\"connecting to database at $$DB_HOST:$$DB_PORT\\"; if nc -w 3 $$DB_HOST $$DB_PORT </dev/null; then exec sleep 86400; fi; echo 'FATAL: cannot reach the database, exiting' >&2; exit 1"]
+    command:
+      - sh
+      - -c
+      - >-
+        echo "connecting to database at $$DB_HOST:$$DB_PORT";
+        if nc -w 3 $$DB_HOST $$DB_PORT </dev/null; then exec sleep 86400; fi;
+        echo 'FATAL: cannot reach the database, exiting' >&2; exit 1
     environment:
       DB_HOST: db
       DB_PORT: "5432"
     depends_on: [db]
     restart: "no"
 """
+
+
+def _line(text: str, key: str) -> int:
+    """The 1-based line of `key` in a compose text as written to the file."""
+    return text.splitlines().index(key) + 1
 
 
 def test_a_web_service_whose_database_starts_slower_names_depends_on_without_health(engine, tmp_path):
@@ -93,7 +104,8 @@ def test_a_web_service_whose_database_starts_slower_names_depends_on_without_hea
         assert top["playbook"] == "dependency-not-ready", top
         assert f"is container {p.container('db')}: health starting" in text
         compose_file = tmp_path / "docker-compose.yml"
-        assert (f"compose file: {compose_file}:17 service web: depends_on db (list form: waits for its start only); "
+        at = f"{compose_file}:{_line(DEPENDS, '    depends_on: [db]')}"
+        assert (f"compose file: {at} service web: depends_on db (list form: waits for its start only); "
                 f"db has a healthcheck; add `depends_on: {{db: {{condition: service_healthy}}}}`") in text
         # the same project with the health condition: nothing to add, no such evidence line
         (tmp_path / "ctl" / "go").write_text("")
@@ -133,7 +145,8 @@ def test_a_variable_the_projects_env_has_but_the_service_does_not_pass_is_named_
         top = p.top("api")
         text = " | ".join(top["evidence"])
         assert top["playbook"] == "missing-env", top
-        assert (f"compose file: DB_HOST is not in service api's environment ({tmp_path}/docker-compose.yml:6) nor in "
+        at = f"{tmp_path}/docker-compose.yml:{_line(MISSING, '    environment:')}"
+        assert (f"compose file: DB_HOST is not in service api's environment ({at}) nor in "
                 f"its env_file {tmp_path}/app.env; the project's {tmp_path}/.env has it, but Compose passes a .env "
                 f"variable only where the file names it (`DB_HOST: ${{DB_HOST}}` under environment)") in text
         record = _record(name)
@@ -167,5 +180,6 @@ def test_an_oom_killed_service_names_the_mem_limit_in_its_compose_file(engine, t
         top = p.top("cache")
         text = " | ".join(top["evidence"])
         assert top["playbook"] == "oom-killed", top
-        assert (f"compose file={tmp_path}/docker-compose.yml:6 service cache: `mem_limit: 24m` is the 24 MiB limit it "
+        at = f"{tmp_path}/docker-compose.yml:{_line(OOM, '    mem_limit: 24m')}"
+        assert (f"compose file={at} service cache: `mem_limit: 24m` is the 24 MiB limit it "
                 f"was killed at; raise it there") in text
