@@ -118,6 +118,34 @@ def test_a_web_service_whose_database_starts_slower_names_depends_on_without_hea
         assert (dep.service, dep.condition, dep.healthcheck) == ("db", "service_healthy", "present")
 
 
+def test_a_database_without_healthcheck_that_compose_started_first_is_the_dependency_not_ready(engine, tmp_path):
+    """The common case: `depends_on: [db]`, no healthcheck anywhere. The db was started (first, by Compose) before
+    the web failed: only the Compose files say that it was a dependency waited for to start, not to be ready."""
+    (tmp_path / "ctl").mkdir()
+    text = DEPENDS.replace("""    healthcheck:
+      test: ["CMD-SHELL", "nc -w 1 127.0.0.1 5432 </dev/null"]
+      interval: 1s
+      start_period: 300s
+""", "")
+    assert "healthcheck" not in text
+    with Project("nohc", tmp_path, text) as p:
+        compose(p.name, tmp_path, "up", "-d")
+        wait_state(p.container("web"), "exited")
+        (tmp_path / "ctl" / "go").write_text("")  # the db is ready now, as a slow database is by the time one looks
+        top = p.top("web")
+        evidence = " | ".join(top["evidence"])
+        assert top["playbook"] == "dependency-not-ready", top
+        assert (f"is container {p.container('db')}: started " in evidence
+                and "before this container failed, and its Compose depends_on waits for the start only (list form, "
+                    "no healthcheck on db): not ready yet" in evidence)
+        assert ("db has no healthcheck; add `depends_on: {db: {condition: service_healthy}}` and a `healthcheck:` "
+                "on db") in evidence
+        # without the Compose files (a remote daemon, or files gone) nothing says the db was not ready
+        (tmp_path / "docker-compose.yml").unlink()
+        assert p.top("web")["playbook"] != "dependency-not-ready"
+        (tmp_path / "docker-compose.yml").write_text(text)  # for `down`
+
+
 MISSING = """
 services:
   api:
