@@ -36,7 +36,8 @@ MAX_CONTAINERS = 50_000  # containers in one snapshot
 # Strings that may span lines: probe output and build steps. Everything else (names, ids, states, env entries,
 # labels, log lines) is one line, so that a newline in a name cannot draw a second row.
 _MULTILINE = {"Output", "CreatedBy", "created_by", "vmstat"}
-_MASK_BY_KEY = {"Labels", "Config"}  # maps whose keys say whether the value is a secret (labels, log options)
+_MASK_BY_KEY = {"Labels", "Config",  # maps whose keys say whether the value is a secret (labels, log options)
+                "environment", "logging_options"}  # a Compose service's (schema.ComposeService)
 # Identifiers and states: never a secret, and free-text masking would mistake `myrepo/secrets:1` for `secrets: 1`.
 _IDENTIFIERS = {"Id", "ID", "Name", "Names", "Image", "ImageID", "RepoTags", "RepoDigests", "Status", "State",
                 "Created", "StartedAt", "FinishedAt", "Start", "End", "Architecture", "Os", "Variant", "NetworkID",
@@ -215,10 +216,19 @@ def _mask_value(value: Any, known: Iterable[str], by_key: bool = False) -> Any:
         return tuple(_mask_value(v, known) for v in value)
     if isinstance(value, dict):
         if by_key:
-            return {k: mask_known(mask_env_value(k, v), known) if isinstance(v, str) else _mask_value(v, known)
+            return {k: mask_known(_mask_by_key(k, v), known) if isinstance(v, str) else _mask_value(v, known)
                     for k, v in value.items()}
         return {k: _mask_value(v, known) for k, v in value.items()}
     return value
+
+
+def _mask_by_key(key: str, value: str) -> str:
+    """`mask_env_value`, except for a value that only names a variable (`${DB_PASSWORD}` in a Compose file)."""
+    if value.startswith("$"):
+        from .core.compose_file import reference
+        if reference(value):
+            return value
+    return mask_env_value(key, value)
 
 
 def _mask_struct(record: Struct, known: Iterable[str], skip: Iterable[str] = ()) -> None:
@@ -334,6 +344,27 @@ def compose_env_record(data: dict, known: SecretValues) -> schema.ComposeEnv:
     from .core.secrets import mask_env_value
     values = {str(k): mask_env_value(str(k), str(v)) for k, v in (data.get("values") or {}).items()}
     return probe_record({**data, "values": values}, schema.ComposeEnv, "compose_env", known)
+
+
+def compose_service_record(data: dict, known: SecretValues) -> schema.ComposeService:
+    """A container's service as its Compose files say (probes/compose_file.py): every `environment` value whose name
+    or shape is secret masked first (a value that only names a variable, `${DB_PASSWORD}`, is no secret and stays
+    as written), logging options by name, then checked, cleaned and masked like any probe reading (a healthcheck's
+    `--password x` too)."""
+    from .core.compose_file import reference
+    env = data.get("environment")
+    if isinstance(env, dict):
+        data = {**data, "environment": {str(k): v if v is None or reference(str(v)) else mask_env_value(str(k), str(v))
+                                        for k, v in env.items()}}
+    options = data.get("logging_options")
+    if isinstance(options, dict):
+        data = {**data, "logging_options": {str(k): mask_env_value(str(k), str(v)) for k, v in options.items()}}
+    try:
+        return probe_record(data, schema.ComposeService, "compose_service", known)
+    except BoundaryError as exc:
+        return schema.ComposeService(project=_clean_str(str(data.get("project") or ""), False),
+                                     service=_clean_str(str(data.get("service") or ""), False),
+                                     why=_clean_str(str(exc), False))
 
 
 def read_snapshot_bytes(raw: bytes, name: str) -> schema.Snapshot:

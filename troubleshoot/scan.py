@@ -16,7 +16,7 @@ from .core.facts import Host, Observation, container_from_inspect, wants_logs
 from .core.records import host_from_record, observation_from_record
 from .core.secrets import SecretValues
 from .daemon import LOG_TAIL, Daemon
-from .probes import compose_env, sockets
+from .probes import compose_env, compose_file, sockets
 from .probes.events import read_history
 from .probes.files import probe as probe_files
 from .probes.resources import Prober, under_pressure
@@ -48,7 +48,7 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
     Returns (record, its raw secret values) pairs: records masked by the boundary. `each(fn, indexes)` maps the
     per-container part (probes, files, masking) once every answer is in (the CLI's scan: two processes, forkmap.py);
     the serial loop otherwise."""
-    from .boundary import compose_env_record, container_record, probe_record
+    from .boundary import compose_env_record, compose_service_record, container_record, probe_record
     if ids is None:
         wanted = [n for n in names if n]
         rows = daemon.containers(all=all)
@@ -107,6 +107,8 @@ def observe_records(daemon: Daemon, names: Iterable[str] = (), all: bool = True,
                                            masked=masked)
         if compose_env.wanted(data, local=not daemon.endpoint.is_remote_machine):
             record.compose_env = compose_env_record(compose_env.probe(data), secrets)
+        if compose_file.wanted(data, local=not daemon.endpoint.is_remote_machine):
+            record.compose_service = compose_service_record(compose_file.probe(data), secrets)
         if sockets.wanted(data):  # running and publishing ports: what listens inside (two small /proc reads)
             reading = sockets.probe(data, local=not daemon.endpoint.is_remote_machine, where=daemon.endpoint.url)
             record.sockets = probe_record(reading, schema.Sockets, "sockets", secrets)

@@ -435,6 +435,7 @@ class Observation:
 
     resources: schema.Resources | None = None  # usage against limits, processes, log file size (None: not probed)
     compose_env: schema.ComposeEnv | None = None  # its Compose project's .env, secret values masked (None: not read)
+    compose_service: schema.ComposeService | None = None  # its service in the project's files (None: not read)
     log_driver: str = ""  # HostConfig.LogConfig.Type
     log_max_size: str = ""  # HostConfig.LogConfig.Config max-size ("" none)
     ulimit_nofile: int | None = None  # HostConfig.Ulimits nofile (soft), when set on the container

@@ -16,6 +16,7 @@ from ..clean import clean_text
 from .match import Expr, MatchError, compile_expr
 from .readonly import change_reason
 from .signals import REGISTRY, _load_detectors
+from .yaml_bounded import Refused, check_events
 
 SEVERITIES = ("critical", "warning", "info")
 KINDS = ("incident", "preventive")
@@ -603,35 +604,15 @@ MAX_DEPTH = 64  # nested mappings/lists; a playbook needs ~8
 MAX_NODES = 20_000  # scalars, lists and mappings
 
 
-class _Refused(Exception):
-    def __init__(self, line: int, message: str):
-        super().__init__(message)
-        self.line = line
-        self.message = message
+_Refused = Refused  # core/yaml_bounded.py: the same bounded walk reads Compose files (with bounded aliases)
 
 
 def _check_events(text: str) -> None:
-    """Walk libyaml's event stream (a state machine with its own stack: no recursion, unlike its composer, which
-    overflows the C stack and kills the process on 50,000 nested `[`) and refuse, before anything is composed:
-    anchors and aliases (a 272-byte "billion laughs" file expands to gigabytes), nesting deeper than MAX_DEPTH and
-    more than MAX_NODES nodes. Costs one extra parse of a small file."""
-    yaml = _yaml()
-    depth = nodes = 0
-    for event in yaml.parse(text, Loader=_loader()):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            what = "an alias (*" if isinstance(event, yaml.AliasEvent) else "an anchor (&"
-            raise _Refused(event.start_mark.line + 1, f"{what}{event.anchor}): anchors and aliases are not allowed "
-                                                      f"in playbooks (write the value out)")
-        if isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise _Refused(event.start_mark.line + 1, f"more than {MAX_NODES} values: not a playbook")
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _Refused(event.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
+    """Refuse, before anything is composed (core/yaml_bounded.py): anchors and aliases (a 272-byte "billion laughs"
+    file expands to gigabytes), nesting deeper than MAX_DEPTH and more than MAX_NODES nodes. Costs one extra parse
+    of a small file."""
+    check_events(text, MAX_DEPTH, MAX_NODES, kind="playbook",
+                 no_alias_message="anchors and aliases are not allowed in playbooks (write the value out)")
 
 
 def _load_text(text: str, path: str, cache: "PlaybookCache | None" = None,

@@ -31,6 +31,7 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         files=files_from_inspect(rec.inspect, rec.files_seen),
         resources=rec.resources,
         compose_env=rec.compose_env,
+        compose_service=rec.compose_service,
         **_host_config(rec.inspect),
     )
 

@@ -331,6 +331,48 @@ class ComposeEnv(Struct, omit_defaults=True):
     why: str = ""
 
 
+class ComposeHealthcheck(Struct, omit_defaults=True):
+    """A Compose service's `healthcheck:` as written: `disabled` for `disable: true` or `test: ["NONE"]`."""
+    disabled: bool = False
+    test: str = ""  # the test as one line ("CMD-SHELL pg_isready"), secrets masked
+
+
+class ComposeDependency(Struct, omit_defaults=True):
+    """One `depends_on` entry: the list form has no condition (Compose waits for the start only)."""
+    service: str = ""
+    condition: str = ""  # service_healthy, service_started, service_completed_successfully; "" in the list form
+    healthcheck: str = ""  # the dependency's own healthcheck in the files: present, disabled, none, unknown
+
+
+class ComposeEnvFile(Struct, omit_defaults=True):
+    """An `env_file:` of the service: the names it sets (values are never kept), or why it could not be read."""
+    path: str = ""
+    keys: list[str] = field(default_factory=list)
+    why: str = ""
+
+
+class ComposeService(Struct, omit_defaults=True):
+    """The container's service as its Compose files on this host say (probes/compose_file.py, parsed by
+    core/compose_file.py with bounded YAML; never run). `${VAR}` is kept as written, secret values masked by the
+    boundary. `where` maps a key (environment, env_file, mem_limit, deploy.resources.limits.memory, healthcheck,
+    depends_on, restart, logging) to `FILE:LINE` of the file that set it (the last one, with several files)."""
+    project: str = ""
+    service: str = ""
+    files: list[str] = field(default_factory=list)  # the config files read, in order
+    environment: dict[str, Optional[str]] = field(default_factory=dict)  # None: `- NAME` (from the shell)
+    env_files: list[ComposeEnvFile] = field(default_factory=list)
+    mem_limit: str = ""
+    deploy_memory: str = ""  # deploy.resources.limits.memory
+    healthcheck: Optional[ComposeHealthcheck] = None  # None: no healthcheck key
+    depends_on: list[ComposeDependency] = field(default_factory=list)
+    restart: str = ""
+    logging_driver: str = ""
+    logging_options: dict[str, str] = field(default_factory=dict)
+    extensions: list[str] = field(default_factory=list)  # the service's own x- keys
+    where: dict[str, str] = field(default_factory=dict)
+    why: str = ""  # why the files could not be read or the service was not found (nothing else is then set)
+
+
 class ContainerRecord(Struct, omit_defaults=True):
     """Everything read about one container: what facts are built from, what fixtures and snapshots store."""
     inspect: ContainerInspect
@@ -347,6 +389,7 @@ class ContainerRecord(Struct, omit_defaults=True):
     files_seen: Optional[ContainerFiles] = None  # probes/files.py: only for containers whose failure names files
     resources: Optional[Resources] = None  # usage against limits (probes/resources.py): running, or a log file
     compose_env: Optional[ComposeEnv] = None  # its Compose project's .env (local daemon, Compose containers)
+    compose_service: Optional[ComposeService] = None  # its service in the project's files (local daemon)
 
 
 class StatsMemory(Struct, omit_defaults=True):

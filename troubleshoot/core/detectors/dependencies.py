@@ -73,6 +73,31 @@ def _health_ready_after(peer: Observation, failed_at) -> str:
     return ""
 
 
+COMPOSE_START_WINDOW = 120  # seconds: a dependency Compose started this shortly before the failure was starting
+
+
+def _compose_started_only(obs: Observation, peer: Observation, failed_at) -> str:
+    """Why `peer` was likely not ready, from the Compose files (obs.compose_service): it is a `depends_on` of this
+    service that Compose waits for only to start (no `condition: service_healthy`, or no healthcheck to wait for),
+    and it started less than COMPOSE_START_WINDOW seconds before this container failed ("" otherwise)."""
+    spec, pc = obs.compose_service, peer.container
+    if spec is None or spec.why or pc.started_at is None:
+        return ""
+    service = pc.label("com.docker.compose.service")
+    project = pc.label("com.docker.compose.project")
+    if not service or project != spec.project:
+        return ""
+    dep = next((d for d in spec.depends_on if d.service == service), None)
+    if dep is None or (dep.condition == "service_healthy" and dep.healthcheck == "present"):
+        return ""
+    before = (failed_at - pc.started_at).total_seconds()
+    if not 0 <= before <= COMPOSE_START_WINDOW:
+        return ""
+    return (f"started {before:.0f} s before this container failed, and its Compose depends_on waits for the start "
+            f"only ({'condition: ' + dep.condition if dep.condition else 'list form'}"
+            f"{'' if dep.healthcheck == 'present' else ', no healthcheck on ' + service}): not ready yet")
+
+
 def _not_ready(obs: Observation, peers: Peers) -> dict:
     out: dict[str, Any] = {"dependency_not_ready": [], "waiting_peer": ""}
     c = obs.container
@@ -93,6 +118,8 @@ def _not_ready(obs: Observation, peers: Peers) -> dict:
             elif failed_at is not None and _health_ready_after(peer, failed_at):
                 why = (f"became healthy at {_health_ready_after(peer, failed_at)}, after this container failed at "
                        f"{failed_at.isoformat(timespec='seconds')}")
+            elif failed_at is not None and _compose_started_only(obs, peer, failed_at):
+                why = _compose_started_only(obs, peer, failed_at)
             if why:
                 out["dependency_not_ready"].append(f"{dialled} is container {pc.name}: {why}")
                 out["waiting_peer"] = out["waiting_peer"] or pc.name
@@ -112,7 +139,9 @@ def _not_ready(obs: Observation, peers: Peers) -> dict:
                "the user-defined network it answers on (fills {peer_network})"),
     SignalSpec("dependency_not_ready", "list", "dependency not ready",
                "a refused connection to another container of the scan that was still starting when this one failed: "
-               "its health is `starting`, it started after the failure, or its first passing probe came after it"),
+               "its health is `starting`, it started after the failure, or its first passing probe came after it; or "
+               "(Compose files read) it is a `depends_on` of this service without `condition: service_healthy` "
+               "that started less than 120 s before the failure"),
     SignalSpec("waiting_peer", "str", "dependency container", "that container (fills {peer})"),
 )
 def detect(obs: Observation, host: Host):

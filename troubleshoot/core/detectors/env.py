@@ -65,6 +65,13 @@ def _env_name(name: str) -> str:
                "log lines where a connection to localhost was refused: a service address left at its default"),
 )
 def detect(obs: Observation, host: Host):
+    missing, refused = read_logs(obs)
+    return {"env_keys": sorted(obs.container.env_keys), "missing_env": missing, "localhost_refused": refused[-3:]}
+
+
+def read_logs(obs: Observation) -> tuple[list[str], list[str]]:
+    """(the variables the logs ask for that the environment lacks, the lines refused on localhost); also read by
+    detectors/compose_env.py."""
     keys = set(obs.container.env_keys)
     missing: list[str] = []
     refused: list[str] = []
@@ -82,4 +89,4 @@ def detect(obs: Observation, host: Host):
                     missing.append(name)
         if _LOCALHOST_REFUSED.search(line):
             refused.append(line[:300])
-    return {"env_keys": sorted(keys), "missing_env": missing, "localhost_refused": refused[-3:]}
+    return missing, refused
