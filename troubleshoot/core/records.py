@@ -31,6 +31,8 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         files=files_from_inspect(rec.inspect, rec.files_seen),
         resources=rec.resources,
         compose_env=rec.compose_env,
+        inspect=rec.inspect,
+        image_config=rec.image.Config if rec.image is not None else None,
         **_host_config(rec.inspect),
     )
 
