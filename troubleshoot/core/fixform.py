@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from . import schema
 from .fixplan import NO_ALIASES, PlanError, human_size, parse_size
+from .playbooks import Step
 from .secrets import is_masked, is_secret_name
 
 PROJECT = "com.docker.compose.project"
@@ -470,3 +471,68 @@ def docker_run(inspect: schema.ContainerInspect, changes: Iterable[tuple[str, st
     for net, aliases in run.connect:
         out.append(["docker", "network", "connect", *(w for a in aliases for w in ("--alias", a)), net, run.name])
     return out
+
+
+# -- a playbook's fix step, for this container --------------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
+
+
+def _shown(template: str, values: Mapping[str, str]) -> str:
+    """A template filled for display only (never run): a value missing is `<name>`, for the engineer to write."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or f"<{m.group(1)}>", template)
+
+
+def step_changes(step: Step, values: Mapping[str, str]) -> list[tuple[str, str]] | None:
+    """What a fix step changes in the container's configuration (a `recreate:` step, or a `docker update`/`docker run`
+    command), filled for display; None for a step that changes no configuration (`docker start`, a Dockerfile)."""
+    if step.recreate:
+        return [(key, _shown(template, values)) for key, template in step.recreate]
+    if step.run and step.is_change:
+        return changes_from_argv([_shown(t, values) for t in step.run])
+    return None
+
+
+@dataclass(frozen=True)
+class ComposeFix:
+    """A fix given in Compose terms: the fragment to add to the service in `target.file`, then `argv` to apply it."""
+    target: ComposeTarget
+    fragment: str
+    commands: tuple[str, ...]  # shown: v2's, and v1's when only `docker-compose` is installed here
+    argv: tuple[str, ...]  # what runs once the file is edited: `docker compose` when installed, else `docker-compose`
+
+    def text(self) -> str:
+        lines = [f"{self.target.file}: add to service {self.target.service} "
+                 f"(a docker run/update would be undone by the project's next `up`):", self.fragment,
+                 "then apply it:", *(f"  {c}" for c in self.commands)]
+        if len(self.commands) > 1:
+            lines[-1] += "   (Compose v1, the one installed here)"
+        return "\n".join(lines)
+
+
+def compose_fix(labels: Mapping[str, str] | None, changes: Sequence[tuple[str, str]] | None,
+                secret: Callable[[str, str], str], inspect: schema.ContainerInspect | None = None,
+                have_v2: bool = True, have_v1: bool = False) -> ComposeFix | None:
+    """The fix in Compose terms when the container is a Compose service's and the step changes its configuration;
+    None otherwise (a loose container, or a step such as `docker start` that no `up` undoes)."""
+    target = compose_target(labels)
+    if target is None or not changes:
+        return None
+    argv = compose_up(target, v1=have_v1 and not have_v2)
+    return ComposeFix(target, compose_fragment(target, changes, secret, inspect),
+                      tuple(compose_commands(target, have_v2, have_v1)), tuple(argv))
+
+
+def recreate_text(inspect: schema.ContainerInspect, changes: Sequence[tuple[str, str]],
+                  image: schema.ImageConfig | None = None) -> str:
+    """A loose container's recreate, as the engineer would type it: the full `docker run` (and network connects)."""
+    return "\n".join(shlex.join(argv) for argv in docker_run(inspect, changes, image))
+
+
+def compose_prevention(labels: Mapping[str, str] | None) -> str:
+    """The preventive action every Compose fix shares ("" for a loose container)."""
+    target = compose_target(labels)
+    if target is None:
+        return ""
+    return (f"Make every change in {target.file} (service {target.service}) and apply it with `up -d "
+            f"{target.service}`: a `docker run`/`docker update` on a Compose container is undone by the project's "
+            f"next `up`.")
