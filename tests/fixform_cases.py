@@ -77,5 +77,34 @@ def main() -> None:
             cleanup(prefix)
 
 
+
+
+def record_compose() -> None:
+    """The Compose lab's `api` (missing DB_HOST, which its project's .env has), as a live scan reads it."""
+    import os
+    import tempfile
+    from troubleshoot import lab_compose
+    from troubleshoot.core import schema
+    from troubleshoot.daemon import Daemon
+    from troubleshoot.lab import Lab, down
+    from troubleshoot.scan import observe_records
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="fixform-")
+    daemon = Daemon().connect()
+    lab = Lab(daemon, instance="rec", say=print, stop_timeout=1)
+    try:
+        lab_compose.up(lab)
+        records = observe_records(daemon, [lab_compose.project_name("rec")])
+        rec = next(r for r, _ in records if (r.inspect.Config.Labels or {}).get("com.docker.compose.service") == "api")
+        (OUT / "compose-api.json").write_text(json.dumps({"case": "compose-api", "record": schema.to_builtins(rec)},
+                                                         indent=1, sort_keys=True) + "\n")
+        print("recorded compose-api")
+    finally:
+        lab_compose.down(daemon, "rec")
+        down(daemon, (), "rec")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["compose-api"]:
+        record_compose()
+    else:
+        main()

@@ -170,3 +170,67 @@ def test_docker_run_env_value_hook_is_the_only_way_to_real_values():
     rec = record("full")
     argv = docker_run(rec.inspect, [], None, env_value=lambda k, v: "REAL" if k == "DB_PASSWORD" else v)[0]
     assert "DB_PASSWORD=REAL" in argv
+
+
+# -- a Compose container recorded from the lab's Compose project (docker-compose 1.29.2) ---------------------------
+def compose_obs():
+    from tests.unit.conftest import fixture
+    from troubleshoot.boundary import fixture_host
+    from troubleshoot.core.records import host_from_record, observation_from_record
+    obs = observation_from_record(*fixture_record(json.loads((FIX / "compose-api.json").read_text())["record"]))
+    return obs, host_from_record(fixture_host(fixture("missing-env")["host"]))
+
+
+def test_compose_container_fixes_are_fragments_of_its_file(catalog):
+    from troubleshoot.core.signals import container_signals
+    from troubleshoot.core.suggest import suggestions
+    from troubleshoot.core.incident import evidence_values
+    obs, host = compose_obs()
+    labels = dict(obs.container.labels)
+    target = compose_target(labels)
+    assert target is not None and target.service == "api" and target.file.endswith("/rec/docker-compose.yml")
+    signals = container_signals(obs, host)
+    values = {**evidence_values(obs, host, signals),
+              **{k: s.value for k, s in suggestions(obs, host, signals).items()}}
+    pb = catalog.get("missing-env")
+    from troubleshoot.core.fixform import compose_fix, step_changes
+    got = [compose_fix(labels, step_changes(s, values), secret, obs.inspect, have_v2=False, have_v1=True)
+           for s in pb.fix]
+    assert got[0] is not None and got[0].fragment == "services:\n  api:\n    environment:\n      DB_HOST: orders-db"
+    assert got[0].argv[0] == "docker-compose" and got[0].argv[-3:] == ("up", "-d", "api")
+    assert got[1] is not None and "env_file:\n      - ./prod.env" in got[1].fragment
+    oom = catalog.get("oom-killed")  # `docker update --memory`: in the file; `docker start`: nothing to undo
+    forms = [compose_fix(labels, step_changes(s, {**values, "memory": "256m"}), secret) for s in oom.fix]
+    assert forms[0] is not None and "mem_limit: 256m" in forms[0].fragment
+    assert forms[1] is None and forms[2] is None
+    loose, _ = observe_loose()
+    assert compose_fix(dict(loose.container.labels), [("env", "A=1")], secret) is None
+
+
+def observe_loose():
+    from tests.unit.conftest import fixture, observe
+    return observe(fixture("missing-env"))
+
+
+def test_rca_of_a_compose_container_gives_the_fragment_and_the_compose_prevention(catalog):
+    from datetime import datetime, timezone
+    from troubleshoot.core.diagnose import diagnose_container
+    from troubleshoot.core.incident import Incident, evidence_values, opened_event, render_rca
+    from troubleshoot.core.signals import container_signals
+    obs, host = compose_obs()
+    found = diagnose_container(obs, host, catalog)
+    assert found[0].playbook_id == "missing-env"
+    values = evidence_values(obs, host, container_signals(obs, host))
+    rca = render_rca(Incident([opened_event(obs, found[0], found, datetime.now(timezone.utc), "test", values)]),
+                     catalog, recorded=False)
+    fixes = rca.split("## Fix Applied", 1)[1].split("## Preventive Actions", 1)[0]
+    assert "service `api`" in fixes and "env_file:" in fixes and "up -d api" in fixes
+    assert "docker run --env-file" not in fixes
+    prevent = rca.split("## Preventive Actions", 1)[1].split("## Lesson", 1)[0]
+    assert "docker-compose.yml" in prevent and "undone by the project's" in prevent
+    loose, lhost = observe_loose()
+    lfound = diagnose_container(loose, lhost, catalog)
+    lrca = render_rca(Incident([opened_event(loose, lfound[0], lfound, datetime.now(timezone.utc), "t",
+                                             evidence_values(loose, lhost, container_signals(loose, lhost)))]),
+                      catalog, recorded=False)
+    assert "docker run --env-file" in lrca and "undone by the project's" not in lrca

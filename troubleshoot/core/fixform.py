@@ -30,6 +30,7 @@ SERVICE = "com.docker.compose.service"
 CONFIG_FILES = "com.docker.compose.project.config_files"
 WORKING_DIR = "com.docker.compose.project.working_dir"
 ONEOFF = "com.docker.compose.oneoff"
+COMPOSE_KEYS = (PROJECT, SERVICE, CONFIG_FILES, WORKING_DIR, ONEOFF)
 SECRET_KEPT = "<secret: kept from the container>"
 SECOND = 1_000_000_000
 _DEFAULT_SHM = 64 * 1024 * 1024

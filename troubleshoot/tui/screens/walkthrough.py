@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, ListView, Static
 
 from ...core.commands import UnsafeValue, missing_values, placeholder_values, render, render_changes
-from ...core.fixform import ComposeFix, compose_fix, recreate_text, step_changes
+from ...core.fixform import ComposeFix, compose_fix, compose_prevention, recreate_text, step_changes
 from ...core.fixplan import PlanError, before_fix_name, change_lines, check_changes, kept_summary
 from ...core.playbooks import ASKABLE, PLACEHOLDERS
 from ...core.secrets import is_secret_name, mask_env_value
@@ -205,6 +205,11 @@ class WalkthroughScreen(Screen):
                         why = "recorded data: no daemon to run it on"
                     elif reason and app.read_only:
                         why = f"--read-only: shown, not runnable (it may change something: {reason})"
+                    full = self.loose_run_text(step, shown) if section == "fix" else None
+                    if full:  # `docker run ... IMAGE` would drop its ports, mounts, networks, limits: the whole one
+                        command = full
+                        why = why or (f"copy it (c) and run it once {obs.container.name} is stopped and renamed "
+                                      "(it takes its name); or use the recreate step, which does both and rolls back")
                 expect = AnyOfPatterns([compile_linear(step.expect)]) if step.expect else None
                 items.append(StepItem(step, section, number, command, why, expect or pattern, reason))
         yield Static(id="wt-status")
@@ -212,9 +217,10 @@ class WalkthroughScreen(Screen):
             yield Static(Group(*intro), id="wt-intro")
             yield ListView(*items, id="steps")
             tail: list = []
-            if pb.prevent:
+            compose_rule = compose_prevention(dict(obs.container.labels))
+            if pb.prevent or compose_rule:
                 tail.append(Text("Prevent", style="bold underline"))
-                tail += [Text(f"  - {p}") for p in pb.prevent]
+                tail += [Text(f"  - {p}") for p in ((compose_rule,) if compose_rule else ()) + pb.prevent]
             if pb.lesson:
                 tail.append(Text("Lesson: ", style="bold") + Text(pb.lesson, style="italic"))
             yield Static(Group(*tail), id="wt-lesson")
@@ -464,6 +470,16 @@ class WalkthroughScreen(Screen):
         if cfix is not None and not self.compose_seen:
             self.compose_seen = mtimes(cfix.target.files) or {"": 0.0}
         return cfix
+
+    def loose_run_text(self, step, values: dict[str, str]) -> str | None:
+        """A loose container's `docker run ... IMAGE` fix step as the full equivalent docker run of it (fixform)."""
+        obs = self.app.observations.get(self.cid)
+        if obs is None or obs.inspect is None or not step.run or step.run[:2] != ("docker", "run"):
+            return None
+        changes = step_changes(step, values)
+        if not changes:
+            return None
+        return recreate_text(obs.inspect, changes, obs.image_config)
 
     def plan_text(self, step, values: dict[str, str]) -> str:
         """What a fix will do, exactly, with these values (raises UnsafeValue / PlanError when it cannot)."""
