@@ -91,3 +91,31 @@ def test_compose_fix_is_the_fragment_and_up_after_the_file_is_edited(engine):
         lab_compose.down(daemon, instance)
         from troubleshoot.lab import down
         down(daemon, (), instance)
+
+
+def test_loose_container_fix_shows_the_full_equivalent_docker_run(engine):
+    """The lab's loose missing-env: the recreate's confirmation and the `docker run --env-file` step both show the
+    whole container (its network, its other env, its name), not a bare `docker run IMAGE`."""
+    from tests.integration.test_fixes import _cleanup, fix_dialog
+    from tests.scenarios import create
+    name = create("missing-env")
+    try:
+        async def go():
+            app = make_app(load_catalog(), live_events=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                screen = await walkthrough_of(pilot, app, name)
+                items = steps(screen)
+                env_file = [i for i in items if i.section == "fix"][1]
+                text = env_file.command or ""
+                assert text.startswith(f"docker run -d --name {name} ") and f"--network {name}-net" in text, text
+                assert "--env-file ./prod.env" in text and "-e APP_PORT=3000" in text and "-e DB_PORT=5432" in text
+                assert env_file.why_not  # copied and run by hand: it takes the old container's name
+                await fix_dialog(pilot, app, screen, recreate_only=True)
+                shown = app.screen.command
+                assert "the equivalent docker run:" in shown
+                assert f"docker run -d --name {name} " in shown and f"--network {name}-net" in shown
+                assert "-e DB_HOST=" in shown and "-e APP_PORT=3000" in shown
+                await pilot.press("n")
+        asyncio.run(go())
+    finally:
+        _cleanup(name)
