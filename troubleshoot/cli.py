@@ -458,19 +458,39 @@ def cmd_lab(args) -> int:
         daemon = Daemon(args.host).connect()
         state = labmod.load_state(instance)
         if args.action == "down":
+            from . import lab_compose
+            had = os.path.exists(lab_compose.compose_file(instance))
+            kept_compose = lab_compose.down(daemon, instance)  # the Compose set first: its networks and volumes too
+            gone = lab_compose.project_name(instance) if had and not kept_compose else ""
             containers, images, kept = labmod.down(daemon, state.get("pulled", []), instance)
+            kept = kept_compose + kept
+            if gone:
+                print(f"removed Compose project {gone} (containers, networks, volumes)")
             labmod.save_state({}, instance)
             print(f"removed {len(containers)} container(s) and {len(images)} image(s) made by lab instance {instance}")
             for k in kept:
                 _error(f"not removed: {k}")
             return EXIT_FINDINGS if kept else EXIT_OK
         lab = labmod.Lab(daemon, say=lambda text: print(text, flush=True), instance=instance)
+        if getattr(args, "compose", False):
+            from . import lab_compose
+            try:
+                path = lab_compose.up(lab, args.base_image, say=lambda text: print(text, flush=True))
+            finally:
+                labmod.save_state({**state, "pulled": sorted(set(state.get("pulled", []) + lab.pulled)),
+                                   "compose": lab_compose.compose_file(instance)}, instance)
+            print(f"Compose project {lab_compose.project_name(instance)} is up from {path}:")
+            for service, (playbook, what) in lab_compose.SCENARIOS.items():
+                print(f"  {service:8} {playbook:22} {what}")
+            print(f"Open `troubleshoot` to work them; fix them in {path}; `troubleshoot lab down{which}` removes "
+                  "the project (containers, networks, volumes).")
+            return EXIT_OK
         try:
             made = labmod.up(lab, args.scenarios, args.base_image,
                              progress=lambda sid, secs: print(f"  {lab.name(sid):28} {sid:20} ready in {secs:4.1f}s",
                                                               flush=True))
         finally:
-            labmod.save_state({"pulled": sorted(set(state.get("pulled", []) + lab.pulled))}, instance)
+            labmod.save_state({**state, "pulled": sorted(set(state.get("pulled", []) + lab.pulled))}, instance)
     except labmod.LabError as exc:
         _error(str(exc))
         return EXIT_FINDINGS
@@ -646,6 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab_up.add_argument("scenarios", nargs="*", metavar="SCENARIO")
     lab_up.add_argument("--base-image", metavar="IMG", help="image to build on (default busybox:latest; without a "
                         "registry, one is built from this host's static busybox)")
+    lab_up.add_argument("--compose", action="store_true",
+                        help="the Compose set: a project (web/db, api/.env, worker) whose file you read and edit; "
+                             "its path is printed")
     lab_down = labsub.add_parser("down", parents=[common], help="remove everything this lab instance made")
     for p in (lab_up, lab_down):
         p.add_argument("--instance", default="default", metavar="NAME",

@@ -440,6 +440,8 @@ class Observation:
     log_max_size: str = ""  # HostConfig.LogConfig.Config max-size ("" none)
     ulimit_nofile: int | None = None  # HostConfig.Ulimits nofile (soft), when set on the container
     init: bool = False  # HostConfig.Init: docker-init runs as PID 1
+    inspect: schema.ContainerInspect | None = field(default=None, repr=False)  # the typed record (core/fixform.py)
+    image_config: schema.ImageConfig | None = field(default=None, repr=False)  # its image's, when read
 
 
 def wants_logs(c: Container) -> bool:

@@ -16,6 +16,7 @@ from ..clean import clean_text
 from .commands import placeholder_values
 from .diagnose import Finding
 from .facts import Host, Observation, parse_time
+from .fixform import COMPOSE_KEYS, compose_fix, compose_prevention, step_changes
 from .playbooks import _PLACEHOLDER, CAUSE_VALUE, Catalog, Playbook, Step
 from .secrets import SecretValues, mask, mask_known
 from .signals import REGISTRY, format_value, human_seconds
@@ -150,7 +151,9 @@ def opened_event(obs: Observation, finding: Finding, all_found: Iterable[Finding
             "oom_killed": c.oom_killed, "restarts": c.restart_count, "source": source, "impact": impact(obs),
             "finding": finding_json(finding), "also": [f.playbook_id for f in all_found if f is not finding],
             "values": {k: _hide(str(v), secrets) for k, v in (values or {}).items()},
-            "cause": _hide(" ".join(cause.split()), secrets)}
+            "cause": _hide(" ".join(cause.split()), secrets),
+            # its Compose project, service and files: the RCA gives fixes and prevention in Compose terms
+            "compose": {k: v for k, v in c.labels if k in COMPOSE_KEYS}}
 
 
 def finding_json(f: Finding) -> dict:
@@ -461,9 +464,17 @@ def render_rca(incident: Incident, catalog: Catalog, recorded: bool = True) -> s
         lines += ["", "**Tried (not verified):**", ""] + [fix_line(i, x) for i, x in enumerate(tried, 1)]
     if failed:
         lines += ["", "**Failed:**", ""] + [fix_line(i, x) for i, x in enumerate(failed, 1)]
+    compose = o.get("compose") if isinstance(o.get("compose"), dict) else {}
     if not outcomes:
         lines += ["No fix was run from troubleshoot. The playbook's fix:", ""]
-        lines += [_step_line(i, s, values) for i, s in enumerate(pb.fix if pb else (), 1)]
+        for i, s in enumerate(pb.fix if pb else (), 1):
+            cfix = compose_fix(compose, step_changes(s, values), lambda _k, v: v) if compose else None
+            if cfix is None:
+                lines.append(_step_line(i, s, values))
+            else:  # a Compose service: its file's fragment and `up -d`, not a docker run it would undo
+                lines += [f"{i}. {md_text(s.title)}: in {md_code(cfix.target.file)}, service "
+                          f"{md_code(cfix.target.service)}:", "", md_fence([cfix.fragment]), cfix.fragment,
+                          md_fence([cfix.fragment]), "", f"   then {md_code(cfix.commands[0])}"]
     judged = [e for e in incident.events if e.get("kind") in ("verdict", "recheck")]
     lines.append("")
     if verified:
@@ -481,7 +492,8 @@ def render_rca(incident: Incident, catalog: Catalog, recorded: bool = True) -> s
     else:
         lines.append("Not verified from troubleshoot (no re-check recorded).")
     lines += ["", "---", "", "## Preventive Actions", ""]
-    lines += [f"{i}. {md_text(p)}" for i, p in enumerate(pb.prevent if pb else (), 1)] or ["(none in the playbook)"]
+    prevent = ([compose_prevention(compose)] if compose_prevention(compose) else []) + list(pb.prevent if pb else ())
+    lines += [f"{i}. {md_text(p)}" for i, p in enumerate(prevent, 1)] or ["(none in the playbook)"]
     lines += ["", "---", "", "## Lesson", "", f"> {md_text(pb.lesson)}" if pb and pb.lesson else "(none)", ""]
     notes = incident.of("note")
     if notes:

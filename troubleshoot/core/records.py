@@ -32,6 +32,8 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         resources=rec.resources,
         compose_env=rec.compose_env,
         compose_service=rec.compose_service,
+        inspect=rec.inspect,
+        image_config=rec.image.Config if rec.image is not None else None,
         **_host_config(rec.inspect),
     )
 

@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, ListView, Static
 
 from ...core.commands import UnsafeValue, missing_values, placeholder_values, render, render_changes
+from ...core.fixform import ComposeFix, compose_fix, compose_prevention, recreate_text, step_changes
 from ...core.fixplan import PlanError, before_fix_name, change_lines, check_changes, kept_summary
 from ...core.playbooks import ASKABLE, PLACEHOLDERS
 from ...core.secrets import is_secret_name, mask_env_value
@@ -130,6 +131,8 @@ class WalkthroughScreen(Screen):
         self.values: dict[str, str] = {}  # the placeholders' values from the evidence
         self.suggested: dict[str, Suggestion] = {}  # what the fix dialogs suggest for the values the engineer decides
         self.pending = None  # a recreate fix (fixes.FixResult) whose old container is kept until verify passes
+        self.compose_fixes: dict[int, ComposeFix] = {}  # step number -> its fix in Compose terms (a Compose container)
+        self.compose_seen: dict[str, float] = {}  # the project's files' mtimes when the walkthrough opened
         self._verify_since: datetime | None = None  # when the last fix was applied: verify is being decided
         self._last_verdict = ""
         self._verify_timer: Timer | None = None
@@ -167,7 +170,16 @@ class WalkthroughScreen(Screen):
                 command, why, reason = None, "", step.change_reason
                 shown = {**values, **{n: s.value for n, s in self.suggested.items() if n in step.ask}}
                 missing = missing_values(step, values)
-                if step.recreate or step.action:
+                cfix = self.compose_fix_for(step, shown) if section == "fix" else None
+                if cfix is not None:  # a Compose container: the fragment and `up -d SERVICE`, never a docker run
+                    self.compose_fixes[number] = cfix
+                    command = cfix.text()
+                    reason = f"it recreates {cfix.target.service} from its edited Compose file"
+                    if not app.backend.live:
+                        why = "recorded data: no daemon to run it on"
+                    elif app.read_only:
+                        why = f"--read-only: shown, not runnable (it changes something: {reason})"
+                elif step.recreate or step.action:
                     try:
                         command = self.plan_text(step, shown)
                     except (UnsafeValue, PlanError):
@@ -193,6 +205,11 @@ class WalkthroughScreen(Screen):
                         why = "recorded data: no daemon to run it on"
                     elif reason and app.read_only:
                         why = f"--read-only: shown, not runnable (it may change something: {reason})"
+                    full = self.loose_run_text(step, shown) if section == "fix" else None
+                    if full:  # `docker run ... IMAGE` would drop its ports, mounts, networks, limits: the whole one
+                        command = full
+                        why = why or (f"copy it (c) and run it once {obs.container.name} is stopped and renamed "
+                                      "(it takes its name); or use the recreate step, which does both and rolls back")
                 expect = AnyOfPatterns([compile_linear(step.expect)]) if step.expect else None
                 items.append(StepItem(step, section, number, command, why, expect or pattern, reason))
         yield Static(id="wt-status")
@@ -200,9 +217,10 @@ class WalkthroughScreen(Screen):
             yield Static(Group(*intro), id="wt-intro")
             yield ListView(*items, id="steps")
             tail: list = []
-            if pb.prevent:
+            compose_rule = compose_prevention(dict(obs.container.labels))
+            if pb.prevent or compose_rule:
                 tail.append(Text("Prevent", style="bold underline"))
-                tail += [Text(f"  - {p}") for p in pb.prevent]
+                tail += [Text(f"  - {p}") for p in ((compose_rule,) if compose_rule else ()) + pb.prevent]
             if pb.lesson:
                 tail.append(Text("Lesson: ", style="bold") + Text(pb.lesson, style="italic"))
             yield Static(Group(*tail), id="wt-lesson")
@@ -242,7 +260,7 @@ class WalkthroughScreen(Screen):
 
     def record_step(self, item: StepItem, exit_code: int | None, lines: tuple[str, ...], failed: str = "") -> None:
         event = step_event(self.app.clock(), item.section, item.number, item.step.title,
-                           item.command or item.step.run_text, exit_code, lines, self.secrets,
+                           item.recorded_command or item.command or item.step.run_text, exit_code, lines, self.secrets,
                            confirmed=item.is_change)  # every change ran only after the dialog
         if failed:
             event["failed"] = mask_known(failed, self.secrets)
@@ -376,6 +394,14 @@ class WalkthroughScreen(Screen):
         if not app.backend.live:  # recorded data (a snapshot, the demo): nothing ever runs
             self.notify("recorded data: no daemon to run it on", severity="warning")
             return
+        cfix = self.compose_fixes.get(item.number) if item.section == "fix" else None
+        if cfix is not None:
+            if app.read_only:
+                self.app.notify(Text(f"--read-only: not run (it changes something: {item.change_reason})"),
+                                severity="error")
+                return
+            self._confirm_compose(item, cfix)
+            return
         if item.step.ask or item.step.recreate or item.step.action:
             if app.read_only:
                 self.app.notify(Text(f"--read-only: not run (it changes something: {item.change_reason})"),
@@ -404,9 +430,56 @@ class WalkthroughScreen(Screen):
             return
         self._run(item, argv)
 
+    def _confirm_compose(self, item: StepItem, cfix: ComposeFix) -> None:
+        """A Compose container's fix: the engineer edits the file; `up -d SERVICE` runs only after that, confirmed."""
+        from ...compose_tools import unedited
+        from .confirm import ConfirmScreen
+        stale = unedited(self.compose_seen, cfix.target.files)
+        if stale:
+            self.app.notify(Text(f"not run: {stale[-1]} has not changed since this walkthrough opened. Add the "
+                                 f"fragment to service {cfix.target.service} first, then run this step again."),
+                            severity="warning")
+            return
+        argv = list(cfix.argv)
+
+        def answered(yes: object) -> None:
+            if yes:
+                item.recorded_command = shlex.join(argv)
+                self._run(item, argv)
+            else:
+                self.notify("not run")
+        app = self.app
+        app.push_screen(ConfirmScreen(f"Apply the edited Compose file to {cfix.target.service}?",
+                                      shlex.join(argv) + "\n\n" + cfix.text(),
+                                      f"This changes the system: {item.change_reason}. Run it only once "
+                                      f"{cfix.target.file} holds the fragment."), answered)
+
     # -- fixes that ask, recreate or rewrite ------------------------------------------------------------------
     def _secret(self, name: str, value: str) -> str:
         return mask_known(mask_env_value(name, value), self.secrets)
+
+    def compose_fix_for(self, step, values: dict[str, str]) -> ComposeFix | None:
+        """The step in Compose terms when the container is a Compose service's (core/fixform.py decides)."""
+        obs = self.app.observations.get(self.cid)
+        if obs is None:
+            return None
+        from ...compose_tools import installed, mtimes
+        v2, v1 = installed()
+        cfix = compose_fix(dict(obs.container.labels), step_changes(step, values), self._secret, obs.inspect,
+                           have_v2=v2, have_v1=v1)
+        if cfix is not None and not self.compose_seen:
+            self.compose_seen = mtimes(cfix.target.files) or {"": 0.0}
+        return cfix
+
+    def loose_run_text(self, step, values: dict[str, str]) -> str | None:
+        """A loose container's `docker run ... IMAGE` fix step as the full equivalent docker run of it (fixform)."""
+        obs = self.app.observations.get(self.cid)
+        if obs is None or obs.inspect is None or not step.run or step.run[:2] != ("docker", "run"):
+            return None
+        changes = step_changes(step, values)
+        if not changes:
+            return None
+        return recreate_text(obs.inspect, changes, obs.image_config)
 
     def plan_text(self, step, values: dict[str, str]) -> str:
         """What a fix will do, exactly, with these values (raises UnsafeValue / PlanError when it cannot)."""
@@ -430,6 +503,10 @@ class WalkthroughScreen(Screen):
         if obs is not None:
             lines.append(f"    ({kept_summary(obs)})")
         lines.append(f"docker start {name}")
+        if obs is not None and obs.inspect is not None:  # the same, as a docker run the engineer can read and keep
+            lines += ["the equivalent docker run:", *(f"    {line}" for line in
+                                                      recreate_text(obs.inspect, changes, obs.image_config)
+                                                      .splitlines())]
         return "\n".join(lines)
 
     def _confirm_fix(self, item: StepItem) -> None:
