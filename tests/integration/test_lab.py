@@ -75,8 +75,9 @@ def test_lab_up_scan_snapshot_down(engine, tmp_path):
         assert len(frozen) >= 8
         # ... and the host's own readings quoted as evidence (Docker root free=29.3%) move too: other runs write
         # images and logs on this disk between the two reads
+        # (and `host`, where each finding was read: the daemon's URL live, the snapshot's file read back)
         def still(doc):
-            return [{**f, "evidence": [re.sub(r"^(Docker root free=)[\d.]+(%| \S+)$", r"\1N\2", e) for e in f["evidence"]]}
+            return [{**f, "host": None, "evidence": [re.sub(r"^(Docker root free=)[\d.]+(%| \S+)$", r"\1N\2", e) for e in f["evidence"]]}
                     for f in doc["findings"] if f["container"] in frozen]
         assert still(rec_doc) == still(live_doc)
         assert [c["name"] for c in rec_doc["containers"]] == [c["name"] for c in live_doc["containers"]]
