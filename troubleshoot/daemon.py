@@ -22,7 +22,6 @@ import re
 import shutil
 import socket
 import struct
-import subprocess
 import threading
 import time
 from collections import deque
@@ -35,8 +34,6 @@ from .prefetch import MAX_LIST_JSON, MAX_ONE_JSON
 from .endpoint import (DEFAULT_SOCKET, DaemonError, Endpoint, _current_context_name, _tls_from_env,  # noqa: F401
                        netloc_parts, resolve_endpoint)
 from .core import schema
-from . import sshtunnel
-from .sshtunnel import ssh_argv  # noqa: F401  (the one definition; runner.py and tests use it from here)
 
 if TYPE_CHECKING:  # imported where a request is made one at a time: a pipelined scan never needs it
     import http.client
@@ -44,6 +41,18 @@ if TYPE_CHECKING:  # imported where a request is made one at a time: a pipelined
 LOG_TAIL = 200
 MAX_ERROR_BODY = 64 << 10
 MAX_TAR_HEADER = 1 << 20  # a pax or GNU long-name header of a `docker save` member: a few hundred bytes in practice
+
+def _ssh():
+    """sshtunnel.py, imported only for an ssh:// endpoint (its subprocess, threading and tempfile imports are
+    ~3 ms of every local scan's start)."""
+    from . import sshtunnel
+    return sshtunnel
+
+
+def ssh_argv(url: str, remote: Sequence[str], options: Sequence[str] = ()) -> list[str]:
+    """sshtunnel.ssh_argv (the one definition; tests use it from here)."""
+    return _ssh().ssh_argv(url, remote, options)
+
 EARLY_CONNECTIONS = 6  # inspects asked before they are read: each connection buffers ~200 KB of answers (the
 # daemon's socket send buffer), so more of them are ready when the reading starts
 MIN_API = "1.24"  # Docker 1.12 (2016): every field the facts read is there
@@ -311,8 +320,8 @@ class Daemon:
         url = self.endpoint.url
         if url.startswith("unix://") or url.startswith("/"):
             return url.removeprefix("unix://")
-        if self.endpoint.is_ssh and sshtunnel.enabled():
-            return sshtunnel.tunnel_for(url).socket_path()
+        if self.endpoint.is_ssh and _ssh().enabled():
+            return _ssh().tunnel_for(url).socket_path()
         return None
 
     @property
@@ -320,12 +329,12 @@ class Daemon:
         """Read through a unix socket on this machine (a local daemon, or ssh:// through its forward): pipelined,
         and a stream can be closed from our side."""
         url = self.endpoint.url
-        return url.startswith("unix://") or url.startswith("/") or (self.endpoint.is_ssh and sshtunnel.enabled())
+        return url.startswith("unix://") or url.startswith("/") or (self.endpoint.is_ssh and _ssh().enabled())
 
     def _gone(self, exc: BaseException) -> str:
         """One line for a request that failed: the ssh connection's end when that is why, else `explain`."""
         if self.endpoint.is_ssh:
-            tunnel = sshtunnel.existing(self.endpoint.url)
+            tunnel = _ssh().existing(self.endpoint.url)
             why = tunnel.gone() if tunnel is not None else None
             if why:
                 return why
@@ -552,7 +561,7 @@ class Daemon:
         if not isinstance(self._transport, _UnixTransport) or not gets:
             return None
         if self.endpoint.is_ssh:
-            connections = min(connections, sshtunnel.connection_cap(self.endpoint.url, stats) or connections)
+            connections = min(connections, _ssh().connection_cap(self.endpoint.url, stats) or connections)
         try:
             return pipeline.Batch(self._transport.path, gets, budget=budget or 30.0, connections=connections,
                                   on_socket=self._sockets.add)
@@ -635,7 +644,7 @@ class Daemon:
                 path = self._unix_path()
             except DaemonError:
                 return  # said by connect(), which tries the same
-            if sshtunnel.connection_cap(url):
+            if _ssh().connection_cap(url):
                 return  # dial-stdio sessions: few at once (read one at a time as asked)
         if asked is not None and asked.url == url and asked.all == all:
             for sock in asked.batch.sockets():
@@ -1450,7 +1459,8 @@ def _demux(res, size: int = 65536) -> Iterator[bytes]:
 def _ssh_preflight(endpoint: Endpoint, timeout: int = 10) -> None:
     """docker-py runs `ssh` with its stderr on ours, so a dead host would print ssh's own noise and a vague error.
     Try the connection first, non-interactively, and turn a failure into one line."""
-    args = ssh_argv(endpoint.url, ["true"], ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}"])
+    import subprocess
+    args = _ssh().ssh_argv(endpoint.url, ["true"], ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}"])
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 5, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:

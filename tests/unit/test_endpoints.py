@@ -94,7 +94,7 @@ def test_preflight_and_transport_leave_the_port_to_ssh_config(monkeypatch):
         ran.append(args)
         raise Stop
     monkeypatch.setattr(daemon_mod.shutil, "which", lambda name: "/usr/bin/ssh")
-    monkeypatch.setattr(daemon_mod.subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "run", fake_run)
     monkeypatch.setattr(sshconn.subprocess, "Popen", fake_popen)
     for url, want in (("ssh://myalias", ["--", "myalias"]),
                       ("ssh://user@host:2222", ["-l", "user", "-p", "2222", "--", "host"])):
