@@ -52,11 +52,15 @@ def test_board_lists_containers_and_ranks_oom_first(oom_container):
     async def go():
         app = make_app(load_catalog(), live_events=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: (cid := cid_of(app, oom_container)) and app.findings.get(cid)
-                        and not app.screen.repaint_pending, what="the OOM container's findings on the board")
+            table = app.screen.query_one(ContainerTable)
+
+            def drawn() -> bool:  # its findings known, and its row drawn with them (a load draws in batches)
+                cid = cid_of(app, oom_container)
+                return bool(cid and app.findings.get(cid) and not app.screen.repaint_pending
+                            and cid in table.rows and "…" != str(table.get_row(cid)[4]))
+            await until(pilot, drawn, what="the OOM container's findings on the board")
             cid = cid_of(app, oom_container)
             assert app.findings[cid][0].playbook_id == "oom-killed"
-            table = app.screen.query_one(ContainerTable)
             names = [str(table.get_row(k)[0]).removesuffix(" [lab]") for k in table.rows]  # test containers are lab-made
             assert oom_container in names
             row = [str(c) for c in table.get_row(cid)]
