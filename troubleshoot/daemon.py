@@ -107,10 +107,15 @@ def explain(exc: BaseException, endpoint: Endpoint) -> str:
     text = clean_text(str(exc))
     where = f"{endpoint.url} (from {endpoint.source})"
     sock = endpoint.url.removeprefix("unix://")
+    podman = endpoint.source == "CONTAINER_HOST" or endpoint.source.startswith("Podman")
+    if endpoint.url.startswith("unix://") and podman:
+        return (f"cannot use Podman's API at {where}: {text[:200] or type(exc).__name__}. Is `podman system service` "
+                f"running there? (`systemctl start podman.socket`, or `systemctl --user start podman.socket`)")
     if endpoint.url.startswith("unix://"):
         if "No such file or directory" in text or "FileNotFoundError" in text or not os.path.exists(sock):
             return (f"cannot reach the Docker daemon: socket {sock} does not exist. Is dockerd running? "
-                    f"Try `sudo systemctl start docker`, or point --host / DOCKER_HOST at your daemon.")
+                    f"Try `sudo systemctl start docker`, or point --host / DOCKER_HOST at your daemon "
+                    f"(Podman: `systemctl start podman.socket` and it is found by itself, or CONTAINER_HOST).")
         if "Permission denied" in text or "PermissionError" in text:
             return (f"permission denied on {sock}: add your user to the docker group "
                     f"(`sudo usermod -aG docker $USER`, then log in again) or run with sudo.")
