@@ -10,6 +10,7 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc libc6-dev)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+command -v podman >/dev/null 2>&1 || need_pkgs+=(podman)  # tests/integration/test_podman.py: its own service
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

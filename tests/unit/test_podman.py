@@ -1,0 +1,120 @@
+"""Podman's Docker-compatible answers (recorded from a real `podman system service`, Podman 4.3.1, and beside them
+Docker 20.10's) decode into the same typed records, and the endpoint falls back to Podman's socket only when the
+default Docker socket is absent or refuses."""
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from troubleshoot import endpoint
+from troubleshoot.boundary import decode
+from troubleshoot.core import schema
+from troubleshoot.core.facts import container_from_inspect, engine_name, host_from_info
+from troubleshoot.endpoint import DaemonError, resolve_endpoint
+
+RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "podman"
+
+
+def _version(name: str) -> schema.Version:
+    return decode((RECORDED / name).read_bytes(), schema.Version, name)
+
+
+def test_the_engine_is_named_from_versions_components():
+    podman, docker = _version("version.json"), _version("docker-version.json")
+    assert engine_name(podman) == "Podman" and engine_name(docker) == "Docker"
+    assert engine_name(schema.Version(Version="1.13.1")) == "Docker"  # an old daemon: no components at all
+    info = schema.Info(Name="vm", ServerVersion="")
+    assert host_from_info(info, podman).engine_label == "Podman 4.3.1"
+    assert host_from_info(schema.Info(ServerVersion="20.10.24+dfsg1"), docker).engine_label == "Docker 20.10.24"
+
+
+def test_podmans_inspect_of_a_created_container_decodes_with_its_health_check_and_no_empty_health():
+    raw = (RECORDED / "inspect-created-healthcheck.json").read_bytes()
+    assert b'"Health": {' in raw and b'"Status": ""' in raw  # what Podman sends, with no probe run yet
+    c = container_from_inspect(decode(raw, schema.ContainerInspect, "podman inspect"))
+    assert c.name == "tsh-pm-hc" and c.state == "created"
+    assert c.health is None  # Podman's empty Health is Docker's absent one (never a status "")
+    assert c.has_healthcheck and c.healthcheck == ("CMD-SHELL", "exit 1")
+    assert c.memory_limit == 64 * 1024 * 1024 and c.restart_policy == "on-failure"
+    rows = decode((RECORDED / "list.json").read_bytes(), list[schema.ListRow], "podman list")
+    assert [r.name for r in rows] == ["tsh-pm-hc"] and rows[0].State == "created"
+
+
+def test_a_health_state_with_a_status_is_kept():
+    state = decode(b'{"Status": "running", "Health": {"Status": "starting", "Log": null}}', schema.ContainerState, "s")
+    assert state.Health is not None and state.Health.Status == "starting"
+    failing = decode(b'{"Health": {"Status": "", "FailingStreak": 2}}', schema.ContainerState, "s")
+    assert failing.Health is not None and failing.Health.FailingStreak == 2
+
+
+@pytest.fixture
+def sockets(tmp_path, monkeypatch):
+    """A listening socket (a daemon), a socket file nobody listens on (a stopped daemon), and a missing path."""
+    short = Path(os.environ.get("TMPDIR", "/tmp")) / f"tsh-pm-{os.getpid()}"
+    short.mkdir(exist_ok=True)
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(short / "up.sock"))
+    listening.listen(4)
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(short / "stale.sock"))
+    stale.close()  # the file stays; a connect is refused
+    (short / "xdg" / "podman").mkdir(parents=True, exist_ok=True)
+    rootless = socket.socket(socket.AF_UNIX)
+    rootless.bind(str(short / "xdg" / "podman" / "podman.sock"))
+    rootless.listen(4)
+    monkeypatch.setattr(endpoint, "PODMAN_ROOTFUL_SOCKET", f"unix://{short}/no-rootful.sock")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no docker context of this machine's user
+    yield short
+    for s in (listening, rootless):
+        s.close()
+    for p in ("up.sock", "stale.sock", "xdg/podman/podman.sock"):
+        (short / p).unlink(missing_ok=True)
+
+
+def test_podman_is_found_only_when_the_default_docker_socket_is_absent_or_refuses(sockets, monkeypatch):
+    xdg = {"XDG_RUNTIME_DIR": str(sockets / "xdg")}
+    rootless = f"unix://{sockets}/xdg/podman/podman.sock"
+    monkeypatch.setattr(endpoint, "DEFAULT_SOCKET", f"unix://{sockets}/up.sock")
+    assert resolve_endpoint(None, {**xdg, "CONTAINER_HOST": rootless}).url == f"unix://{sockets}/up.sock"
+    for gone in ("stale.sock", "missing.sock"):
+        monkeypatch.setattr(endpoint, "DEFAULT_SOCKET", f"unix://{sockets}/{gone}")
+        ep = resolve_endpoint(None, xdg)
+        assert (ep.url, ep.source) == (rootless, "Podman's rootless socket")
+        ep = resolve_endpoint(None, {**xdg, "CONTAINER_HOST": "unix:///somewhere/podman.sock"})
+        assert (ep.url, ep.source) == ("unix:///somewhere/podman.sock", "CONTAINER_HOST")
+    # -H, DOCKER_HOST come first; nothing answering anywhere: the default, whose error names it
+    assert resolve_endpoint("unix:///x.sock", xdg).source == "--host"
+    assert resolve_endpoint(None, {**xdg, "DOCKER_HOST": "unix:///y.sock"}).source == "DOCKER_HOST"
+    assert resolve_endpoint(None, {"XDG_RUNTIME_DIR": str(sockets / "none")}).source == "default"
+    with pytest.raises(DaemonError, match="CONTAINER_HOST=ssh://core@h/run/podman/podman.sock .*only unix:// and tcp://"):
+        resolve_endpoint(None, {"CONTAINER_HOST": "ssh://core@h/run/podman/podman.sock"})
+
+
+def test_the_probe_does_not_hang_on_a_socket_whose_backlog_is_full(sockets, monkeypatch):
+    import time
+    full = socket.socket(socket.AF_UNIX)
+    full.bind(str(sockets / "full.sock"))
+    full.listen(0)
+    held = []
+    try:
+        for _ in range(64):  # fill the backlog: nobody accepts
+            c = socket.socket(socket.AF_UNIX)
+            c.setblocking(False)
+            try:
+                c.connect(str(sockets / "full.sock"))
+            except (BlockingIOError, OSError):
+                c.close()
+                break
+            held.append(c)
+        monkeypatch.setattr(endpoint, "DEFAULT_SOCKET", f"unix://{sockets}/full.sock")
+        started = time.monotonic()
+        ep = resolve_endpoint(None, {"XDG_RUNTIME_DIR": str(sockets / "xdg")})
+        assert time.monotonic() - started < endpoint.PROBE_TIMEOUT + 0.5
+        assert ep.source == "Podman's rootless socket"
+    finally:
+        for c in held:
+            c.close()
+        full.close()
+        (sockets / "full.sock").unlink(missing_ok=True)
+
