@@ -1198,10 +1198,14 @@ class Daemon:
                         except ValueError:
                             pass
                         continue
-                    if not (member.name.endswith("layer.tar") or member.name.startswith("blobs/")):
-                        continue  # VERSION and other small files of the legacy layout
+                    if not (member.name.endswith(".tar") or member.name.startswith("blobs/")):
+                        continue  # VERSION and other small files of the legacy layout (Docker's `ID/layer.tar`;
+                        # Podman's `DIGEST.tar`, with `ID/layer.tar` a symlink to it: not a file, skipped above)
                     layer: dict[str, Any] = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [],
                                              "secrets": []}
+                    if not head:  # an empty layer: Podman exports it as a 0-byte file (Docker as an empty tar)
+                        layers[member.name] = layer
+                        continue
                     with tarfile.open(fileobj=_Stream(f, head), mode="r|", tarinfo=_bounded_tarinfo()) as inner:
                         for e in inner:
                             _forget_members(inner)

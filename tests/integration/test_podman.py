@@ -10,10 +10,12 @@ hard limit) checks an exited container's logs and exit code through Podman as we
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import shutil
 import socket
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -86,7 +88,7 @@ def podman(tmp_path_factory):
         base, secret = f"localhost/{PREFIX}base:1", f"localhost/{PREFIX}secret:1"
         latest, drift = f"localhost/{PREFIX}app:latest", f"localhost/{PREFIX}drift:1"
         service.import_image(base)
-        service.import_image(secret, env=(f"DB_PASSWORD={SECRET}",))
+        service.import_image(secret, env=(f"DB_PASSWORD={SECRET}",), extra={"app/.env": f"DB_PASSWORD={SECRET}\n".encode()})
         service.import_image(latest)
         service.import_image(drift, extra={"srv/version": b"1\n"})
         made = {
@@ -178,6 +180,23 @@ def test_inspect_through_podmans_api_matches_podman_inspect(podman):
         assert [(p.container_port, p.host_port) for p in hc.ports] == [("80/tcp", "18099")]
     finally:
         daemon.close()
+
+
+def test_image_forensics_read_podmans_export(podman):
+    """Podman's `save` (GET /images/NAME/get) names its layers DIGEST.tar, with ID/layer.tar a symlink to them."""
+    proc = run_cli("-H", podman.url, "image", "--json", f"localhost/{PREFIX}secret:1")
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = json.loads(proc.stdout)
+    assert len(doc["layers"]) == 1 and doc["layers"][0]["size"] > 1_000_000  # the static busybox
+    assert [f["path"] if isinstance(f, dict) else f[0] for f in doc["secret_files"]] == ["/app/.env"]
+    assert SECRET not in proc.stdout
+    # an empty layer: Podman exports it as a 0-byte file, which is no tar at all
+    empty = io.BytesIO()
+    tarfile.open(fileobj=empty, mode="w").close()
+    podman.pm("import", "-", f"localhost/{PREFIX}empty:1", input=empty.getvalue())
+    proc = run_cli("-H", podman.url, "image", "--json", f"localhost/{PREFIX}empty:1")
+    assert proc.returncode == 0, proc.stderr
+    assert [(layer["size"], layer["files"]) for layer in json.loads(proc.stdout)["layers"]] == [(0, 0)]
 
 
 @pytest.fixture

@@ -118,3 +118,12 @@ def test_the_probe_does_not_hang_on_a_socket_whose_backlog_is_full(sockets, monk
         full.close()
         (sockets / "full.sock").unlink(missing_ok=True)
 
+
+
+def test_podmans_default_network_resolves_no_names_as_dockers_default_bridge():
+    from troubleshoot.core.peers import names_on, user_networks
+    from troubleshoot.core.records import observation_from_record
+    inspect = decode((RECORDED / "inspect-created-healthcheck.json").read_bytes(), schema.ContainerInspect, "podman")
+    obs = observation_from_record(schema.ContainerRecord(inspect=inspect))
+    assert [n.network for n in obs.networks] == ["podman"]  # `podman network inspect podman`: dns_enabled false
+    assert user_networks(obs) == () and names_on(obs, "podman") == set()
