@@ -257,5 +257,25 @@ def test_the_app_found_podman_by_itself_and_shows_its_rows_and_engine(podman, no
             podman.pm("create", "--name", f"{PREFIX}late", f"localhost/{PREFIX}base:1", "true")
             await until(pilot, lambda: f"{PREFIX}late" in {r.name for r in app.rows.values()}, timeout=30,
                         what="the container created under the running app")
-    asyncio.run(go())
-    podman.pm("rm", "-f", f"{PREFIX}late")
+    async def narrow():
+        app = make_app(load_catalog(), live_events=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            strip = app.screen.query_one(HostStrip)
+            await until(pilot, lambda: app.host is not None and " · Podman" in str(strip.render()), timeout=30,
+                        what="the engine on the strip at 80 columns")
+
+    try:
+        asyncio.run(go())
+        asyncio.run(narrow())
+    finally:
+        podman.pm("rm", "-f", f"{PREFIX}late", check=False)
+
+
+def test_a_snapshot_of_podman_says_podman_when_read_back(podman, tmp_path):
+    snap = tmp_path / "pm.json"
+    assert run_cli("-H", podman.url, "snapshot", "-o", str(snap)).returncode == 0
+    proc = run_cli("scan", "--json", "--from", str(snap))
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["host"]["engine"] == "Podman" and set(_names(doc)) == set(_podman_view(podman))
+    assert SECRET not in snap.read_text()
