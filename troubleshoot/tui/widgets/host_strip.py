@@ -36,7 +36,8 @@ class HostStrip(Static):
             parts.append(f"load {host.load1:.2f}/{host.ncpu}cpu")
         if host.oom_kills is not None:
             parts.append(f"OOM kills {host.oom_kills}")
-        if self.size.width and len(" · ".join(parts)) > self.size.width:
+        before = len(f"RECORDED (read-only): {label}  ") if recorded else 0
+        if self.size.width and before + len(" · ".join(parts)) > self.size.width:
             parts[1] = host.engine  # narrow (80 columns): "Podman", without its version, leaves room for the rest
         text = Text(" · ".join(parts))
         if recorded:  # a snapshot: say so before anything else, and that nothing here is live
