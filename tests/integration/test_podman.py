@@ -99,6 +99,8 @@ def podman(tmp_path_factory):
             "secret": ["create", "--name", f"{PREFIX}secret", secret, "sleep", "100"],
             "latest": ["create", "--name", f"{PREFIX}latest", latest, "sleep", "100"],
             "drift": ["create", "--name", f"{PREFIX}drift", drift, "sleep", "100"],
+            "fixme": ["create", "--name", f"{PREFIX}fixme", "-m", "64m", "-e", "APP_PORT=3000", *RUN_LIMITS, base,
+                      "sleep", "300"],
         }
         for args in made.values():
             service.pm(*args)
@@ -136,7 +138,7 @@ def test_scan_over_H_lists_and_diagnoses_podmans_created_containers(podman):
     assert set(seen) == set(truth)
     for name, row in truth.items():
         assert seen[name]["id"] == row["Id"] and seen[name]["state"] == row["State"].lower()
-    for what in ("plain", "nocmd", "hc", "secret", "latest", "drift"):
+    for what in ("plain", "nocmd", "hc", "secret", "latest", "drift", "fixme"):
         assert seen[f"{PREFIX}{what}"]["state"] == "created"
     tops = {name.removeprefix(PREFIX): c["top_finding"] for name, c in seen.items()}
     assert tops["secret"] == "secrets-in-image"
@@ -197,6 +199,27 @@ def test_image_forensics_read_podmans_export(podman):
     proc = run_cli("-H", podman.url, "image", "--json", f"localhost/{PREFIX}empty:1")
     assert proc.returncode == 0, proc.stderr
     assert [(layer["size"], layer["files"]) for layer in json.loads(proc.stdout)["layers"]] == [(0, 0)]
+
+
+def test_a_recreate_fix_on_podman_keeps_the_container_and_changes_what_it_says(podman):
+    """The fix that recreates a container, through Podman: its inspect names ulimits RLIMIT_NOFILE, which its create
+    refuses (`invalid ulimit type`): the body says nofile. The container was made with rlimits this sandbox allows,
+    so that the new one starts here."""
+    from troubleshoot.daemon import Daemon
+    from troubleshoot.fixes import drop_old, recreate
+    daemon = Daemon(podman.url).connect()
+    try:
+        result = recreate(daemon, f"{PREFIX}fixme", [("memory", "128m")])
+        assert result.exit_code == 0, result.lines
+        new = json.loads(podman.pm("inspect", f"{PREFIX}fixme"))[0]
+        assert new["Id"] == result.new_id and new["State"]["Status"] == "running"
+        assert new["HostConfig"]["Memory"] == 128 * 1024 * 1024 and "APP_PORT=3000" in new["Config"]["Env"]
+        assert {u["Name"]: u["Soft"] for u in new["HostConfig"]["Ulimits"]}["RLIMIT_NOFILE"] == 1024
+        assert json.loads(podman.pm("inspect", result.old_name))[0]["Id"] == result.old_id  # kept until dropped
+        assert drop_old(daemon, result).exit_code == 0
+        assert result.old_name not in _podman_view(podman)
+    finally:
+        daemon.close()
 
 
 @pytest.fixture

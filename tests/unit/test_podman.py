@@ -1,6 +1,7 @@
 """Podman's Docker-compatible answers (recorded from a real `podman system service`, Podman 4.3.1, and beside them
 Docker 20.10's) decode into the same typed records, and the endpoint falls back to Podman's socket only when the
 default Docker socket is absent or refuses."""
+import json
 import os
 import socket
 from pathlib import Path
@@ -127,3 +128,12 @@ def test_podmans_default_network_resolves_no_names_as_dockers_default_bridge():
     obs = observation_from_record(schema.ContainerRecord(inspect=inspect))
     assert [n.network for n in obs.networks] == ["podman"]  # `podman network inspect podman`: dns_enabled false
     assert user_networks(obs) == () and names_on(obs, "podman") == set()
+
+
+def test_a_recreate_body_names_podmans_ulimits_as_its_create_wants_them():
+    from troubleshoot.core.fixplan import create_body
+    raw = json.loads((RECORDED / "inspect-created-healthcheck.json").read_text())
+    assert [u["Name"] for u in raw["HostConfig"]["Ulimits"]] == ["RLIMIT_NOFILE", "RLIMIT_NPROC"]
+    body = create_body(raw, [("memory", "128m")]).create
+    assert [(u["Name"], u["Soft"]) for u in body["HostConfig"]["Ulimits"]] == [("nofile", 1048576), ("nproc", 32768)]
+    assert body["HostConfig"]["Memory"] == 128 * 1024 * 1024
