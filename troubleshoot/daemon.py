@@ -901,10 +901,17 @@ class Daemon:
         within the request timeout; at most `max_bytes` and `max_events`. Returns (events typed and cleaned by the
         boundary, whether a bound cut it). DaemonError when it cannot be read."""
         from .boundary import BoundaryError, decode
+        from .core.facts import engine_name
+        podman = engine_name(self.version()) == "Podman"
         filters: dict[str, list[str]] = {"type": ["container"]}
         if actions:
-            filters["event"] = list(actions)
+            # Podman filters on its own names: a `die` is `died` there (and is sent as `die`)
+            filters["event"] = list(actions) + (["died"] if podman and "die" in actions else [])
         params = {"since": f"{since:.3f}", "until": f"{until:.3f}", "filters": json.dumps(filters)}
+        if podman:  # Podman's `until` is a wall-clock end of a live stream (at or before now: nothing, or a part of
+            # the past); `stream=false` answers what it holds since `since` at once, cut at `until` here
+            del params["until"]
+            params["stream"] = "false"
         raw = self._events_at_once(params, max_bytes)
         if raw is None:  # past max_bytes, or no pipelining here: read up to the bound, the rest never read
             try:
@@ -921,9 +928,12 @@ class Daemon:
                 truncated = True
                 break
             try:
-                out.append(decode(line, schema.Event, "an event", limit=64 * 1024))
+                event = decode(line, schema.Event, "an event", limit=64 * 1024)
             except BoundaryError:
                 continue  # one odd message (or the one a bound cut) never ends the read
+            if podman and event.time > until:
+                continue
+            out.append(event)
         return out, truncated
 
     def _events_at_once(self, params: dict[str, Any], max_bytes: int) -> bytes | None:

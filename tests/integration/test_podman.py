@@ -109,6 +109,13 @@ def podman(tmp_path_factory):
         service.pm("run", "--name", f"{PREFIX}noenv", "--network", "none", *RUN_LIMITS, base, "sh", "-c",
                    'echo "connecting to database at localhost:5432"; '
                    'echo "Error: DB_HOST is not set. Database connection failed" >&2; exit 1', check=False)
+        # run and ended two ways: `podman stop` past its timeout (PID 1 ignores SIGTERM) and `podman kill`
+        for what, cmd in (("stopped", ["sleep", "300"]), ("killed", ["sh", "-c", "while true; do sleep 0.2; done"])):
+            service.pm("run", "-d", "--name", f"{PREFIX}{what}", "--network", "none", *RUN_LIMITS, base, *cmd)
+        service.pm("stop", "-t", "1", f"{PREFIX}stopped")
+        service.pm("kill", f"{PREFIX}killed")
+        wait_for(lambda: json.loads(service.pm("inspect", f"{PREFIX}killed"))[0]["State"]["Status"] == "exited", 30,
+                 "the killed container to exit")
         yield service
     finally:
         try:
@@ -220,6 +227,19 @@ def test_a_recreate_fix_on_podman_keeps_the_container_and_changes_what_it_says(p
         assert result.old_name not in _podman_view(podman)
     finally:
         daemon.close()
+
+
+def test_podmans_event_history_is_read_and_a_stop_is_told_from_a_kill(podman):
+    """Podman's `until` ends a live stream (at or before now it answers nothing) and it filters `die` as `died`: the
+    history is asked with stream=false. It records a `kill` for `podman kill`, nothing for `podman stop`."""
+    doc = json.loads(run_cli("-H", podman.url, "scan", "--json", f"{PREFIX}stopped", f"{PREFIX}killed").stdout)
+    seen = _names(doc)
+    assert seen[f"{PREFIX}stopped"]["exit_code"] == 137 and seen[f"{PREFIX}killed"]["exit_code"] == 137
+    assert seen[f"{PREFIX}killed"]["top_finding"] is None  # its kill event: stopped on purpose
+    assert seen[f"{PREFIX}stopped"]["top_finding"] == "stop-timeout"  # no event says who: likely, not proven
+    text = run_cli("-H", podman.url, "scan", f"{PREFIX}stopped").stdout
+    assert "die" in text and "exit 137" in text and "Podman records none for a stop" in " ".join(
+        line.strip("│ ") for line in text.splitlines())
 
 
 @pytest.fixture
