@@ -112,6 +112,8 @@ def podman(tmp_path_factory):
         # run and ended two ways: `podman stop` past its timeout (PID 1 ignores SIGTERM) and `podman kill`
         for what, cmd in (("stopped", ["sleep", "300"]), ("killed", ["sh", "-c", "while true; do sleep 0.2; done"])):
             service.pm("run", "-d", "--name", f"{PREFIX}{what}", "--network", "none", *RUN_LIMITS, base, *cmd)
+        service.pm("run", "--name", f"{PREFIX}oom", "--network", "none", *RUN_LIMITS, "-m", "24m", "--memory-swap", "24m",
+                   base, "sh", "-c", "dd if=/dev/zero of=/dev/null bs=120M count=1", check=False)  # the kernel kills it
         service.pm("stop", "-t", "1", f"{PREFIX}stopped")
         service.pm("kill", f"{PREFIX}killed")
         wait_for(lambda: json.loads(service.pm("inspect", f"{PREFIX}killed"))[0]["State"]["Status"] == "exited", 30,
@@ -240,6 +242,21 @@ def test_podmans_event_history_is_read_and_a_stop_is_told_from_a_kill(podman):
     text = run_cli("-H", podman.url, "scan", f"{PREFIX}stopped").stdout
     assert "die" in text and "exit 137" in text and "Podman records none for a stop" in " ".join(
         line.strip("│ ") for line in text.splitlines())
+
+
+def test_an_oom_kill_podman_did_not_flag_is_not_called_a_stop_timeout(podman):
+    """A real OOM kill (a 120 MB buffer under a 24 MB limit). Podman 4.3 on cgroup v1 sets no OOMKilled and sends no
+    oom event: the SIGKILL is not told apart, so it is not called a stop timeout ("not an OOM"), and says why."""
+    state = json.loads(podman.pm("inspect", f"{PREFIX}oom"))[0]["State"]
+    assert state["ExitCode"] == 137, state
+    doc = json.loads(run_cli("-H", podman.url, "scan", "--json", f"{PREFIX}oom").stdout)
+    top = _names(doc)[f"{PREFIX}oom"]["top_finding"]
+    if state["OOMKilled"]:
+        assert top == "oom-killed"  # an engine that flags it (cgroup v2)
+        return
+    assert top == "crashed"
+    text = " ".join(line.strip("│ ") for line in run_cli("-H", podman.url, "scan", f"{PREFIX}oom").stdout.splitlines())
+    assert "may also be an OOM kill that Podman did not flag" in text
 
 
 @pytest.fixture

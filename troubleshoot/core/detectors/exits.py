@@ -122,8 +122,12 @@ def detect(obs: Observation, host: Host):
     # Podman (4.3) records no event for a stop (`podman stop`, or `docker stop` through its API): its SIGKILL after
     # the timeout leaves a start and a die only, as a `kill -9` from outside would
     silent_stop = host.engine == "Podman" and not any(e.action in ("kill", "stop") for e in run)
+    # ... and Podman 4.3 on cgroup v1 flags no OOM kill (no OOMKilled, no oom event): with a memory limit, a SIGKILL
+    # it did not record may as well be the kernel's; not told apart, so not called a stop timeout
+    unflagged_oom = (silent_stop and ended and c.exit_code == 137 and c.memory_limit > 0 and not c.oom_killed
+                     and not oom_event)
     unexplained = (ended and c.exit_code == 137 and not c.oom_killed and not oom_event
-                   and (not run or not (whole or stop_timeout) or silent_stop))
+                   and (not run or not (whole or stop_timeout) or silent_stop) and not unflagged_oom)
     stopped = False
     if ended and c.state != "restarting" and not c.oom_killed and not oom_event and dies:
         die_at = dies[-1].at
@@ -136,7 +140,9 @@ def detect(obs: Observation, host: Host):
     described = [describe(e, first) for e in run][-10:]
     if silent_stop and ended and dies and not stopped and c.exit_code in (0, 130, 137, 143):
         described.append("no stop or kill event: Podman records none for a stop, so a stop on purpose cannot be "
-                         "told apart from an exit by itself (`podman kill` does record one)")
+                         "told apart from an exit by itself (`podman kill` does record one)"
+                         + ("; with its memory limit, this SIGKILL may also be an OOM kill that Podman did not flag "
+                            "(Podman 4.3 on cgroup v1 sets no OOMKilled and sends no oom event)" if unflagged_oom else ""))
     return {
         "exit_signal": exit_meaning(c.exit_code, c.oom_killed) if ended else "",
         "events": described,
