@@ -5,8 +5,9 @@ makes its images with `podman import` of a busybox rootfs (no registry), and rea
 Podman can create containers on this machine but not start them with its defaults: runc's rlimits (RLIMIT_NOFILE
 1048576) exceed the sandbox's hard limit (`error setting rlimit type 7: operation not permitted`). So most of what is
 tested is CREATED containers (list, inspect, diagnose: image ENV secrets, a :latest tag, a tag moved under a
-container, a health check); one container run with `--ulimit nofile=1024:1024 --ulimit nproc=1024:1024` (under that
-hard limit) checks an exited container's logs and exit code through Podman as well."""
+container, a health check); a few containers run with `--ulimit nofile=1024:1024 --ulimit nproc=1024:1024` (under
+that hard limit) check what only a run gives: an exit code and its logs, a stop, a kill and an OOM kill in the event
+history, a recreate fix that starts the new container."""
 from __future__ import annotations
 
 import asyncio
