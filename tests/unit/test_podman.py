@@ -137,3 +137,41 @@ def test_a_recreate_body_names_podmans_ulimits_as_its_create_wants_them():
     body = create_body(raw, [("memory", "128m")]).create
     assert [(u["Name"], u["Soft"]) for u in body["HostConfig"]["Ulimits"]] == [("nofile", 1048576), ("nproc", 32768)]
     assert body["HostConfig"]["Memory"] == 128 * 1024 * 1024
+
+
+def _podman_case(code: int, seen: list[dict], memory: int = 0):
+    import dataclasses
+
+    from tests.unit.conftest import fixture, observe
+
+    def mutate(rec):
+        rec["inspect"]["State"].update(ExitCode=code, OOMKilled=False, Status="exited", Running=False)
+        rec["inspect"].setdefault("HostConfig", {})["Memory"] = memory
+        rec["events"] = {"seen": [dict(e, time=(i + 1) * 1_000_000_000) for i, e in enumerate(seen)]}
+    obs, host = observe(fixture("stop-timeout"), mutate)
+    return obs, dataclasses.replace(host, engine="Podman")
+
+
+@pytest.mark.parametrize("code,seen,memory,top,signals", [
+    # `podman stop` past its timeout: a start and a die, no kill, no stop (Podman records none): likely, not proven
+    (137, [{"action": "start"}, {"action": "die", "exit_code": 137}], 0, "stop-timeout",
+     {"sigkill_unexplained": True, "stopped_on_purpose": False}),
+    # the same with a memory limit: Podman 4.3 on cgroup v1 flags no OOM kill either: not called a stop timeout
+    (137, [{"action": "start"}, {"action": "die", "exit_code": 137}], 24 << 20, "crashed",
+     {"sigkill_unexplained": False, "oom_event": False}),
+    # `podman kill`: a kill event (with no signal attribute): on purpose
+    (137, [{"action": "start"}, {"action": "kill"}, {"action": "die", "exit_code": 137}], 0, None,
+     {"stopped_on_purpose": True}),
+])
+def test_podmans_event_history_is_read_for_what_it_records(catalog, code, seen, memory, top, signals):
+    from troubleshoot.core.diagnose import diagnose_container
+    from troubleshoot.core.signals import container_signals
+    obs, host = _podman_case(code, seen, memory)
+    values = container_signals(obs, host)
+    for key, want in signals.items():
+        assert values[key] == want, (key, values[key])
+    incidents = [f for f in diagnose_container(obs, host, catalog) if f.kind == "incident"]
+    assert (incidents[0].playbook_id if incidents else None) == top
+    said = " ".join(values["events"])
+    assert ("Podman records none for a stop" in said) == (top is not None)
+    assert ("OOM kill that Podman did not flag" in said) == bool(memory)
