@@ -175,3 +175,13 @@ def test_podmans_event_history_is_read_for_what_it_records(catalog, code, seen, 
     said = " ".join(values["events"])
     assert ("Podman records none for a stop" in said) == (top is not None)
     assert ("OOM kill that Podman did not flag" in said) == bool(memory)
+
+
+def test_a_podman_socket_that_stopped_answering_is_explained_as_podman():
+    from troubleshoot.daemon import Endpoint, explain
+    for source in ("CONTAINER_HOST", "Podman's rootless socket", "Podman's rootful socket"):
+        line = explain(ConnectionRefusedError(111, "Connection refused"), Endpoint("unix:///x/podman.sock", source))
+        assert line.startswith(f"cannot use Podman's API at unix:///x/podman.sock (from {source})")
+        assert "podman system service" in line and "dockerd" not in line
+    line = explain(FileNotFoundError(2, "No such file or directory"), Endpoint("unix:///nope/docker.sock", "default"))
+    assert "dockerd" in line and "podman.socket" in line
