@@ -100,8 +100,9 @@ def podman(tmp_path_factory):
             "secret": ["create", "--name", f"{PREFIX}secret", secret, "sleep", "100"],
             "latest": ["create", "--name", f"{PREFIX}latest", latest, "sleep", "100"],
             "drift": ["create", "--name", f"{PREFIX}drift", drift, "sleep", "100"],
-            "fixme": ["create", "--name", f"{PREFIX}fixme", "-m", "64m", "-e", "APP_PORT=3000", *RUN_LIMITS, base,
-                      "sleep", "300"],
+            # started by the recreate test: no network, so that no test run sets up Podman's bridge or firewall rules
+            "fixme": ["create", "--name", f"{PREFIX}fixme", "--network", "none", "-m", "64m", "-e", "APP_PORT=3000",
+                      *RUN_LIMITS, base, "sleep", "300"],
         }
         for args in made.values():
             service.pm(*args)
@@ -225,6 +226,7 @@ def test_a_recreate_fix_on_podman_keeps_the_container_and_changes_what_it_says(p
         assert new["Id"] == result.new_id and new["State"]["Status"] == "running"
         assert new["HostConfig"]["Memory"] == 128 * 1024 * 1024 and "APP_PORT=3000" in new["Config"]["Env"]
         assert {u["Name"]: u["Soft"] for u in new["HostConfig"]["Ulimits"]}["RLIMIT_NOFILE"] == 1024
+        assert new["HostConfig"]["NetworkMode"] == "none"
         assert json.loads(podman.pm("inspect", result.old_name))[0]["Id"] == result.old_id  # kept until dropped
         assert drop_old(daemon, result).exit_code == 0
         assert result.old_name not in _podman_view(podman)
