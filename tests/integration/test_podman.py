@@ -39,7 +39,8 @@ class PodmanService:
         self.sock = root / "xdg" / "podman" / "podman.sock"  # where a rootless Podman's socket is, under XDG_RUNTIME_DIR
         self.url = f"unix://{self.sock}"
         self.flags = ["--root", str(root / "storage"), "--runroot", str(root / "run"), "--tmpdir", str(root / "tmp"),
-                      "--events-backend", "file", "--cgroup-manager", "cgroupfs"]
+                      "--network-config-dir", str(root / "networks"), "--events-backend", "file",
+                      "--cgroup-manager", "cgroupfs"]
         self.proc: subprocess.Popen | None = None
 
     def pm(self, *args: str, input: bytes | None = None, check: bool = True) -> str:
