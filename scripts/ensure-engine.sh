@@ -14,6 +14,7 @@ command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)  # the Compose tests' real projects (1.29)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)  # tests/integration/test_ssh.py: a real sshd on 127.0.0.1
 command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+command -v podman >/dev/null 2>&1 || need_pkgs+=(podman)  # tests/integration/test_podman.py: its own service
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -107,10 +107,15 @@ def explain(exc: BaseException, endpoint: Endpoint) -> str:
     text = clean_text(str(exc))
     where = f"{endpoint.url} (from {endpoint.source})"
     sock = endpoint.url.removeprefix("unix://")
+    podman = endpoint.source == "CONTAINER_HOST" or endpoint.source.startswith("Podman")
+    if endpoint.url.startswith("unix://") and podman:
+        return (f"cannot use Podman's API at {where}: {text[:200] or type(exc).__name__}. Is `podman system service` "
+                f"running there? (`systemctl start podman.socket`, or `systemctl --user start podman.socket`)")
     if endpoint.url.startswith("unix://"):
         if "No such file or directory" in text or "FileNotFoundError" in text or not os.path.exists(sock):
             return (f"cannot reach the Docker daemon: socket {sock} does not exist. Is dockerd running? "
-                    f"Try `sudo systemctl start docker`, or point --host / DOCKER_HOST at your daemon.")
+                    f"Try `sudo systemctl start docker`, or point --host / DOCKER_HOST at your daemon "
+                    f"(Podman: `systemctl start podman.socket` and it is found by itself, or CONTAINER_HOST).")
         if "Permission denied" in text or "PermissionError" in text:
             return (f"permission denied on {sock}: add your user to the docker group "
                     f"(`sudo usermod -aG docker $USER`, then log in again) or run with sudo.")
@@ -979,10 +984,17 @@ class Daemon:
         within the request timeout; at most `max_bytes` and `max_events`. Returns (events typed and cleaned by the
         boundary, whether a bound cut it). DaemonError when it cannot be read."""
         from .boundary import BoundaryError, decode
+        from .core.facts import engine_name
+        podman = engine_name(self.version()) == "Podman"
         filters: dict[str, list[str]] = {"type": ["container"]}
         if actions:
-            filters["event"] = list(actions)
+            # Podman filters on its own names: a `die` is `died` there (and is sent as `die`)
+            filters["event"] = list(actions) + (["died"] if podman and "die" in actions else [])
         params = {"since": f"{since:.3f}", "until": f"{until:.3f}", "filters": json.dumps(filters)}
+        if podman:  # Podman's `until` is a wall-clock end of a live stream (at or before now: nothing, or a part of
+            # the past); `stream=false` answers what it holds since `since` at once, cut at `until` here
+            del params["until"]
+            params["stream"] = "false"
         raw = self._events_at_once(params, max_bytes)
         if raw is None:  # past max_bytes, or no pipelining here: read up to the bound, the rest never read
             try:
@@ -999,9 +1011,12 @@ class Daemon:
                 truncated = True
                 break
             try:
-                out.append(decode(line, schema.Event, "an event", limit=64 * 1024))
+                event = decode(line, schema.Event, "an event", limit=64 * 1024)
             except BoundaryError:
                 continue  # one odd message (or the one a bound cut) never ends the read
+            if podman and event.time > until:
+                continue
+            out.append(event)
         return out, truncated
 
     def _events_at_once(self, params: dict[str, Any], max_bytes: int) -> bytes | None:
@@ -1276,10 +1291,14 @@ class Daemon:
                         except ValueError:
                             pass
                         continue
-                    if not (member.name.endswith("layer.tar") or member.name.startswith("blobs/")):
-                        continue  # VERSION and other small files of the legacy layout
+                    if not (member.name.endswith(".tar") or member.name.startswith("blobs/")):
+                        continue  # VERSION and other small files of the legacy layout (Docker's `ID/layer.tar`;
+                        # Podman's `DIGEST.tar`, with `ID/layer.tar` a symlink to it: not a file, skipped above)
                     layer: dict[str, Any] = {"id": member.name, "size": 0, "files": [], "deleted": [], "opaque": [],
                                              "secrets": []}
+                    if not head:  # an empty layer: Podman exports it as a 0-byte file (Docker as an empty tar)
+                        layers[member.name] = layer
+                        continue
                     with tarfile.open(fileobj=_Stream(f, head), mode="r|", tarinfo=_bounded_tarinfo()) as inner:
                         for e in inner:
                             _forget_members(inner)

@@ -1,16 +1,23 @@
-"""Which daemon to talk to (`-H`, DOCKER_HOST, the docker context, the default socket), and the one error type of
-every way of failing to reach it. Light on purpose (no msgspec, no docker SDK unless a context or TLS asks for it):
-the scan resolves its endpoint and asks for its first answers before the rest of the program is imported."""
+"""Which daemon to talk to (`-H`, DOCKER_HOST, the docker context, the default socket; Podman's socket when the
+default Docker socket is absent or refuses), and the one error type of every way of failing to reach it. Light on
+purpose (no msgspec, no docker SDK unless a context or TLS asks for it): the scan resolves its endpoint and asks for
+its first answers before the rest of the program is imported."""
 from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import dataclass
 from typing import Any
 
 from .clean import clean_text
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+# Podman's Docker-compatible API (`podman system service`, or its systemd socket unit): rootful, then rootless under
+# $XDG_RUNTIME_DIR (the order is swapped for a user other than root). Module names so that a test can point them away.
+PODMAN_ROOTFUL_SOCKET = "unix:///run/podman/podman.sock"
+PODMAN_ROOTLESS_SOCKET = "podman/podman.sock"  # under $XDG_RUNTIME_DIR
+PROBE_TIMEOUT = 0.5  # a connect to a local socket: refused or accepted at once; a full backlog must not hang us
 
 
 class DaemonError(Exception):
@@ -64,7 +71,49 @@ def resolve_endpoint(host: str | None = None, environ: dict[str, str] | None = N
             raise DaemonError(f"docker context {name!r} does not exist (see `docker context ls`)")
         if ctx.Host:
             return Endpoint(ctx.Host, f"context {name}", ctx.TLSConfig, context=name)
-    return Endpoint(DEFAULT_SOCKET, "default")
+    return default_or_podman(env)
+
+
+def default_or_podman(env) -> Endpoint:
+    """The default Docker socket when it accepts a connection; else Podman's: CONTAINER_HOST (Podman's own variable,
+    taken as given), then the rootful and rootless sockets that accept one. None answering: the default, whose error
+    then says that no daemon answers there."""
+    default = Endpoint(DEFAULT_SOCKET, "default")
+    if _accepts(DEFAULT_SOCKET):
+        return default
+    given = env.get("CONTAINER_HOST", "")
+    if given:
+        if not given.startswith(("unix://", "tcp://")):
+            raise DaemonError(f"CONTAINER_HOST={clean_text(given)} (no Docker socket answers at {DEFAULT_SOCKET}): "
+                              "only unix:// and tcp:// Podman endpoints are read; for a remote Podman forward its "
+                              "socket (ssh -L /tmp/podman.sock:/run/podman/podman.sock HOST) and use "
+                              "-H unix:///tmp/podman.sock")
+        return Endpoint(given, "CONTAINER_HOST")
+    for url, source in _podman_sockets(env):
+        if _accepts(url):
+            return Endpoint(url, source)
+    return default
+
+
+def _podman_sockets(env) -> list[tuple[str, str]]:
+    rootful = [(PODMAN_ROOTFUL_SOCKET, "Podman's rootful socket")]
+    runtime = env.get("XDG_RUNTIME_DIR", "")
+    rootless = [(f"unix://{os.path.join(runtime, PODMAN_ROOTLESS_SOCKET)}", "Podman's rootless socket")] if runtime else []
+    return rootful + rootless if os.geteuid() == 0 else rootless + rootful
+
+
+def _accepts(url: str) -> bool:
+    """A unix socket at `url` accepts a connection now (closed at once: nothing is asked)."""
+    path = url.removeprefix("unix://")
+    if not url.startswith("unix://") or not os.path.exists(path):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(PROBE_TIMEOUT)
+        try:
+            s.connect(path)
+        except OSError:  # refused (no daemon behind a stale socket file), no permission, timed out
+            return False
+    return True
 
 
 def _tls_from_env(url: str, env) -> Any:

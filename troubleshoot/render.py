@@ -131,7 +131,7 @@ def _first_command(steps: tuple[Step, ...], obs, report: Report) -> str | None:
 
 def print_scan(console: Console, report: Report, catalog: Catalog, all_findings: bool = False) -> None:
     h = report.host
-    host_line = Text(f"daemon {h.name} · Docker {h.server_version} · {h.architecture} · {h.ncpu} CPU", style="dim")
+    host_line = Text(f"daemon {h.name} · {h.engine_label} · {h.architecture} · {h.ncpu} CPU", style="dim")
     console.print(host_line)
     if not report.observations:
         console.print(Text("No containers matched.", style="yellow"))

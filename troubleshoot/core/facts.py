@@ -245,6 +245,13 @@ class Host:
     disk_free: int | None
     load1: float | None
     oom_kills: int | None  # the kernel's oom_kill counter (/proc/vmstat), since boot
+    engine: str = "Docker"  # the engine behind the Docker API: Docker or Podman (its /version says which)
+
+    @property
+    def engine_label(self) -> str:
+        """"Docker 20.10.24", "Podman 4.3.1": the engine and its version (a distribution's `+dfsg1` left out)."""
+        version = self.server_version.split("+", 1)[0]
+        return f"{self.engine} {version}" if version else self.engine
 
     @property
     def mem_available_percent(self) -> float | None:
@@ -282,6 +289,14 @@ def parse_vmstat_oom_kills(text: str) -> int | None:
     return None
 
 
+def engine_name(version: schema.Version) -> str:
+    """Which engine answers the Docker API: Podman names itself in /version's components ("Podman Engine") or its
+    platform; anything else is Docker (Docker Engine - Community, Debian's docker.io, an old daemon without either)."""
+    names = [c.Name for c in version.Components or ()]
+    names.append(version.Platform.Name if version.Platform else "")
+    return "Podman" if any("podman" in n.lower() for n in names) else "Docker"
+
+
 def host_from_info(info: schema.Info, version: schema.Version | None = None,
                    local: schema.LocalReadings | None = None) -> Host:
     """`info` is GET /info; `local` holds psutil readings when the daemon runs on this machine."""
@@ -304,6 +319,7 @@ def host_from_info(info: schema.Info, version: schema.Version | None = None,
         disk_free=local.disk_free if local else None,
         load1=local.load1 if local else None,
         oom_kills=parse_vmstat_oom_kills(local.vmstat) if local is not None and local.vmstat else None,
+        engine=engine_name(version),
     )
 
 

@@ -80,6 +80,9 @@ def create_body(raw: dict[str, Any], changes: list[tuple[str, str]],
     if hostname and not cid.startswith(hostname):
         config["Hostname"] = hostname  # set by the user (the default is the short id, which changes)
     host: dict[str, Any] = copy.deepcopy(raw.get("HostConfig") or {})
+    for limit in host.get("Ulimits") or []:  # Podman's inspect says RLIMIT_NOFILE; its create, as Docker's, nofile
+        if isinstance(limit, dict) and isinstance(limit.get("Name"), str) and limit["Name"].startswith("RLIMIT_"):
+            limit["Name"] = limit["Name"].removeprefix("RLIMIT_").lower()
     binds = list(host.get("Binds") or [])
     mounted = {b.split(":")[1] if len(b.split(":")) > 1 else b for b in binds}
     mounted |= {m.get("Target") for m in host.get("Mounts") or [] if isinstance(m, dict)}

@@ -16,7 +16,8 @@ from typing import Iterable
 
 from .facts import Observation
 
-NO_RESOLUTION = frozenset({"bridge", "host", "none", "default"})  # networks without name resolution
+# networks without name resolution: Docker's default ones, and Podman's default network `podman` (dns_enabled: false)
+NO_RESOLUTION = frozenset({"bridge", "host", "none", "default", "podman"})
 SERVICE_LABEL = "com.docker.compose.service"
 PROJECT_LABEL = "com.docker.compose.project"
 LAB_INSTANCE_LABEL = "troubleshoot.lab.instance"  # a lab instance groups its containers as a Compose project does

@@ -44,6 +44,13 @@ class ContainerState(Struct, omit_defaults=True):
     FinishedAt: str = ""
     Health: Optional[HealthState] = None
 
+    def __post_init__(self) -> None:
+        # Podman answers `"Health": {"Status": "", "FailingStreak": 0, "Log": null}` for every container, with a
+        # health check or without, until a probe has run; Docker leaves Health out. The same record for both: none.
+        h = self.Health
+        if h is not None and not h.Status and not h.Log and not h.FailingStreak:
+            self.Health = None
+
 
 class Healthcheck(Struct, omit_defaults=True):
     Test: Optional[list[str]] = None
@@ -438,6 +445,15 @@ class Info(Struct, omit_defaults=True):
     CgroupDriver: str = ""
 
 
+class VersionPlatform(Struct, omit_defaults=True):
+    Name: str = ""  # "Docker Engine - Community", "" (Debian's docker.io), "linux/amd64/debian-12" (Podman)
+
+
+class VersionComponent(Struct, omit_defaults=True):
+    Name: str = ""  # "Engine" (Docker), "Podman Engine", "containerd", "Conmon", ...
+    Version: str = ""
+
+
 class Version(Struct, omit_defaults=True):
     """GET /version."""
     Version: str = ""
@@ -445,6 +461,8 @@ class Version(Struct, omit_defaults=True):
     MinAPIVersion: str = ""
     Os: str = ""
     Arch: str = ""
+    Platform: Optional[VersionPlatform] = None
+    Components: Optional[list[VersionComponent]] = None
 
 
 class LocalReadings(Struct, omit_defaults=True):

@@ -98,7 +98,8 @@ def stop_grace(run: tuple[ContainerEvent, ...]) -> float | None:
                "the last run ended 137 (SIGKILL) with no OOM flag, and the daemon's event history holds nothing of "
                "that run, or not its start and no stop timeout (its buffer is small: 256 events on Engine 20.10, a "
                "few minutes on a host with frequent health checks; the stop signal may have fallen out before the "
-               "SIGKILL): a stop timeout or a `kill -9`, no longer provable"),
+               "SIGKILL), or on Podman with no kill event (it records a stop only at times, and never its signals): a "
+               "stop timeout or a `kill -9`, no longer provable"),
     SignalSpec("stopped_on_purpose", "bool", "stopped on purpose", "a `stop` or `kill` event ended the last run, "
                "and the exit code is what that stop gives (0, 130, 143, 128+the signal sent, 137 without a stop "
                "timeout, from a history that holds the run's start): information, not an incident"),
@@ -118,8 +119,18 @@ def detect(obs: Observation, host: Host):
     stop_timeout = grace is not None and grace >= MIN_GRACE
     # the window holds the run from its start: else its first events (a stop's SIGTERM) may have fallen out
     whole = bool(run) and run[0].action == "start"
+    # Podman (4.3) records a stop (`podman stop`, or `docker stop` through its API) only at times, as a `stop` after
+    # the fact, and never the signals it sent (a `podman kill` is a `kill` without its signal): a 137 without a kill
+    # event is a SIGKILL it does not explain (a stop timeout, `stop -t 0`, a `kill -9` from outside)
+    podman = host.engine == "Podman"
+    podman_sigkill = podman and not any(e.action == "kill" for e in run)
+    silent_stop = podman and not any(e.action in ("kill", "stop") for e in run)  # nothing says who ended it
+    # ... and Podman 4.3 on cgroup v1 flags no OOM kill (no OOMKilled, no oom event): with a memory limit and nothing
+    # said of a stop, a SIGKILL may as well be the kernel's; not told apart, so not called a stop timeout
+    unflagged_oom = (silent_stop and ended and c.exit_code == 137 and c.memory_limit > 0 and not c.oom_killed
+                     and not oom_event)
     unexplained = (ended and c.exit_code == 137 and not c.oom_killed and not oom_event
-                   and (not run or not (whole or stop_timeout)))
+                   and (not run or not (whole or stop_timeout) or podman_sigkill) and not unflagged_oom)
     stopped = False
     if ended and c.state != "restarting" and not c.oom_killed and not oom_event and dies:
         die_at = dies[-1].at
@@ -129,9 +140,15 @@ def detect(obs: Observation, host: Host):
         expected = {0, 130, 143} | sent | (set() if stop_timeout else {137})
         stopped = (bool(asked) and exit_code in expected and exit_code == c.exit_code and not stop_timeout
                    and not unexplained)
+    described = [describe(e, first) for e in run][-10:]
+    if silent_stop and ended and dies and not stopped and c.exit_code in (0, 130, 137, 143):
+        described.append("no stop or kill event: Podman records a stop only at times, so a stop on purpose cannot be "
+                         "told apart from an exit by itself (`podman kill` does record one)"
+                         + ("; with its memory limit, this SIGKILL may also be an OOM kill that Podman did not flag "
+                            "(Podman 4.3 on cgroup v1 sets no OOMKilled and sends no oom event)" if unflagged_oom else ""))
     return {
         "exit_signal": exit_meaning(c.exit_code, c.oom_killed) if ended else "",
-        "events": [describe(e, first) for e in run][-10:],
+        "events": described,
         "events_error": history.error if history is not None else "",
         "oom_event": oom_event,
         "stop_timeout": stop_timeout,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class HostStrip(Static):
-    """One line: memory, swap, disk of the Docker root, load, kernel OOM kills. Red under pressure."""
+    """One line: the engine (Docker or Podman, its version), memory, swap, disk of the Docker root, load, kernel OOM kills. Red under pressure."""
 
     def show(self, host: Host | None, findings: list[Finding], label: str, recorded: bool = False,
              loading: tuple[int, int] | None = None) -> None:
@@ -21,7 +21,7 @@ class HostStrip(Static):
         if host is None:
             self.update(Text(f"connecting to {label} …", style="dim"))
             return
-        parts = [f"{host.name or label}"]
+        parts = [f"{host.name or label}", host.engine_label]
         if loading is not None:
             parts.append(f"inspecting {loading[0]:,}/{loading[1]:,}")
         if host.mem_available is not None and host.mem_total:
@@ -36,6 +36,9 @@ class HostStrip(Static):
             parts.append(f"load {host.load1:.2f}/{host.ncpu}cpu")
         if host.oom_kills is not None:
             parts.append(f"OOM kills {host.oom_kills}")
+        before = len(f"RECORDED (read-only): {label}  ") if recorded else 0
+        if self.size.width and before + len(" · ".join(parts)) > self.size.width:
+            parts[1] = host.engine  # narrow (80 columns): "Podman", without its version, leaves room for the rest
         text = Text(" · ".join(parts))
         if recorded:  # a snapshot: say so before anything else, and that nothing here is live
             text = Text(f"RECORDED (read-only): {label}", style="bold reverse") + Text("  ") + text
