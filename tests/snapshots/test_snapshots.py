@@ -29,7 +29,7 @@ async def loaded(pilot):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if (len(pilot.app.observations) == len(list(FIXTURES.glob("*.json"))) and pilot.app.host is not None
-                and not pilot.app.screen.repaint_pending):
+                and pilot.app.loaded and not pilot.app.load_running and not pilot.app.screen.repaint_pending):
             await pilot.pause()
             return
         await pilot.pause(0.05)
