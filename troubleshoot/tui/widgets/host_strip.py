@@ -39,6 +39,8 @@ class HostStrip(Static):
         before = len(f"RECORDED (read-only): {label}  ") if recorded else 0
         if self.size.width and before + len(" · ".join(parts)) > self.size.width:
             parts[1] = host.engine  # narrow (80 columns): "Podman", without its version, leaves room for the rest
+            if before + len(" · ".join(parts)) > self.size.width and host.engine == "Docker":
+                del parts[1]  # still too long: the usual engine is not said, the readings (OOM kills last) are
         text = Text(" · ".join(parts))
         if recorded:  # a snapshot: say so before anything else, and that nothing here is live
             text = Text(f"RECORDED (read-only): {label}", style="bold reverse") + Text("  ") + text
