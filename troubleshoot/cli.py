@@ -334,7 +334,8 @@ def cmd_report(args) -> int:
                "give a container's exact name or id")
         return EXIT_USAGE
     row = exact[0]
-    log = latest_for(row.name, source=source.label, container_id=row.id)
+    log = latest_for(row.name, source=source.label, container_id=row.id,
+                     service=(row.compose.project, row.compose.service) if row.compose is not None else None)
     if log is not None:
         incident = log.read()
         origin = f"incident record {log.path}"
