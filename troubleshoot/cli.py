@@ -36,9 +36,20 @@ def _report_catalog_errors(catalog) -> None:
         sys.stderr.write(f"playbook skipped: {e}\n")
 
 
+QUOTE_MAX = 80  # a value the user gave, quoted in a one-line error: cut to this many characters
+
+
+def _quoted(value: str, limit: int = QUOTE_MAX) -> str:
+    """A value the user gave, quoted for a one-line error: repr'd, and cut with an ellipsis past `limit`."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _error(message: str) -> None:
-    """One plain line on stderr: never wrapped, never markup."""
-    sys.stderr.write(f"troubleshoot: {' '.join(message.split())}\n")
+    """One plain line on stderr: never wrapped, never markup; a single word longer than a screen line (a value
+    quoted whole) is cut with an ellipsis."""
+    words = [w if len(w) <= 2 * QUOTE_MAX else w[: 2 * QUOTE_MAX - 1] + "…" for w in message.split()]
+    sys.stderr.write(f"troubleshoot: {' '.join(words)}\n")
 
 
 def _consoles():
@@ -124,11 +135,39 @@ def _records(args, catalog, names: list[str], running: bool = False, tail: int =
     except NoSuchProject as exc:
         known = ", ".join(exc.known[:10]) + (", …" if len(exc.known) > 10 else "") if exc.known else "none"
         _error(f"no {'running ' if running else ''}container of Compose project(s) "
-               f"{', '.join(repr(p) for p in exc.missing)} in {source.label} (projects there: {known})")
+               f"{', '.join(_quoted(p) for p in exc.missing)} in {source.label} (projects there: {known})"
+               + _lab_hint(exc.missing, exc.known))
         raise _Failed(EXIT_USAGE) from None
     except BackendError as exc:
         _error(str(exc))
         raise _Failed(EXIT_DAEMON) from None
+
+
+def _lab_hint(missing, known) -> str:
+    """When a project named is a lab instance's name: the lab's Compose project is `tslab-<instance>`."""
+    from . import lab_compose
+    from .lab import LabError, state_file
+    hints = []
+    for value in missing:
+        try:
+            project = lab_compose.project_name(value)
+        except LabError:
+            continue
+        if project != value and (project in known or os.path.exists(state_file(value))):
+            hints.append(f"; {_quoted(value)} is a lab instance: its Compose project is {project}"
+                         + ("" if project in known else " (not up here: `troubleshoot lab up --compose --instance "
+                            f"{value}`)"))
+    return "".join(hints)
+
+
+def bad_projects(projects) -> str:
+    """One line naming a `--project` value that is no Compose project name ("" when all are fine)."""
+    for value in projects or ():
+        if not value.strip():
+            return f"--project {_quoted(value)}: empty; give a Compose project's name"
+        if value != value.strip() or any(ch.isspace() or not ch.isprintable() for ch in value):
+            return f"--project {_quoted(value)}: not a Compose project name (no spaces or control characters)"
+    return ""
 
 
 def _observe(args, catalog, names: list[str], running: bool = False, tail: int = 200, deep: bool = False,
@@ -198,6 +237,10 @@ def _scan_many(args) -> int:
 
 
 def cmd_scan(args) -> int:
+    bad = bad_projects(getattr(args, "project", None))
+    if bad:
+        _error(bad)
+        return EXIT_USAGE
     if getattr(args, "many", None):
         return _scan_many(args)
     asked = None
@@ -250,7 +293,7 @@ def cmd_playbooks(args) -> int:
     if args.action == "show":
         pb = catalog.get(args.id)
         if pb is None:
-            _error(f"no playbook {args.id!r}; `troubleshoot playbooks list` shows them")
+            _error(f"no playbook {_quoted(args.id)}; `troubleshoot playbooks list` shows them")
             return EXIT_USAGE
         out.print(playbook_detail(pb))
         return EXIT_OK
@@ -287,11 +330,12 @@ def cmd_report(args) -> int:
         return EXIT_DAEMON
     exact = [r for r in rows if r.name == wanted] or [r for r in rows if len(wanted) >= 4 and r.id.startswith(wanted)]
     if len(exact) != 1:
-        _error(f"{'no' if not exact else len(exact)} container(s) named {wanted!r} in {source.label}; "
+        _error(f"{'no' if not exact else len(exact)} container(s) named {_quoted(wanted)} in {source.label}; "
                "give a container's exact name or id")
         return EXIT_USAGE
     row = exact[0]
-    log = latest_for(row.name, source=source.label, container_id=row.id)
+    log = latest_for(row.name, source=source.label, container_id=row.id,
+                     service=(row.compose.project, row.compose.service) if row.compose is not None else None)
     if log is not None:
         incident = log.read()
         origin = f"incident record {log.path}"
@@ -345,7 +389,7 @@ def cmd_image(args) -> int:
         _error(str(exc))
         return EXIT_DAEMON
     if data is None or record is None:
-        _error(f"no image {args.image!r} on this daemon (`docker images` lists them)")
+        _error(f"no image {_quoted(args.image)} on this daemon (`docker images` lists them)")
         return EXIT_USAGE
     from .core.facts import image_from_inspect
     image = image_from_inspect(data)
@@ -442,7 +486,7 @@ def cmd_lab(args) -> int:
         return EXIT_OK
     unknown = [s for s in getattr(args, "scenarios", ()) if s not in labmod.SCENARIOS and s not in labmod.VARIANTS]
     if unknown:
-        _error(f"no lab scenario {', '.join(unknown)}; `troubleshoot lab list` shows them")
+        _error(f"no lab scenario {', '.join(_quoted(u) for u in unknown)}; `troubleshoot lab list` shows them")
         return EXIT_USAGE
     instance = args.instance
     if getattr(args, "many", None):

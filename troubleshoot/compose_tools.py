@@ -41,3 +41,16 @@ def unedited(before: dict[str, float], paths: tuple[str, ...]) -> list[str]:
     if not seen or any(now[p] != before[p] for p in seen):
         return []
     return seen
+
+
+def read_service(inspect, known=()):
+    """The container's service as its Compose files on this machine say now (probes/compose_file.py, bounded, never
+    run), through the boundary (secret values masked): a `schema.ComposeService`, or None without its inspect.
+    For the walkthrough to check the fragment is in the file before `up -d SERVICE` runs."""
+    from .boundary import compose_service_record
+    from .core.secrets import SecretValues
+    from .probes import compose_file
+    if inspect is None:
+        return None
+    return compose_service_record(compose_file.probe(inspect), known if isinstance(known, SecretValues)
+                                  else SecretValues(known))

@@ -83,10 +83,12 @@ def all_logs(directory: Path | None = None) -> list[IncidentLog]:
 
 
 def latest_for(container: str, directory: Path | None = None, source: str | None = None,
-               container_id: str | None = None) -> IncidentLog | None:
+               container_id: str | None = None, service: tuple[str, str] | None = None) -> IncidentLog | None:
     """The newest incident of a container, by exact name or id prefix (at least 4 characters). `source` (the data
     source's label: the daemon's address, a snapshot file, the demo) keeps only records opened from that source;
-    `container_id` only records of that very container (a new container of the same name is another incident)."""
+    `container_id` only records of that very container (a new container of the same name is another incident),
+    unless `service` (its Compose project, service) is given: a Compose service's container recreated by `up` is
+    the same service's container, so a record of that name opened on the same project and service is its too."""
     found = []
     for log in all_logs(directory):
         incident = log.read()
@@ -96,7 +98,11 @@ def latest_for(container: str, directory: Path | None = None, source: str | None
         ids = [str(opened.get("container_id", ""))] + [str(e["new_id"]) for e in incident.events if e.get("new_id")]
         if source is not None and opened.get("source") != source:
             continue
-        if container_id is not None and container_id not in ids:
+        compose = opened.get("compose")
+        compose = compose if isinstance(compose, dict) else {}
+        same_service = service is not None and all(service) and name == container and (
+            compose.get("com.docker.compose.project"), compose.get("com.docker.compose.service")) == service
+        if container_id is not None and container_id not in ids and not same_service:
             continue
         if container == name or (len(container) >= 4 and any(cid.startswith(container) for cid in ids if cid)):
             found.append((opened.get("at", ""), log))

@@ -916,8 +916,15 @@ def load_state(instance: str = DEFAULT_INSTANCE) -> dict:
 
 
 def save_state(state: dict, instance: str = DEFAULT_INSTANCE) -> None:
+    """The instance's state file; an empty state (`lab down`) removes it rather than leaving `{}` behind."""
     from .files import private_dir, write_private
     path = state_file(instance)
+    if not state:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        return
     private_dir(os.path.dirname(path))
     write_private(path, json.dumps(state))
 

@@ -64,7 +64,7 @@ def secret(name: str, value: str) -> str:
 
 @pytest.mark.parametrize("changes, want", [
     ([("env", "DB_HOST=db")], {"environment": {"DB_HOST": "db"}}),
-    ([("env", "DB_PASSWORD=hunter2-long")], {"environment": {"DB_PASSWORD": "hu****(12 chars)"}}),
+    ([("env", "DB_PASSWORD=hunter2-long")], {"environment": {"DB_PASSWORD": "<value>"}}),  # never a masked string
     ([("env", "MODE=yes")], {"environment": {"MODE": "yes"}}),  # quoted: not YAML's boolean
     ([("memory", "256m")], {"mem_limit": "256m", "memswap_limit": "256m"}),
     ([("shm_size", "256m")], {"shm_size": "256m"}),
@@ -194,9 +194,14 @@ def test_compose_container_fixes_are_fragments_of_its_file(catalog):
               **{k: s.value for k, s in suggestions(obs, host, signals).items()}}
     pb = catalog.get("missing-env")
     from troubleshoot.core.fixform import compose_fix, step_changes
-    got = [compose_fix(labels, step_changes(s, values), secret, obs.inspect, have_v2=False, have_v1=True)
-           for s in pb.fix]
-    assert got[0] is not None and got[0].fragment == "services:\n  api:\n    environment:\n      DB_HOST: orders-db"
+    assert values["env_value"] == "orders-db"  # the .env's value, suggested for a loose recreate's dialog ...
+    dotenv = tuple(obs.compose_env.values)
+    got = [compose_fix(labels, step_changes(s, values), secret, obs.inspect, have_v2=False, have_v1=True,
+                       dotenv=dotenv) for s in pb.fix]
+    # ... but the file names it: Compose interpolates it from .env on `up`, its value is never copied
+    assert got[0] is not None and got[0].fragment == ("services:\n  api:\n    environment:\n"
+                                                      "      DB_HOST: ${DB_HOST}  # from the project's .env")
+    assert "orders-db" not in got[0].text()
     assert got[0].argv[0] == "docker-compose" and got[0].argv[-3:] == ("up", "-d", "api")
     assert got[1] is not None and "env_file:\n      - ./prod.env" in got[1].fragment
     oom = catalog.get("oom-killed")  # `docker update --memory`: in the file; `docker start`: nothing to undo
@@ -234,3 +239,98 @@ def test_rca_of_a_compose_container_gives_the_fragment_and_the_compose_preventio
                                              evidence_values(loose, lhost, container_signals(loose, lhost)))]),
                       catalog, recorded=False)
     assert "docker run --env-file" in lrca and "undone by the project's" not in lrca
+
+
+def _env_fragment(var: str, value: str, dotenv=(), hints=None) -> str:
+    from troubleshoot.core.fixform import compose_fix
+    cfix = compose_fix(LABELS, [("env", f"{var}={value}")], secret, dotenv=dotenv, hints=hints)
+    assert cfix is not None
+    return cfix.fragment
+
+
+def test_compose_env_fragment_names_the_dotenv_variable_or_a_readable_placeholder():
+    # in the project's .env: `${VAR}`, the value never in the fragment (a secret name as well)
+    assert "PAYMENT_URL: ${PAYMENT_URL}" in _env_fragment("PAYMENT_URL", "https://pay.internal", ("PAYMENT_URL",))
+    assert "https://pay.internal" not in _env_fragment("PAYMENT_URL", "https://pay.internal", ("PAYMENT_URL",))
+    assert "DB_PASSWORD: ${DB_PASSWORD}" in _env_fragment("DB_PASSWORD", "<env_value>", ("DB_PASSWORD",))
+    # not in .env: a placeholder the engineer replaces, never passed through masking
+    for var, value in (("DB_PASSWORD", "<env_value>"), ("DB_PASSWORD", "hunter2hunter2"), ("API_TOKEN", "")):
+        frag = _env_fragment(var, value)
+        assert f'{var}: "<value>"' in frag and "****" not in frag and "hunter2" not in frag, frag
+        assert yaml.safe_load(frag)["services"]["web"]["environment"][var] == "<value>"
+    # a value suggested elsewhere that is no secret: given as a comment, the placeholder is what YAML reads
+    frag = _env_fragment("DB_HOST", "<env_value>", hints={"DB_HOST": "orders-db"})
+    assert 'DB_HOST: "<value>"  # e.g. orders-db' in frag
+    assert "e.g." not in _env_fragment("DB_PASSWORD", "<env_value>", hints={"DB_PASSWORD": "hunter2"})
+    assert 'HOST: "0.0.0.0"' in _env_fragment("HOST", "0.0.0.0")  # the fix's own value
+
+
+def test_masking_never_eats_a_placeholder():
+    assert mask_env_value("DB_PASSWORD", "<env_value>") == "<env_value>"
+    assert mask_env_value("DB_PASSWORD", "<value>") == "<value>"
+    assert mask_env_value("DB_PASSWORD", "hunter2") != "hunter2"
+    rec = record("full")
+    text = "\n".join(shlex.join(a) for a in docker_run(rec.inspect, [("env", "NEW_SECRET=<env_value>")]))
+    assert "NEW_SECRET=<env_value>" in text  # for the engineer to write, not `<secret: kept ...>`
+
+
+def test_a_key_already_set_in_one_file_is_changed_there_not_added_to_the_last():
+    from troubleshoot.core.fixform import compose_fix
+    where = {"service": "/srv/shop/docker-compose.yml:20", "mem_limit": "/srv/shop/docker-compose.yml:25"}
+    cfix = compose_fix(LABELS, [("memory", "256m")], secret, set_in=where)
+    assert cfix is not None and cfix.file == "/srv/shop/docker-compose.yml" and cfix.at.endswith(":25")
+    assert cfix.text().startswith("/srv/shop/docker-compose.yml:25: service web's mem_limit is set here")
+    assert "override.yml" not in cfix.text().splitlines()[0]
+    plain = compose_fix(LABELS, [("memory", "256m")], secret)  # set nowhere: added to the last file given
+    assert plain is not None and plain.file == "/srv/shop/override.yml" and plain.text().startswith(
+        "/srv/shop/override.yml: add to service web")
+    deploy = compose_fix(LABELS, [("memory", "256m")], secret,
+                         set_in={"deploy.resources.limits.memory": "/srv/shop/override.yml:9"})
+    assert deploy is not None and yaml.safe_load(deploy.fragment)["services"]["web"] == {
+        "deploy": {"resources": {"limits": {"memory": "256m"}}}}
+
+
+def test_the_services_new_container_after_up_is_followed():
+    from datetime import datetime, timedelta, timezone
+    from troubleshoot.core.compose import Compose
+    from troubleshoot.core.fixform import successor
+    since = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    old = Compose("pay", "pay", number=1)
+    later, before = since + timedelta(seconds=2), since - timedelta(minutes=5)
+    rows = [("old", old, before), ("db", Compose("pay", "db", number=1), later),
+            ("other-number", Compose("pay", "pay", number=2), later), ("oneoff", Compose("pay", "pay", oneoff=True),
+                                                                       later),
+            ("other-project", Compose("shop", "pay", number=1), later), ("stale", Compose("pay", "pay", number=1),
+                                                                          before)]
+    assert successor(old, "old", rows, since) == "old"  # `up` changed nothing: the same container, verified
+    assert successor(old, "old", [r for r in rows if r[0] != "old"], since) is None  # gone, nothing new
+    new = ("new", Compose("pay", "pay", number=1), later)
+    assert successor(old, "old", [*rows, new], since) == "new"
+    assert successor(old, "old", [new, ("newer", Compose("pay", "pay", number=1), later + timedelta(seconds=1))],
+                     since) == "newer"
+    assert successor(None, "old", [new], since) is None
+
+
+def test_the_fragment_is_read_back_from_the_file():
+    from troubleshoot.core import schema
+    from troubleshoot.core.fixform import missing_in_file
+    where = {"service": "/p/docker-compose.yml:10", "environment": "/p/docker-compose.yml:12",
+             "mem_limit": "/p/docker-compose.yml:25"}
+    svc = schema.ComposeService(project="p", service="pay", files=["/p/docker-compose.yml", "/p/override.yml"],
+                                environment={"A": "1", "PAYMENT_URL": "${PAYMENT_URL}", "HOLD": "<value>",
+                                             "SHELL_ONLY": None},
+                                env_files=[schema.ComposeEnvFile(path="/p/prod.env", keys=["DB_PASSWORD"])],
+                                mem_limit="256m", where=where)
+    assert missing_in_file(svc, [("env", "PAYMENT_URL=<env_value>")]) == ""
+    assert missing_in_file(svc, [("env", "DB_PASSWORD=<env_value>")]) == ""  # in an env_file with the key
+    assert missing_in_file(svc, [("memory", "256m")]) == "" and missing_in_file(svc, [("memory", "268435456")]) == ""
+    assert missing_in_file(svc, [("env_file", "./prod.env")]) == ""
+    line = missing_in_file(svc, [("env", "NEW_VAR=<env_value>")])
+    assert line and "NEW_VAR" in line and "/p/docker-compose.yml:12" in line
+    assert "placeholder <value>" in (missing_in_file(svc, [("env", "HOLD=x")]) or "")
+    assert "without a value" in (missing_in_file(svc, [("env", "SHELL_ONLY=x")]) or "")
+    line = missing_in_file(svc, [("memory", "512m")])
+    assert line == "service pay's mem_limit is 256m (/p/docker-compose.yml:25), not 512m"
+    assert missing_in_file(svc, [("cpus", "2")]) is None  # not checked: the caller's fallback decides
+    assert missing_in_file(schema.ComposeService(why="not read"), [("memory", "1g")]) is None
+    assert missing_in_file(None, [("memory", "1g")]) is None

@@ -132,3 +132,19 @@ def test_rca_escapes_everything_it_quotes(catalog):
     assert "<strong>bold</strong>" not in html and "<em>" not in html
     assert "<li>item" not in html and "<li>one" not in html
     assert html.count("a|b") >= 6  # shown as it is: service, evidence, title, output, note, re-check...
+
+
+def test_report_finds_the_incident_for_the_services_new_container(tmp_path):
+    """After `up -d SERVICE` the container has a new id: the incident is the service's container's (same name,
+    same project and service), found for the new id too; a loose container of that name is not."""
+    from troubleshoot.incidents import IncidentLog, latest_for
+    labels = {"com.docker.compose.project": "pay", "com.docker.compose.service": "pay"}
+    log = IncidentLog(tmp_path / "a.jsonl")
+    log.append({"kind": "opened", "at": "2026-01-01T12:00:00+00:00", "container": "pay_pay_1", "container_id": "old1",
+                "source": "s", "compose": labels})
+    assert latest_for("pay_pay_1", tmp_path, source="s", container_id="new1") is None
+    assert latest_for("pay_pay_1", tmp_path, source="s", container_id="new1", service=("pay", "pay")) is not None
+    assert latest_for("pay_pay_1", tmp_path, source="s", container_id="new1", service=("shop", "pay")) is None
+    assert latest_for("other", tmp_path, source="s", container_id="new1", service=("pay", "pay")) is None
+    log.append({"kind": "followed", "at": "2026-01-01T12:01:00+00:00", "old_id": "old1", "new_id": "new2"})
+    assert latest_for("pay_pay_1", tmp_path, source="s", container_id="new2") is not None  # the walkthrough's own

@@ -18,9 +18,11 @@ import json
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 from . import schema
+from .compose import Compose
 from .fixplan import NO_ALIASES, PlanError, human_size, parse_size
 from .playbooks import Step
 from .secrets import is_masked, is_secret_name
@@ -36,6 +38,13 @@ SECOND = 1_000_000_000
 _DEFAULT_SHM = 64 * 1024 * 1024
 _PLAIN = re.compile(r"^[A-Za-z0-9_./@+-][A-Za-z0-9_./@+:=-]*$")
 _YAML_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"}
+VALUE_PLACEHOLDER = "<value>"  # an env value the engineer writes in the file: shown as is, never masked
+_HOLDER = re.compile(r"^<[a-z][a-z_ ]*>$")
+
+
+def is_placeholder(value: str) -> bool:
+    """`<env_value>`, `<value>`: a name for the engineer to replace, not a value (never masked, never copied)."""
+    return bool(_HOLDER.match(value or ""))
 
 
 @dataclass(frozen=True)
@@ -125,9 +134,31 @@ def _q(value: str) -> str:
     return json.dumps(value)
 
 
+def _env_line(key: str, value: str, secret: Callable[[str, str], str], dotenv: Collection[str],
+              hints: Mapping[str, str]) -> str:
+    """One `environment:` entry of a fragment: `K: ${K}` when the project's .env has K (Compose interpolates it on
+    `up`: the value is never copied); the fix's own value when it gives one (`HOST: 0.0.0.0`); else `K: "<value>"`
+    for the engineer to write (a placeholder, a secret name or a masked value: never a masked string to copy), with
+    a value suggested elsewhere (`hints`) as a comment when it is no secret."""
+    if key in dotenv:
+        return f"  {key}: ${{{key}}}  # from the project's .env"
+    if value and not is_placeholder(value) and not is_secret_name(key) and not is_masked(value) \
+            and "****(" not in value and secret(key, value) == value:
+        return f"  {key}: {_q(value)}"
+    hint = hints.get(key, "")
+    shown = f"  # e.g. {hint}" if hint and not is_secret_name(key) and secret(key, hint) == hint \
+        and not is_masked(hint) and "****(" not in hint and "\n" not in hint else ""
+    return f"  {key}: {json.dumps(VALUE_PLACEHOLDER)}{shown}"
+
+
 def compose_fragment(target: ComposeTarget, changes: Sequence[tuple[str, str]], secret: Callable[[str, str], str],
-                     inspect: schema.ContainerInspect | None = None) -> str:
-    """The YAML to merge into `services: SERVICE:` of the project's file. `secret(name, value)` masks env values."""
+                     inspect: schema.ContainerInspect | None = None, dotenv: Collection[str] = (),
+                     set_in: Mapping[str, str] | None = None, hints: Mapping[str, str] | None = None) -> str:
+    """The YAML to merge into `services: SERVICE:` of the project's file. `secret(name, value)` masks env values;
+    `dotenv`: the names the project's .env sets; `set_in`: the keys the service already sets (compose_file's
+    `where`), to change a memory limit where it is written (`deploy.resources.limits.memory` stays in that form);
+    `hints`: env values suggested elsewhere, shown as a comment beside a placeholder."""
+    set_in = set_in or {}
     lines: list[str] = []
     top: dict[str, list[str]] = {}
     hc = inspect.HostConfig if inspect is not None and inspect.HostConfig is not None else schema.HostConfig()
@@ -136,11 +167,13 @@ def compose_fragment(target: ComposeTarget, changes: Sequence[tuple[str, str]], 
         lines.extend(f"    {item}" for item in items)
     env = [(k, v) for k, val in changes if k == "env" for k, _, v in [val.partition("=")]]
     if env:
-        add("environment:", *(f"  {k}: {_q(secret(k, v))}" for k, v in env))
+        add("environment:", *(_env_line(k, v, secret, dotenv, hints or {}) for k, v in env))
     for key, value in changes:
         if key in ("env", "network"):
             continue
-        if key == "memory":
+        if key == "memory" and "deploy.resources.limits.memory" in set_in and "mem_limit" not in set_in:
+            add("deploy:", "  resources:", "    limits:", f"      memory: {_q(value)}")
+        elif key == "memory":
             add(f"mem_limit: {_q(value)}")
             if not hc.MemorySwap or hc.MemorySwap == hc.Memory:
                 add(f"memswap_limit: {_q(value)}  # no swap beyond the limit")
@@ -235,6 +268,8 @@ class _Run:
 
 
 def _env_shown(key: str, value: str) -> str:
+    if is_placeholder(value):
+        return value  # `<env_value>`: for the engineer to write, no secret
     return SECRET_KEPT if is_masked(value) or "****(" in value or is_secret_name(key) else value
 
 
@@ -493,17 +528,42 @@ def step_changes(step: Step, values: Mapping[str, str]) -> list[tuple[str, str]]
     return None
 
 
+# a change's keys in a Compose service, as compose_file's `where` names them (the first one set decides the file)
+WHERE_KEYS = {"memory": ("mem_limit", "deploy.resources.limits.memory"), "restart": ("restart",),
+              "health_cmd": ("healthcheck",), "log_max_size": ("logging",), "env": ("environment",),
+              "env_file": ("env_file",)}
+
+
+def _at(changes: Sequence[tuple[str, str]], set_in: Mapping[str, str]) -> tuple[str, str]:
+    """(`FILE:LINE`, key) where the service already sets what the first such change changes; ("", "") when none."""
+    for key, _value in changes:
+        for name in WHERE_KEYS.get(key, ()):
+            spot = set_in.get(name, "")
+            if spot and spot.rpartition(":")[0]:
+                return spot, name
+    return "", ""
+
+
 @dataclass(frozen=True)
 class ComposeFix:
-    """A fix given in Compose terms: the fragment to add to the service in `target.file`, then `argv` to apply it."""
+    """A fix given in Compose terms: the fragment to add to the service in `file`, then `argv` to apply it."""
     target: ComposeTarget
     fragment: str
     commands: tuple[str, ...]  # shown: v2's, and v1's when only `docker-compose` is installed here
     argv: tuple[str, ...]  # what runs once the file is edited: `docker compose` when installed, else `docker-compose`
+    changes: tuple[tuple[str, str], ...] = ()
+    at: str = ""  # `FILE:LINE` where the service already sets the key the fix changes ("": add it to target.file)
+    at_key: str = ""
+
+    @property
+    def file(self) -> str:
+        """The file to edit: where the key is already set, else the last one given (target.file)."""
+        return self.at.rpartition(":")[0] if self.at else self.target.file
 
     def text(self) -> str:
-        lines = [f"{self.target.file}: add to service {self.target.service} "
-                 f"(a docker run/update would be undone by the project's next `up`):", self.fragment,
+        head = (f"{self.at}: service {self.target.service}'s {self.at_key} is set here: edit it there"
+                if self.at else f"{self.target.file}: add to service {self.target.service}")
+        lines = [f"{head} (a docker run/update would be undone by the project's next `up`):", self.fragment,
                  "then apply it:", *(f"  {c}" for c in self.commands)]
         if len(self.commands) > 1:
             lines[-1] += "   (Compose v1, the one installed here)"
@@ -512,15 +572,19 @@ class ComposeFix:
 
 def compose_fix(labels: Mapping[str, str] | None, changes: Sequence[tuple[str, str]] | None,
                 secret: Callable[[str, str], str], inspect: schema.ContainerInspect | None = None,
-                have_v2: bool = True, have_v1: bool = False) -> ComposeFix | None:
+                have_v2: bool = True, have_v1: bool = False, dotenv: Collection[str] = (),
+                set_in: Mapping[str, str] | None = None, hints: Mapping[str, str] | None = None) -> ComposeFix | None:
     """The fix in Compose terms when the container is a Compose service's and the step changes its configuration;
-    None otherwise (a loose container, or a step such as `docker start` that no `up` undoes)."""
+    None otherwise (a loose container, or a step such as `docker start` that no `up` undoes). `dotenv`: the names
+    the project's .env sets (written `${NAME}`); `set_in`: compose_file's `where` of the service (a key already set
+    is changed in the file and at the line that sets it)."""
     target = compose_target(labels)
     if target is None or not changes:
         return None
     argv = compose_up(target, v1=have_v1 and not have_v2)
-    return ComposeFix(target, compose_fragment(target, changes, secret, inspect),
-                      tuple(compose_commands(target, have_v2, have_v1)), tuple(argv))
+    at, at_key = _at(changes, set_in or {})
+    return ComposeFix(target, compose_fragment(target, changes, secret, inspect, dotenv, set_in, hints),
+                      tuple(compose_commands(target, have_v2, have_v1)), tuple(argv), tuple(changes), at, at_key)
 
 
 def recreate_text(inspect: schema.ContainerInspect, changes: Sequence[tuple[str, str]],
@@ -537,3 +601,81 @@ def compose_prevention(labels: Mapping[str, str] | None) -> str:
     return (f"Make every change in {target.file} (service {target.service}) and apply it with `up -d "
             f"{target.service}`: a `docker run`/`docker update` on a Compose container is undone by the project's "
             f"next `up`.")
+
+
+# -- is the fragment in the file? ----------------------------------------------------------------------------------
+def missing_in_file(service: schema.ComposeService | None, changes: Sequence[tuple[str, str]]) -> str | None:
+    """Whether the service, as its Compose files say now (probes/compose_file.py through the boundary), holds what
+    the fix's fragment adds: "" when it does; one line saying what is missing and where when it does not; None when
+    this cannot tell (the files not read here, or a change of a kind not checked: the caller falls back on whether
+    a file changed)."""
+    from .compose_file import memory_bytes
+    if service is None or service.why or not changes:
+        return None
+    name = service.service or "the service"
+    where = service.where or {}
+    last = service.files[-1] if service.files else "the Compose file"
+
+    def spot(key: str) -> str:
+        return where.get(key) or where.get("service") or last
+    for key, value in changes:
+        if key == "env":
+            var = value.partition("=")[0]
+            if var in service.environment:
+                have = service.environment[var]
+                if have is None:
+                    return (f"{var} is listed in service {name}'s environment ({spot('environment')}) without a "
+                            "value: write `" + f"{var}: ...` with its value")
+                if is_placeholder(have):
+                    return (f"{var} in service {name}'s environment ({spot('environment')}) is still the placeholder "
+                            f"{have}: write its value there")
+                continue
+            if any(var in f.keys for f in service.env_files):
+                continue
+            return f"{var} is not in service {name}'s environment nor in its env_file(s): add it at {spot('environment')}"
+        elif key == "memory":
+            want = memory_bytes(value)
+            have, which = ((service.mem_limit, "mem_limit") if service.mem_limit else
+                           (service.deploy_memory, "deploy.resources.limits.memory"))
+            if want is None or memory_bytes(have) != want:
+                return (f"service {name}'s {which} is {have or 'not set'}"
+                        + (f" ({spot(which)})" if have else f" (add it at {spot('service')})") + f", not {value}")
+        elif key == "restart":
+            if service.restart != value:
+                return (f"service {name}'s restart is {service.restart or 'not set'} ({spot('restart')}), "
+                        f"not {value}")
+        elif key == "env_file":
+            tail = "/" + value.removeprefix("./").lstrip("/")
+            if not any(f.path == value or f.path.endswith(tail) for f in service.env_files):
+                return f"service {name} has no env_file {value}: add it at {spot('env_file')}"
+        else:
+            return None
+    return ""
+
+
+# -- after `up -d SERVICE`: the service's container now -----------------------------------------------------------
+SLACK_SECONDS = 1.0  # the daemon's clock against ours (same host): a container created this much before still counts
+
+
+def successor(old: Compose | None, old_id: str, candidates: Iterable[tuple[str, Compose | None, datetime | None]],
+              since: datetime) -> str | None:
+    """The container that is `old`'s service now, once `up -d SERVICE` ran (started at `since`): the newest one of
+    the same project, service and container number (not a `run` one-off) created after `since`; the old one itself
+    when `up` did not recreate it (nothing changed) and it is still there; None when neither is found."""
+    if old is None:
+        return None
+    found: list[tuple[datetime, str]] = []
+    still = False
+    for cid, compose, created in candidates:
+        if cid == old_id:
+            still = True
+            continue
+        if compose is None or compose.oneoff or (compose.project, compose.service) != (old.project, old.service):
+            continue
+        if old.number and compose.number and compose.number != old.number:
+            continue
+        if created is not None and (created - since).total_seconds() >= -SLACK_SECONDS:
+            found.append((created, cid))
+    if found:
+        return max(found)[1]
+    return old_id if still else None

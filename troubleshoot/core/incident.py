@@ -525,6 +525,9 @@ def describe(e: dict[str, Any]) -> str:
                 f"{str(e.get('removed_id') or '?')[:12]} (exit {e.get('exit_code')})")
     if kind == "root_cause":
         return f"root cause confirmed: {e.get('text')}"
+    if kind == "followed":
+        return (f"after up -d: {e.get('service')}'s container is now {str(e.get('new_id') or '?')[:12]} "
+                f"(was {str(e.get('old_id') or '?')[:12]})")
     if kind == "exported":
         return f"RCA exported to {e.get('path')}"
     return str(kind)

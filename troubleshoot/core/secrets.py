@@ -68,7 +68,14 @@ def mask(value: str) -> str:
     return f"{shown}****({len(value)} chars)"
 
 
+_PLACEHOLDER = re.compile(r"^<[a-z][a-z_ ]*>$")
+
+
 def mask_env_value(key: str, value: str) -> str:
+    """A value masked when its name or shape is secret; a placeholder (`<env_value>`: for the engineer to write in a
+    fix, no value) is kept as is: masked, copying it would write garbage."""
+    if _PLACEHOLDER.match(value):
+        return value
     return mask(value) if is_secret_name(key) or token_shape(value) else value
 
 

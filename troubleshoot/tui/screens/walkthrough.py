@@ -6,7 +6,7 @@ from functools import partial
 
 import shlex
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -19,7 +19,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, ListView, Static
 
 from ...core.commands import UnsafeValue, missing_values, placeholder_values, render, render_changes
-from ...core.fixform import ComposeFix, compose_fix, compose_prevention, recreate_text, step_changes
+from ...core.fixform import (ComposeFix, compose_fix, compose_prevention, missing_in_file, recreate_text, step_changes,
+                              successor)
 from ...core.fixplan import PlanError, before_fix_name, change_lines, check_changes, kept_summary
 from ...core.playbooks import ASKABLE, PLACEHOLDERS
 from ...core.secrets import is_secret_name, mask_env_value
@@ -133,6 +134,10 @@ class WalkthroughScreen(Screen):
         self.pending = None  # a recreate fix (fixes.FixResult) whose old container is kept until verify passes
         self.compose_fixes: dict[int, ComposeFix] = {}  # step number -> its fix in Compose terms (a Compose container)
         self.compose_seen: dict[str, float] = {}  # the project's files' mtimes when the walkthrough opened
+        # an `up -d SERVICE` that ran: (its step, the container it was run for, when it started): once it ended, the
+        # walkthrough follows the service's new container (fixform.successor) and verifies that one
+        self._compose_run: tuple[StepItem, str, datetime] | None = None
+        self._following = False  # looking for the service's new container: the old one being gone is expected
         self._verify_since: datetime | None = None  # when the last fix was applied: verify is being decided
         self._last_verdict = ""
         self._verify_timer: Timer | None = None
@@ -170,7 +175,10 @@ class WalkthroughScreen(Screen):
                 command, why, reason = None, "", step.change_reason
                 shown = {**values, **{n: s.value for n, s in self.suggested.items() if n in step.ask}}
                 missing = missing_values(step, values)
-                cfix = self.compose_fix_for(step, shown) if section == "fix" else None
+                # a Compose fix is written in the file by the engineer: an env value stays a placeholder there (or
+                # `${VAR}` from the project's .env), the suggestion only a comment; other asked values are suggested
+                cfix = self.compose_fix_for(step, {k: v for k, v in shown.items() if k != "env_value" or k in values}) \
+                    if section == "fix" else None
                 if cfix is not None:  # a Compose container: the fragment and `up -d SERVICE`, never a docker run
                     self.compose_fixes[number] = cfix
                     command = cfix.text()
@@ -432,10 +440,18 @@ class WalkthroughScreen(Screen):
 
     def _confirm_compose(self, item: StepItem, cfix: ComposeFix) -> None:
         """A Compose container's fix: the engineer edits the file; `up -d SERVICE` runs only after that, confirmed."""
-        from ...compose_tools import unedited
+        from ...compose_tools import read_service, unedited
         from .confirm import ConfirmScreen
-        stale = unedited(self.compose_seen, cfix.target.files)
-        if stale:
+        obs = self.app.observations.get(self.cid)
+        # the service as its files say now (bounded reader, never run): the fragment's keys and values there?
+        missing = missing_in_file(read_service(obs.inspect if obs is not None else None, self.secrets),
+                                  cfix.changes)
+        if missing:
+            self.app.notify(Text(f"not run: {missing} (the fragment: c copies it), then run this step again."),
+                            severity="warning")
+            return
+        stale = unedited(self.compose_seen, cfix.target.files) if missing is None else []
+        if stale:  # a change this cannot check in the file: at least a file must have been edited
             self.app.notify(Text(f"not run: {stale[-1]} has not changed since this walkthrough opened. Add the "
                                  f"fragment to service {cfix.target.service} first, then run this step again."),
                             severity="warning")
@@ -445,6 +461,7 @@ class WalkthroughScreen(Screen):
         def answered(yes: object) -> None:
             if yes:
                 item.recorded_command = shlex.join(argv)
+                self._compose_run = (item, self.cid, datetime.now(timezone.utc))  # the daemon's clock: real time
                 self._run(item, argv)
             else:
                 self.notify("not run")
@@ -465,8 +482,12 @@ class WalkthroughScreen(Screen):
             return None
         from ...compose_tools import installed, mtimes
         v2, v1 = installed()
+        dotenv = tuple(obs.compose_env.values) if obs.compose_env is not None and not obs.compose_env.why else ()
+        where = obs.compose_service.where if obs.compose_service is not None else {}
+        suggested = self.suggested.get("env_value")
+        hints = {self.values["missing_env"]: suggested.value} if suggested and self.values.get("missing_env") else {}
         cfix = compose_fix(dict(obs.container.labels), step_changes(step, values), self._secret, obs.inspect,
-                           have_v2=v2, have_v1=v1)
+                           have_v2=v2, have_v1=v1, dotenv=dotenv, set_in=where, hints=hints)
         if cfix is not None and not self.compose_seen:
             self.compose_seen = mtimes(cfix.target.files) or {"": 0.0}
         return cfix
@@ -676,8 +697,62 @@ class WalkthroughScreen(Screen):
             self.app.notify(Text(f"step {item.number} failed: {failed}"), severity="error")
         self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
         self.record_step(item, exit_code, lines, failed)
+        compose_run, self._compose_run = (self._compose_run, None) if self._compose_run and \
+            self._compose_run[0] is item else (None, self._compose_run)
         if item.section == "fix" and exit_code == 0 and not failed:
+            if compose_run is not None:
+                self._follow_service(compose_run[1], compose_run[2])
+                return
             self._start_verify()
+
+    # -- after `up -d SERVICE`: the service's new container ------------------------------------------------------
+    def _follow_service(self, old_id: str, since: datetime) -> None:
+        """`up -d SERVICE` ended: find the service's container now (same project, service and number, created since
+        the command started), in a worker; then verify that one (`_followed`)."""
+        obs = self.app.observations.get(old_id)
+        old = obs.container.compose if obs is not None else None
+        self._verify_since = self.app.clock()
+        self._verify_asked = time.monotonic()
+        self._last_verdict = ""
+        self._following = True
+        service = old.service if old is not None else "the service"
+        self.query_one("#wt-status", Static).update(Text(f"verifying: finding {service}'s container after up -d…",
+                                                         style="italic"))
+        backend = self.app.backend
+
+        def find() -> None:
+            new_id = None
+            for _ in range(3):
+                try:
+                    rows = [r for r in backend.rows(all=True) if r.compose is not None and old is not None
+                            and (r.compose.project, r.compose.service) == (old.project, old.service)]
+                    seen = backend.observe([r.id for r in rows]) if rows else []
+                except Exception:  # noqa: BLE001 - a daemon error: said as "not found", the walkthrough goes on
+                    seen = []
+                new_id = successor(old, old_id, [(o.container.id, o.container.compose, o.container.created_at)
+                                                 for o in seen], since)
+                if new_id is not None:
+                    break
+                time.sleep(1.0)
+            self.app.call_from_thread(self._followed, old_id, new_id, service)
+        self.run_worker(find, thread=True, group="follow-service", exclusive=True, exit_on_error=False)
+
+    def _followed(self, old_id: str, new_id: str | None, service: str) -> None:
+        if new_id is None:
+            self._following = False
+            self._verify_since = None
+            self.query_one("#wt-status", Static).update(Text(
+                f"after up -d: no container of {service} was found (none created since, the old one gone): "
+                "nothing to verify", style="bold yellow"))
+            return
+        self.record({"at": stamp(self.app.clock()), "kind": "followed", "service": service, "old_id": old_id,
+                     "new_id": new_id})
+        self.cid = new_id
+        if new_id != old_id:
+            self.app.recheck(old_id)  # gone: off the board (no event may tell it, with live events off)
+        self._verify_asked = time.monotonic()  # a verdict only on the new container observed from now on
+        self.query_one("#wt-status", Static).update(Text("verifying: re-checking…", style="italic"))
+        self._schedule(0.5)
 
     def action_recheck(self) -> None:
         self._rechecking = True
@@ -693,10 +768,11 @@ class WalkthroughScreen(Screen):
         obs = app.observations.get(self.cid)
         found = app.findings.get(self.cid)
         if self.cid not in app.rows:
-            if self._verify_since is not None and self.pending is not None:
-                return  # the recreated container: not observed yet
+            if self._verify_since is not None and (self.pending is not None or self._following):
+                return  # the recreated container (or the service's new one after `up -d`): not observed yet
             status.update(Text("the container is gone", style="bold yellow"))
             return
+        self._following = False  # the service's new container is on the board: verified as any other
         if found is None or obs is None:
             return
         deciding = self._verify_since is not None or self._rechecking
