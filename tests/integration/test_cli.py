@@ -135,7 +135,7 @@ def test_bad_playbook_in_a_directory_is_reported_and_the_scan_goes_on(engine, tm
 
 
 @pytest.mark.parametrize("args, says", [
-    (["lab", "up", "nope"], "no lab scenario nope"),
+    (["lab", "up", "nope"], "no lab scenario 'nope'"),
     (["scan", "--from", "/etc/passwd"], "/etc/passwd:1:1: not JSON"),
     (["scan", "--from", "/no/such/snap.json"], "/no/such/snap.json: cannot read"),
     (["--from", "/etc/hostname"], "/etc/hostname:1:"),
