@@ -54,7 +54,11 @@ class Endpoint:
         return self.url.startswith("ssh://")
 
 
-def resolve_endpoint(host: str | None = None, environ: dict[str, str] | None = None) -> Endpoint:
+def resolve_endpoint(host: str | Endpoint | None = None, environ: dict[str, str] | None = None) -> Endpoint:
+    """The endpoint `host` names (a URL), or the one resolved already (an Endpoint: several -H/--context that come
+    down to one daemon), else DOCKER_HOST, the docker context, the default socket."""
+    if isinstance(host, Endpoint):
+        return host
     env = os.environ if environ is None else environ
     if host:
         return Endpoint(host, "--host", _tls_from_env(host, env))

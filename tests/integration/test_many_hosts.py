@@ -149,3 +149,23 @@ def test_app_shows_both_hosts_and_the_dead_one(two):
             assert app.observations[a].container.exit_code == 1 and app.observations[b].container.exit_code == 3
             assert any("failing on B" in line for line in backend.logs(b, 50))  # routed to the host it came from
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("how", ["one context", "all contexts, no store", "-H X -H X", "--context a,a",
+                                 "--context a,"])
+def test_hosts_that_come_down_to_one_daemon_scan_it(engine, tmp_path, how):
+    """Several ways of naming one daemon: scanned as one host (it crashed: an Endpoint taken for a URL)."""
+    d = tmp_path / "contexts" / "meta" / "x"
+    d.mkdir(parents=True)
+    (d / "meta.json").write_text(json.dumps({"Name": "one", "Endpoints": {"docker": {"Host": A}}}))
+    env = {**os.environ, "DOCKER_CONFIG": str(tmp_path if how != "all contexts, no store" else tmp_path / "none")}
+    env.pop("DOCKER_HOST", None)
+    args = {"one context": ["--context", "one"], "all contexts, no store": ["--all-contexts"],
+            "-H X -H X": ["-H", A, "-H", A], "--context a,a": ["--context", "one,one"],
+            "--context a,": ["--context", "one,"]}[how]
+    for json_ in ([], ["--json"]):
+        proc = subprocess.run([sys.executable, "-m", "troubleshoot", *args, "scan", *json_, PREFIX + "mh-no-such"],
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 0 and "crash" not in proc.stderr, proc.stderr
+        if json_:
+            assert json.loads(proc.stdout)["containers"] == []

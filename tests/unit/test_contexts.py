@@ -26,3 +26,18 @@ def test_contexts_named_all_and_deduplicated(tmp_path):
     missing = host_specs(["unix:///x.sock"], ["nope"], environ=env)
     assert missing[1].endpoint is None and "does not exist" in missing[1].error
     assert host_specs(None, ["default"], environ={**env, "DOCKER_HOST": "tcp://h:1"})[0].endpoint.url == "tcp://h:1"
+
+
+def test_a_deeply_nested_or_huge_context_file_is_skipped_in_one_line(tmp_path, capsys):
+    env = {"DOCKER_CONFIG": str(tmp_path)}
+    store(tmp_path, "ok", "unix:///run/ok.sock")
+    deep = tmp_path / "contexts" / "meta" / "deep"
+    deep.mkdir()
+    (deep / "meta.json").write_text('{"Name":"deep","Metadata":' + "[" * 200000 + "]" * 200000 + "}")
+    big = tmp_path / "contexts" / "meta" / "big"
+    big.mkdir()
+    (big / "meta.json").write_text(json.dumps({"Name": "big", "Endpoints": {"docker": {"Host": "unix:///b.sock"}},
+                                               "Metadata": {"pad": "x" * (2 << 20)}}))
+    assert [c.name for c in stored_contexts(env)] == ["ok"]
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and any("deep" in e and "nested" in e for e in err) and any("big" in e for e in err), err
