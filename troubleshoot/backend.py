@@ -199,14 +199,15 @@ class Backend:
     def stop_events(self) -> None:
         """From any thread: end the event stream being read (`events`), so that its worker returns."""
 
-    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
+    def run(self, argv: list[str], timeout: float = 30, cid: str | None = None) -> StepOutput:
+        """Run a step's command; `cid`: the container it is a step for (several hosts: on that container's host)."""
         raise BackendError("this back end runs no commands (recorded data)")
 
-    def refusal(self, argv: list[str]) -> str | None:
+    def refusal(self, argv: list[str], cid: str | None = None) -> str | None:
         """Why `argv` must not run here (before it is run, interactive steps included), or None."""
         return "recorded data: no daemon to run it on"
 
-    def command_env(self, argv: list[str]) -> dict[str, str] | None:
+    def command_env(self, argv: list[str], cid: str | None = None) -> dict[str, str] | None:
         """The environment to run `argv` in (None: this process's own)."""
         return None
 
@@ -402,16 +403,16 @@ class LiveBackend(Backend):
     def stop_events(self) -> None:
         self.event_stream.close()
 
-    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
+    def run(self, argv: list[str], timeout: float = 30, cid: str | None = None) -> StepOutput:
         from .runner import run_command
         r = run_command(self.daemon.endpoint, argv, timeout)  # refuses what command_refusal refuses
         return StepOutput(r.exit_code, r.lines, r.timed_out)
 
-    def refusal(self, argv: list[str]) -> str | None:
+    def refusal(self, argv: list[str], cid: str | None = None) -> str | None:
         from .runner import command_refusal
         return command_refusal(self.daemon.endpoint, argv)
 
-    def command_env(self, argv: list[str]) -> dict[str, str] | None:
+    def command_env(self, argv: list[str], cid: str | None = None) -> dict[str, str] | None:
         from .runner import docker_env
         return docker_env(self.daemon.endpoint) if argv and argv[0] == "docker" else None
 

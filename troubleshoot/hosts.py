@@ -47,6 +47,17 @@ def real_id(qid: str) -> str:
     return split(qid)[0]
 
 
+def short_name(name: str, url: str) -> str:
+    """A host's name where room is short (the board's HOST column, a dialog): a context's name as it is; for a URL,
+    the socket file's name (unix://…/d2.sock: d2.sock), the ssh host or alias, the tcp host."""
+    if not url or name != url:
+        return name
+    if url.startswith("unix://") or url.startswith("/"):
+        return url.rstrip("/").rsplit("/", 1)[-1] or url
+    from .endpoint import netloc_parts
+    return netloc_parts(url)[1] or url
+
+
 @dataclass
 class HostState:
     """What a host strip says of one host: `state` connecting | up | unreachable; `why` one line; `count` listed."""
@@ -193,6 +204,14 @@ class MultiBackend(Backend):
 
     def host_name_of(self, qid: str) -> str:
         return self.part_of(qid).name
+
+    def host_short_of(self, qid: str) -> str:
+        """The short name of `qid`'s host (short_name), or "" when it is not a container of one of the hosts."""
+        try:
+            part = self.part_of(qid)
+        except BackendError:
+            return ""
+        return short_name(part.name, part.url)
 
     def wait_all(self) -> None:
         """Until every host has answered or failed (each within its own timeout)."""
@@ -356,39 +375,43 @@ class MultiBackend(Backend):
             if p.backend is not None:
                 p.backend.stop_events()
 
-    # -- steps and fixes: on the host of the container they name ----------------------------------------------
-    def _step_part(self, argv: list[str]) -> tuple[Part | None, list[str]]:
-        """The host a step's command is for (the container it names: a qualified id, or an id or name of one
-        host's listed containers), and the command with the daemon's own id."""
+    # -- steps and fixes: on the host of the container they are for ------------------------------------------
+    def _step_part(self, argv: list[str], cid: str | None = None) -> tuple[Part | None, list[str]]:
+        """The host a step's command is for, and the command with the daemon's own ids. `cid`: the container whose
+        walkthrough runs it (`ID@N`): its host, whatever the command names (a step names its container by name,
+        which several hosts may share). Without it, the one host whose qualified ids the command carries."""
         found: set[int] = set()
         out = []
         for arg in argv:
-            cid, index = split(arg)
+            real, index = split(arg)
             if index is not None and 0 <= index < len(self.parts):
                 found.add(index)
-                arg = cid
+                arg = real
             out.append(arg)
+        if cid is not None:
+            index = split(cid)[1]
+            return (self.parts[index] if index is not None and index < len(self.parts) else None), out
         return (self.parts[found.pop()] if len(found) == 1 else None), out
 
-    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
-        part, argv = self._step_part(argv)
+    def run(self, argv: list[str], timeout: float = 30, cid: str | None = None) -> StepOutput:
+        part, argv = self._step_part(argv, cid)
         if part is None:
             return StepOutput(126, (self._ambiguous(),))
         return part.live().run(argv, timeout)
 
-    def refusal(self, argv: list[str]) -> str | None:
-        part, argv = self._step_part(argv)
+    def refusal(self, argv: list[str], cid: str | None = None) -> str | None:
+        part, argv = self._step_part(argv, cid)
         if part is None:
             return self._ambiguous()
         return part.live().refusal(argv)
 
-    def command_env(self, argv: list[str]) -> dict[str, str] | None:
-        part, argv = self._step_part(argv)
+    def command_env(self, argv: list[str], cid: str | None = None) -> dict[str, str] | None:
+        part, argv = self._step_part(argv, cid)
         return part.live().command_env(argv) if part is not None else None
 
-    def step_argv(self, argv: list[str]) -> list[str]:
+    def step_argv(self, argv: list[str], cid: str | None = None) -> list[str]:
         """The command as it runs (the daemon's own ids)."""
-        return self._step_part(argv)[1]
+        return self._step_part(argv, cid)[1]
 
     def _ambiguous(self) -> str:
         return f"several hosts are shown ({self.label}): this command names no container of one of them"

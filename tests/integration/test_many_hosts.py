@@ -140,6 +140,8 @@ def test_app_shows_both_hosts_and_the_dead_one(two):
                 return {split(cid)[1] for cid, row in app.rows.items() if row.name == NAME and cid in app.findings
                         and app.findings[cid]}
             await until(pilot, lambda: ours_on_board() == {0, 1}, timeout=60, what="both hosts' containers")
+            await until(pilot, lambda: "containers" in str(app.screen.query_one("#host-1", HostStrip).render()),
+                        what="B's strip with its count (drawn after its rows)")
             strips = {s.id: str(s.render()) for s in app.screen.query(HostStrip)}
             await until(pilot, lambda: "unreachable" in str(app.screen.query_one("#host-2", HostStrip).render()),
                         what="the dead host's strip")
@@ -169,3 +171,56 @@ def test_hosts_that_come_down_to_one_daemon_scan_it(engine, tmp_path, how):
         assert proc.returncode == 0 and "crash" not in proc.stderr, proc.stderr
         if json_:
             assert json.loads(proc.stdout)["containers"] == []
+
+
+def test_a_walkthrough_step_runs_on_its_containers_host(two):
+    """The same name on both hosts: a step of the walkthrough of B's container runs on B (it gave exit 126, "this
+    command names no container of one of them"); a change asks first, naming the host."""
+    from textual import events
+    from textual.widgets import Input
+
+    from troubleshoot.tui.screens.confirm import ConfirmScreen
+    from troubleshoot.tui.screens.walkthrough import WalkthroughScreen
+    from troubleshoot.tui.widgets.container_table import ContainerTable
+    from troubleshoot.tui.widgets.step_item import StepItem
+    backend = MultiBackend(load_catalog(), host_specs([A, two.url]))
+
+    async def go():
+        app = make_app(None, backend=backend, live_events=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            def b_cid():
+                return next((c for c, r in app.rows.items() if r.name == NAME and split(c)[1] == 1
+                             and app.findings.get(c)), None)
+            await until(pilot, lambda: b_cid() is not None, timeout=60, what="B's container diagnosed")
+            await pilot.press("slash")
+            box = app.screen.query_one("#filter", Input)
+            box.post_message(events.Paste(NAME))
+            await until(pilot, lambda: box.value == NAME, what="the filter")
+            await pilot.press("enter")
+            table = app.screen.query_one(ContainerTable)
+            await until(pilot, lambda: b_cid() in {k.value for k in table.rows}, what="the filtered board")
+            table.move_cursor(row=table.get_row_index(b_cid()))
+            await pilot.pause()
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="the walkthrough")
+            screen = app.screen
+            assert screen.cid == b_cid()
+            items = list(screen.query(StepItem))
+            logs = next(i for i, it in enumerate(items) if (it.command or "").startswith("docker logs"))
+            screen.query_one("#steps").index = logs
+            await pilot.pause()
+            await pilot.press("r")
+            await until(pilot, lambda: items[logs].exit_code is not None, timeout=60, what="the step's output")
+            assert items[logs].exit_code == 0, items[logs].output
+            said = "\n".join(items[logs].output)
+            assert "failing on B" in said and "failing on A" not in said, said
+            change = next((i for i, it in enumerate(items) if it.is_change and it.step.run and not it.why_not), None)
+            assert change is not None  # the crash playbook has a restart step
+            if change is not None:
+                screen.query_one("#steps").index = change
+                await pilot.pause()
+                await pilot.press("r")
+                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
+                assert f"(host {two.sock.name})" in app.screen.title_text, app.screen.title_text
+                await pilot.press("escape")
+    asyncio.run(go())

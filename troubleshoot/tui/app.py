@@ -494,7 +494,7 @@ class TroubleshootApp(App):
         """Whatever goes wrong, the step ends: shown and recorded as failed, never left "running…"."""
         failed = ""
         try:
-            out = self.backend.run(argv)
+            out = self.backend.run(argv, cid=getattr(screen, "cid", None))  # on its container's host
             code, lines = out.exit_code, out.lines
         except BackendError as exc:
             code, failed = 1, str(exc)
@@ -521,18 +521,18 @@ class TroubleshootApp(App):
                                      old_id="", old_name="", name="", was_running=False)
         self.call_from_thread(screen.call_finished, item, kind, result)
 
-    def run_interactive(self, argv: list[str]) -> tuple[int, str]:
+    def run_interactive(self, argv: list[str], cid: str | None = None) -> tuple[int, str]:
         """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it.
         Returns the command's own exit code, and why it failed when troubleshoot could not run it at all."""
         import subprocess
         if not self.backend.live:
             return 1, "recorded data: nothing runs here"
-        why = self.backend.refusal(argv)  # e.g. not a docker command, for a daemon on another machine
+        why = self.backend.refusal(argv, cid=cid)  # e.g. not a docker command, for a daemon on another machine
         if why:
             return 1, why
-        env = self.backend.command_env(argv)  # the one builder of DOCKER_HOST (daemon.docker_env)
-        if self.many:  # the host's own container id (ID@N -> ID), on the host that container is on
-            argv = cast("Any", self.backend).step_argv(argv)
+        env = self.backend.command_env(argv, cid=cid)  # the one builder of DOCKER_HOST (daemon.docker_env)
+        if self.many:  # the host's own container id (ID@N -> ID), on the host that container is on (`cid`'s)
+            argv = cast("Any", self.backend).step_argv(argv, cid=cid)
         try:
             with self.suspend():
                 print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)

@@ -141,6 +141,14 @@ class WalkthroughScreen(Screen):
         self._read_intro = True  # the first highlight (step 1, on mount) does not scroll the intro away
 
     @property
+    def on_host(self) -> str:
+        """` (host NAME)` when several hosts are shown: which daemon a step or fix will change; else ""."""
+        if not getattr(self.app, "many", False):
+            return ""
+        short = self.app.backend.host_short_of(self.cid)  # type: ignore[attr-defined]
+        return f" (host {short})" if short else ""
+
+    @property
     def container_name(self) -> str:
         """The container's name, also once it is gone (a fix that removes and recreates it): the row may be."""
         row = self.app.rows.get(self.cid)
@@ -425,7 +433,7 @@ class WalkthroughScreen(Screen):
             what = "fix" if item.section == "fix" else f"{item.section} step"
             warning = ("This changes the system." if item.step.changes
                        else f"This may change the system: {item.change_reason}.")
-            app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", item.command or "", warning),
+            app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}{self.on_host}?", item.command or "", warning),
                             answered)
             return
         self._run(item, argv)
@@ -449,7 +457,7 @@ class WalkthroughScreen(Screen):
             else:
                 self.notify("not run")
         app = self.app
-        app.push_screen(ConfirmScreen(f"Apply the edited Compose file to {cfix.target.service}?",
+        app.push_screen(ConfirmScreen(f"Apply the edited Compose file to {cfix.target.service}{self.on_host}?",
                                       shlex.join(argv) + "\n\n" + cfix.text(),
                                       f"This changes the system: {item.change_reason}. Run it only once "
                                       f"{cfix.target.file} holds the fragment."), answered)
@@ -551,7 +559,7 @@ class WalkthroughScreen(Screen):
                     self.secrets = self.secrets + [value]
             self._apply_fix(item, {**self.values, **asked})
         what = "fix" if item.section == "fix" else f"{item.section} step"
-        self.app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", first,
+        self.app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}{self.on_host}?", first,
                                            f"This changes the system: {item.change_reason}.", tuple(fields), preview),
                              answered)
 
@@ -657,7 +665,7 @@ class WalkthroughScreen(Screen):
 
     def _run(self, item: StepItem, argv: list[str]) -> None:
         if item.step.interactive:
-            code, failed = self.app.run_interactive(argv)  # the command's own exit code
+            code, failed = self.app.run_interactive(argv, cid=self.cid)  # the command's own exit code
             item.set_output(code, ("(ran in the terminal)",), failed)
             self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
             self.record_step(item, code, ("(ran interactively in the terminal; its output is not recorded)",)
