@@ -81,6 +81,7 @@ class Part:
         self.count: int | None = None
         self.host: Host | None = None
         self.tried = 0.0
+        self.up_since = float("inf")  # time.monotonic() of its last answer after not answering
         self.done = threading.Event()
         self.lock = threading.Lock()
         if spec.endpoint is None:
@@ -122,6 +123,8 @@ class Part:
             if done is not self.done or done.is_set():
                 return  # a later attempt, or the deadline, has spoken
             self.state, self.why = state, " ".join(why.split())
+            if state == "up":
+                self.up_since = time.monotonic()
             done.set()
 
     def fail(self, why: str) -> None:
@@ -205,6 +208,23 @@ class MultiBackend(Backend):
     def host_name_of(self, qid: str) -> str:
         return self.part_of(qid).name
 
+    def host_down(self, qid: str) -> bool:
+        """`qid`'s host is known and does not answer now (its rows are kept, shown as such)."""
+        index = split(qid)[1]
+        return index is not None and 0 <= index < len(self.parts) and self.parts[index].state == "unreachable"
+
+    def host_unlisted(self, qid: str, asked_at: float) -> bool:
+        """A list or inspect asked at `asked_at` (time.monotonic) could not have covered `qid`'s host: it does not
+        answer now, or answers only since. What such an answer lacks of that host says nothing of it."""
+        index = split(qid)[1]
+        if index is None or not 0 <= index < len(self.parts):
+            return False
+        part = self.parts[index]
+        return not part.up or part.up_since > asked_at
+
+    def up_indexes(self) -> set[int]:
+        return {p.index for p in self.parts if p.up}
+
     def host_short_of(self, qid: str) -> str:
         """The short name of `qid`'s host (short_name), or "" when it is not a container of one of the hosts."""
         try:
@@ -220,7 +240,10 @@ class MultiBackend(Backend):
             p.done.wait()
 
     def connect(self) -> None:
-        """Once any host answers (the others go on connecting in their threads); BackendError if none does."""
+        """Once any host answers (the others go on connecting in their threads); BackendError if none does. Hosts
+        that were unreachable are tried again (every RETRY_EVERY s at most): a caller waiting for one comes back."""
+        if self._started:
+            self._retry()
         self.start()
         with self._changed:
             self._changed.wait_for(lambda: any(p.up for p in self.parts) or all(p.done.is_set() for p in self.parts))
@@ -329,15 +352,16 @@ class MultiBackend(Backend):
 
     def events(self, stop: threading.Event, since: float | None = None) -> Iterator[schema.Event]:
         """Every host's events, each read in its own thread, ids qualified. A host whose stream fails is marked
-        unreachable (its strip says it) and the others go on; BackendError only when no host is left."""
+        unreachable (its strip says it) and the others go on; a host that answers again (or later) is followed from
+        then on. BackendError only when no host is left."""
         q: queue.Queue[tuple[int, Any]] = queue.Queue()
         mine = threading.Event()
         self._stops.append(mine)
-        parts = self._up()
-        if not parts:
+        if not self._up():
             raise BackendError("no host answers")
+        followed: set[int] = set()
 
-        def follow(part: Part) -> None:
+        def follow(part: Part, since: float | None) -> None:
             try:
                 for event in part.live().events(stop, since):
                     q.put((part.index, event))
@@ -346,13 +370,18 @@ class MultiBackend(Backend):
                 q.put((part.index, None))
             except BackendError as exc:
                 q.put((part.index, exc))
-        for p in parts:
-            threading.Thread(target=follow, args=(p,), daemon=True).start()
-        open_ = len(parts)
-        while open_ and not stop.is_set() and not mine.is_set():
+
+        def follow_new(since: float | None) -> None:
+            for p in self._up():
+                if p.index not in followed:
+                    followed.add(p.index)
+                    threading.Thread(target=follow, args=(p, since), daemon=True).start()
+        follow_new(since)
+        while followed and not stop.is_set() and not mine.is_set():
             try:
                 index, item = q.get(timeout=0.5)
             except queue.Empty:
+                follow_new(time.time())  # a host back since: its list (HostsChanged) covers what came before
                 continue
             if isinstance(item, schema.Event):
                 cid = item.container_id
@@ -361,11 +390,12 @@ class MultiBackend(Backend):
                     item = msgspec.structs.replace(item, id=qualify(cid, index) if item.id else "", Actor=actor)
                 yield item
                 continue
-            open_ -= 1
+            followed.discard(index)
             if isinstance(item, BackendError):
                 self.parts[index].fail(str(item))
                 self._notify()
-        if open_ == 0 and not stop.is_set() and not mine.is_set():
+            follow_new(time.time())
+        if not followed and not stop.is_set() and not mine.is_set():
             raise BackendError("every host's event stream ended")
 
     def stop_events(self) -> None:

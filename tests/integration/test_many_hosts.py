@@ -224,3 +224,37 @@ def test_a_walkthrough_step_runs_on_its_containers_host(two):
                 assert f"(host {two.sock.name})" in app.screen.title_text, app.screen.title_text
                 await pilot.press("escape")
     asyncio.run(go())
+
+
+def test_a_host_that_drops_keeps_its_rows_marked_and_they_come_back(two, monkeypatch):
+    """B's daemon stopped under the app: its rows stay, marked (they vanished, and never came back once it
+    answered again); started again: listed, inspected and diagnosed again."""
+    import troubleshoot.hosts as hosts_mod
+    from troubleshoot.tui.widgets.container_table import ContainerTable
+    monkeypatch.setattr(hosts_mod, "RETRY_EVERY", 1.0)
+    backend = MultiBackend(load_catalog(), host_specs([A, two.url]))
+
+    async def go():
+        app = make_app(None, backend=backend)
+        async with app.run_test(size=(120, 30)) as pilot:
+            def b_cid():
+                return next((c for c, r in app.rows.items() if r.name == NAME and split(c)[1] == 1), None)
+            await until(pilot, lambda: b_cid() is not None and app.findings.get(b_cid()), timeout=60,
+                        what="B's container diagnosed")
+            cid, seen = b_cid(), app.observed_at(b_cid())
+            table = app.screen.query_one(ContainerTable)
+            two.stop()
+            try:
+                await until(pilot, lambda: backend.parts[1].state == "unreachable", timeout=60, what="B unreachable")
+                await until(pilot, lambda: cid in table.rows and "✗" in str(table.get_row(cid)[0]), timeout=30,
+                            what="B's row kept and marked")
+                await pilot.pause(1.0)  # a list and a reconcile or two without B meanwhile
+                assert cid in app.rows and cid in table.rows
+            finally:
+                two.start()
+            await until(pilot, lambda: backend.parts[1].up, timeout=60, what="B answers again")
+            await until(pilot, lambda: app.observed_at(cid) > seen and app.findings.get(cid), timeout=60,
+                        what="B's container inspected and diagnosed again")
+            await until(pilot, lambda: "✗" not in str(table.get_row(cid)[0]), what="its mark gone")
+            assert app.observations[cid].container.exit_code == 3
+    asyncio.run(go())

@@ -130,6 +130,8 @@ class TroubleshootApp(App):
         # Container ids are never reused: once an id is known removed, nothing that was asked before (an inspect in
         # flight, a batch of the first load, an older list) brings its row back.
         self._gone: set[str] = set()
+        self._hosts_up: set[int] = set()  # several hosts: those that answered when last told (on_hosts_changed)
+        self._hosts_lost: set[int] = set()  # ... and those that answered once and stopped since
         self._added_at: dict[str, float] = {}  # cid -> monotonic time it was known to exist (a list asked later
         self._observed_at: dict[str, float] = {}  # without it means removed); when its shown inspect was asked
         self._answered_at = 0.0  # monotonic: the daemon's latest answer ...
@@ -300,18 +302,31 @@ class TroubleshootApp(App):
         index = split(cid)[1]
         return self.hosts.get(index, host) if index is not None else host
 
-    def on_hosts_changed(self, message: HostsChanged) -> None:
-        """A host's state changed (hosts.MultiBackend): its strip now; its containers listed and inspected."""
-        self._changed()
-        self._worker(self._list_hosts, group="hosts", exclusive=True)
+    def _host_unlisted(self, cid: str, asked_at: float) -> bool:
+        """Several hosts: `cid`'s host did not answer the list or inspect asked at `asked_at` (it does not answer
+        now, or only since). Its rows are kept (shown as such), never forgotten for what that answer lacks."""
+        return self.many and cast("Any", self.backend).host_unlisted(cid, asked_at)
 
-    def _list_hosts(self) -> None:
+    def on_hosts_changed(self, message: HostsChanged) -> None:
+        """A host's state changed (hosts.MultiBackend): its strip now; its containers listed and inspected (every
+        one of a host that answers again: what they are now, diagnosed again)."""
+        up = cast("Any", self.backend).up_indexes()
+        self._hosts_lost |= self._hosts_up - up  # answered, then stopped (a first answer: the list's new rows)
+        back, self._hosts_up = up & self._hosts_lost, up
+        self._hosts_lost -= back
+        self._changed()
+        self._worker(partial(self._list_hosts, back), group="hosts", exclusive=not back)
+
+    def _list_hosts(self, back: frozenset[int] | set[int] = frozenset()) -> None:
+        from ..hosts import split
         try:
             asked = time.monotonic()
             rows = self.backend.rows(all=True)
             self.post_message(RowsLoaded(rows, asked, reconcile=True))
             host = self._host()
             self.post_message(HostLoaded(host))
+            if back:
+                self._observe_many([r.id for r in rows if split(r.id)[1] in back])
         except BackendError:
             pass  # said on the hosts' strips; the reconcile goes on
     def _follow_events(self, since: float | None = None) -> None:
@@ -569,7 +584,7 @@ class TroubleshootApp(App):
         self.reconciles += message.reconcile
         listed = {r.id: r for r in message.rows if r.id not in self._gone}
         for cid in [cid for cid in self.rows if cid not in listed]:
-            if self._added_at.get(cid, 0.0) < message.asked_at:
+            if self._added_at.get(cid, 0.0) < message.asked_at and not self._host_unlisted(cid, message.asked_at):
                 self._forget(cid)
         inspect = []
         for cid, row in listed.items():
@@ -615,8 +630,9 @@ class TroubleshootApp(App):
         for cid, obs in message.again.items():  # diagnosed again with this batch as peers, if still what is shown
             if message.findings is not None and cid in message.findings and self.observations.get(cid) is obs:
                 self.findings[cid] = message.findings[cid]
-        for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile
-            self._forget(cid)
+        for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile (not: its host does not answer)
+            if not self._host_unlisted(cid, message.asked_at):
+                self._forget(cid)
         self._changed(set(message.ids) | set(message.again))
 
     @property
