@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
+from .clean import clean_text
 from .core import schema
 from .core.compose import Compose
 from .core.compose import from_labels as compose_from_labels
@@ -125,7 +126,11 @@ PROBE_TIMEOUT = 10  # seconds: a daemon that does not list its containers in thi
 
 
 class BackendError(Exception):
-    """The back end cannot answer now (daemon gone...); one line."""
+    """The back end cannot answer now (daemon gone...); one line, with no terminal control in it (a URL, a context's
+    endpoint or a daemon's text it quotes are cleaned here, before any screen or stream shows it)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(clean_text(a) if isinstance(a, str) else a for a in args))
 
 
 class Backend:
@@ -314,7 +319,7 @@ class LiveBackend(Backend):
         except DaemonError as exc:  # a docker context that cannot be read: said when connecting, in one line
             raise BackendError(str(exc)) from None
         self.event_stream = EventStream(self.daemon)
-        self.label = self.daemon.endpoint.url
+        self.label = clean_text(self.daemon.endpoint.url)  # shown: no terminal control (a hostile -H)
 
     def _guard(self, fn, *args, **kwargs):
         from .daemon import DaemonError

@@ -37,8 +37,9 @@ def _report_catalog_errors(catalog) -> None:
 
 
 def _error(message: str) -> None:
-    """One plain line on stderr: never wrapped, never markup."""
-    sys.stderr.write(f"troubleshoot: {' '.join(message.split())}\n")
+    """One plain line on stderr: never wrapped, never markup, no terminal control (clean.py)."""
+    from .clean import clean_text
+    sys.stderr.write(f"troubleshoot: {' '.join(clean_text(message).split())}\n")
 
 
 def _consoles():

@@ -21,7 +21,11 @@ PROBE_TIMEOUT = 0.5  # a connect to a local socket: refused or accepted at once;
 
 
 class DaemonError(Exception):
-    """The daemon cannot be used; `str()` is one line that says why and what to try."""
+    """The daemon cannot be used; `str()` is one line that says why and what to try (cleaned of terminal control:
+    it quotes URLs and endpoints as given)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(clean_text(a) if isinstance(a, str) else a for a in args))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, T
 import msgspec
 
 from .backend import Backend, BackendError, LiveBackend, Row, StepOutput
+from .clean import clean_text
 from .contexts import HostSpec
 from .core import schema
 from .core.secrets import SecretValues
@@ -73,11 +74,14 @@ class Part:
     """One host of the view: its own LiveBackend, connected in its own thread."""
 
     def __init__(self, index: int, spec: HostSpec, catalog: Catalog | None, timeout: float):
-        self.index, self.name, self.spec, self.catalog, self.timeout = index, spec.name, spec, catalog, timeout
-        self.url = spec.endpoint.url if spec.endpoint is not None else ""
+        # what is shown of it (strip, HOST column, scan's lines and JSON): its name and URL as given, with no
+        # terminal control (a hostile -H or context endpoint); the endpoint itself is used as it is
+        self.index, self.spec, self.catalog, self.timeout = index, spec, catalog, timeout
+        self.name = clean_text(spec.name)
+        self.url = clean_text(spec.endpoint.url) if spec.endpoint is not None else ""
         self.backend: LiveBackend | None = None
         self.state = "unreachable" if spec.endpoint is None else "connecting"
-        self.why = spec.error
+        self.why = clean_text(spec.error)
         self.count: int | None = None
         self.host: Host | None = None
         self.tried = 0.0
@@ -122,14 +126,14 @@ class Part:
         with self.lock:
             if done is not self.done or done.is_set():
                 return  # a later attempt, or the deadline, has spoken
-            self.state, self.why = state, " ".join(why.split())
+            self.state, self.why = state, " ".join(clean_text(why).split())
             if state == "up":
                 self.up_since = time.monotonic()
             done.set()
 
     def fail(self, why: str) -> None:
         with self.lock:
-            self.state, self.why = "unreachable", " ".join(why.split())
+            self.state, self.why = "unreachable", " ".join(clean_text(why).split())
 
     @property
     def up(self) -> bool:
@@ -174,7 +178,7 @@ class MultiBackend(Backend):
     def __init__(self, catalog: Catalog | None, specs: Sequence[HostSpec], timeout: float = CONNECT_TIMEOUT):
         super().__init__(catalog)  # type: ignore[arg-type]
         self.parts = [Part(i, s, catalog, timeout) for i, s in enumerate(specs)]
-        self.label = ", ".join(p.name for p in self.parts)
+        self.label = ", ".join(p.name for p in self.parts)  # cleaned (Part)
         self._started = False
         self._changed = threading.Condition()
         self._stops: list[threading.Event] = []

@@ -258,3 +258,42 @@ def test_a_host_that_drops_keeps_its_rows_marked_and_they_come_back(two, monkeyp
             await until(pilot, lambda: "✗" not in str(table.get_row(cid)[0]), what="its mark gone")
             assert app.observations[cid].container.exit_code == 3
     asyncio.run(go())
+
+
+HOSTILE = "unix:///tmp/\x1b[31mRED\x1b]0;pwned\x07.sock"
+
+
+def _no_control(text: str) -> bool:
+    return not any(c in text for c in "\x1b\x07\x9b\x9d")
+
+
+def test_hostile_host_urls_and_contexts_never_reach_the_terminal(engine, tmp_path):
+    """A -H and a context's endpoint with terminal control in them (a pane title set, the screen cleared): shown
+    cleaned in scan's stderr and text, scan --json, and the app's strips."""
+    d = tmp_path / "contexts" / "meta" / "evil"
+    d.mkdir(parents=True)
+    (d / "meta.json").write_text(json.dumps({"Name": "evil\x1b[2J", "Endpoints": {"docker": {
+        "Host": "tcp://127.0.0.1:1\x1b[2J"}}}))
+    env = {**os.environ, "DOCKER_CONFIG": str(tmp_path)}
+    env.pop("DOCKER_HOST", None)
+    from troubleshoot.contexts import stored_contexts
+    names = [c.name for c in stored_contexts(env)]
+    assert names == ["evil"]
+    for args in (["-H", HOSTILE], ["-H", HOSTILE, "-H", A], ["--context", "evil"], ["--context", "evil,default"]):
+        for json_ in ([], ["--json"]):
+            proc, _ = scan(*json_, *args, PREFIX + "mh-no-such", env=env)
+            assert proc.returncode in (0, 2), proc.stderr
+            assert _no_control(proc.stdout) and _no_control(proc.stderr), (args, proc.stdout, proc.stderr)
+            assert "RED" in proc.stderr or "127.0.0.1:1" in proc.stderr, proc.stderr  # said, cleaned
+    backend = MultiBackend(load_catalog(), host_specs([HOSTILE, A], ["evil"], environ=env))
+
+    async def go():
+        app = make_app(None, backend=backend, live_events=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            def strips():
+                return [str(s.render()) for s in app.screen.query(HostStrip)]
+            await until(pilot, lambda: len(strips()) == 3 and sum("unreachable" in s for s in strips()) == 2,
+                        timeout=30, what="the strips")
+            assert all(_no_control(s) for s in strips()), strips()
+            assert "RED" in strips()[0]
+    asyncio.run(go())
