@@ -194,7 +194,7 @@ def _scan_many(args) -> int:
         for part, report in reports:
             from rich.text import Text
             console.print(Text(f"host {part.name} ({part.url})", style="bold"))
-            print_scan(console, report, catalog, all_findings=args.all_findings)
+            print_scan(console, report, catalog, all_findings=args.all_findings, host_flag=part.flag())
     return EXIT_FINDINGS if any(r.has_problems for _p, r in reports) else EXIT_OK
 
 

@@ -18,6 +18,7 @@ import msgspec
 
 from .backend import Backend, BackendError, LiveBackend, Row, StepOutput
 from .clean import clean_text
+from .hostflag import with_host, without_host  # noqa: F401 - with_host: for callers that have a MultiBackend
 from .contexts import HostSpec
 from .core import schema
 from .core.secrets import SecretValues
@@ -145,6 +146,15 @@ class Part:
         assert self.backend is not None
         return self.backend
 
+    def flag(self) -> tuple[str, ...]:
+        """See MultiBackend.host_flag."""
+        endpoint = self.spec.endpoint
+        if endpoint is None:
+            return ()
+        if endpoint.context and endpoint.context != "default":
+            return ("--context", clean_text(endpoint.context))
+        return ("-H", self.url)
+
     def snapshot(self) -> HostState:
         return HostState(self.name, self.url, self.state, self.why, self.count, self.host)
 
@@ -211,6 +221,14 @@ class MultiBackend(Backend):
 
     def host_name_of(self, qid: str) -> str:
         return self.part_of(qid).name
+
+    def host_flag(self, qid: str) -> tuple[str, ...]:
+        """What a docker command shown or copied for `qid` carries to reach its host when pasted: `--context NAME`
+        for a context's host (not `default`: DOCKER_HOST may differ where it is pasted), else `-H URL`."""
+        try:
+            return self.part_of(qid).flag()
+        except BackendError:
+            return ()
 
     def host_down(self, qid: str) -> bool:
         """`qid`'s host is known and does not answer now (its rows are kept, shown as such)."""
@@ -422,9 +440,10 @@ class MultiBackend(Backend):
                 found.add(index)
                 arg = real
             out.append(arg)
-        if cid is not None:
+        if cid is not None:  # the -H/--context it was shown with (host_flag): that host's environment instead
             index = split(cid)[1]
-            return (self.parts[index] if index is not None and index < len(self.parts) else None), out
+            return ((self.parts[index] if index is not None and index < len(self.parts) else None),
+                    without_host(out, self.host_flag(cid)))
         return (self.parts[found.pop()] if len(found) == 1 else None), out
 
     def run(self, argv: list[str], timeout: float = 30, cid: str | None = None) -> StepOutput:

@@ -90,8 +90,11 @@ def test_scan_json_gives_each_container_its_host(two):
     assert {h["name"]: h["state"] for h in doc["hosts"]} == {A: "up", two.url: "up"}
     by_host = {f["host"] for f in doc["findings"] if f.get("container") == NAME}
     assert by_host == {A, two.url}, doc["findings"]
-    text, _ = scan("-H", A, "-H", two.url, NAME)
+    text, _ = scan("-H", A, "-H", two.url, NAME, env={**os.environ, "COLUMNS": "300"})
     assert f"host {A}" in text.stdout and f"host {two.url}" in text.stdout
+    nexts = [line for line in text.stdout.splitlines() if "next:" in line]  # each says its host: pasted, it goes there
+    assert any(f"next: docker -H {A} " in n for n in nexts) and any(f"next: docker -H {two.url} " in n
+                                                                    for n in nexts), nexts
 
 
 def test_one_host_json_is_as_before_plus_host(two):
@@ -206,7 +209,7 @@ def test_a_walkthrough_step_runs_on_its_containers_host(two):
             screen = app.screen
             assert screen.cid == b_cid()
             items = list(screen.query(StepItem))
-            logs = next(i for i, it in enumerate(items) if (it.command or "").startswith("docker logs"))
+            logs = next(i for i, it in enumerate(items) if (it.command or "").startswith(f"docker -H {two.url} logs"))
             screen.query_one("#steps").index = logs
             await pilot.pause()
             await pilot.press("r")
@@ -214,6 +217,10 @@ def test_a_walkthrough_step_runs_on_its_containers_host(two):
             assert items[logs].exit_code == 0, items[logs].output
             said = "\n".join(items[logs].output)
             assert "failing on B" in said and "failing on A" not in said, said
+            copied = []
+            app.copy_to_clipboard = copied.append
+            await pilot.press("c")
+            assert copied and copied[0].startswith(f"docker -H {two.url} logs"), copied
             change = next((i for i, it in enumerate(items) if it.is_change and it.step.run and not it.why_not), None)
             assert change is not None  # the crash playbook has a restart step
             if change is not None:

@@ -27,6 +27,7 @@ from ...core.suggest import Suggestion, suggestions
 from ...core.verdict import Verdict, verdict
 from ...core.peers import build_peers
 from ...core.diagnose import Finding
+from ...hostflag import with_host
 from ...core.incident import (describe, evidence_values, known_secrets, note_event, opened_event, render_rca,
                               root_cause_event, stamp, step_event, written_cause)
 from ...core.secrets import SecretValues, mask_known
@@ -141,6 +142,14 @@ class WalkthroughScreen(Screen):
         self._read_intro = True  # the first highlight (step 1, on mount) does not scroll the intro away
 
     @property
+    def host_flag(self) -> tuple[str, ...]:
+        """Several hosts: `-H URL` / `--context NAME` of its container's host, in every docker command shown or
+        copied (pasted, it reaches that host, not the local daemon); () with one host."""
+        if not getattr(self.app, "many", False):
+            return ()
+        return self.app.backend.host_flag(self.cid)  # type: ignore[attr-defined]
+
+    @property
     def on_host(self) -> str:
         """` (host NAME)` when several hosts are shown: which daemon a step or fix will change; else ""."""
         if not getattr(self.app, "many", False):
@@ -202,7 +211,7 @@ class WalkthroughScreen(Screen):
                 elif step.run:
                     try:
                         argv = render(step, shown)
-                        command = shlex.join(argv)
+                        command = shlex.join(with_host(argv, self.host_flag))  # several hosts: its host's -H
                         reason = reason or change_reason(argv)  # the filled-in command must pass the rule too
                     except UnsafeValue as exc:
                         if [m for m in missing if m not in step.ask]:
@@ -492,7 +501,7 @@ class WalkthroughScreen(Screen):
     def plan_text(self, step, values: dict[str, str]) -> str:
         """What a fix will do, exactly, with these values (raises UnsafeValue / PlanError when it cannot)."""
         if step.run:
-            return shlex.join(render(step, values))
+            return shlex.join(with_host(render(step, values), self.host_flag))
         obs = self.app.observations.get(self.cid)
         name = self.container_name
         if step.action == "fix-script":
