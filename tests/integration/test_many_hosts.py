@@ -208,6 +208,9 @@ def test_a_walkthrough_step_runs_on_its_containers_host(two):
             await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen), what="the walkthrough")
             screen = app.screen
             assert screen.cid == b_cid()
+            opened = screen.incident_log.read().events[0]  # the record: B's URL and the daemon's own id
+            assert opened["container_id"] == split(b_cid())[0] and "@" not in opened["container_id"], opened
+            assert opened["host_url"] == two.url and opened["source"] == two.url, opened
             items = list(screen.query(StepItem))
             logs = next(i for i, it in enumerate(items) if (it.command or "").startswith(f"docker -H {two.url} logs"))
             screen.query_one("#steps").index = logs

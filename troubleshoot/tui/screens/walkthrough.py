@@ -254,23 +254,38 @@ class WalkthroughScreen(Screen):
         app = self.app
         obs = app.observations[self.cid]
         self.secrets = known_secrets(obs)
+        source, host = app.backend.label, {}
+        if getattr(app, "many", False):  # its own host's URL (as `-H URL report` finds it), the daemon's own id
+            part = app.backend.part_of(self.cid)  # type: ignore[attr-defined]
+            source, host = part.url, {"host": part.name, "host_url": part.url}
         try:
-            self.incident_log, resumed = open_for(obs.container.name, obs.container.id, now=self.app.clock(),
-                                                  source=app.backend.label)
+            self.incident_log, resumed = open_for(obs.container.name, self._real(obs.container.id),
+                                                  now=self.app.clock(), source=source)
             if not resumed:
-                self.incident_log.append(opened_event(obs, self.finding, app.findings.get(self.cid) or [],
-                                                      self.app.clock(), app.backend.label, self.evidence,
-                                                      written_cause(self.playbook, self.evidence)))
+                opened = opened_event(obs, self.finding, app.findings.get(self.cid) or [], self.app.clock(), source,
+                                      self.evidence, written_cause(self.playbook, self.evidence))
+                self.incident_log.append({**self._real_ids(opened), **host})
         except OSError as exc:
             self.incident_log = None
             self.app.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
 
+    def _real(self, cid: str) -> str:
+        """The daemon's own id of `cid` (several hosts: ID@N -> ID), as recorded."""
+        if not getattr(self.app, "many", False):
+            return cid
+        from ...hosts import real_id
+        return real_id(cid)
+
+    def _real_ids(self, event: dict) -> dict:
+        return {k: self._real(v) if k in ("container_id", "old_id", "new_id", "restored_id", "removed_id")
+                and isinstance(v, str) else v for k, v in event.items()}
+
     def record(self, event: dict) -> None:
         if self.incident_log is None:
             return
         try:
-            self.incident_log.append(event)
+            self.incident_log.append(self._real_ids(event))
         except OSError as exc:
             self.app.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
