@@ -155,11 +155,8 @@ def _scan_many(args) -> int:
     from .core.records import host_from_record, observation_from_record
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
-    try:
-        source = _source(args, catalog)
-    except _Failed as failed:
-        return failed.code
-    from .hosts import _each
+    from .hosts import MultiBackend, _each
+    source = MultiBackend(catalog, args.many)  # not connect(): every host is waited for, even if none answers
     source.wait_all()
 
     def read(part):
@@ -182,12 +179,14 @@ def _scan_many(args) -> int:
     for part in source.parts:
         if part.state != "up":
             _error(f"host {part.name} unreachable: {part.why}")
-    if not reports:
+    if not reports and not args.json:
         return EXIT_DAEMON
-    if args.json:
+    if args.json:  # every host dead too: the document, saying each host's state (exit 2 all the same)
         from .jsonout import write_json
         from .report_json import many_json
         write_json(many_json([(p.name, r) for p, r in reports], source.states()))
+        if not reports:
+            return EXIT_DAEMON
     else:
         from .render import print_scan
         console = _consoles()[0]

@@ -114,6 +114,9 @@ def test_dead_hosts_cost_their_timeout_only_and_are_said(two, silent_port):
     assert took < CONNECT_TIMEOUT + 6, f"the scan took {took:.1f} s: the dead hosts delayed the others"
     alone, took_alone = scan("--json", "-H", dead_sock, "-H", silent)
     assert alone.returncode == 2 and took_alone < CONNECT_TIMEOUT + 4
+    doc = json.loads(alone.stdout)  # every host dead: the document all the same, saying so
+    assert [(h["name"], h["state"]) for h in doc["hosts"]] == [(dead_sock, "unreachable"), (silent, "unreachable")]
+    assert doc["containers"] == [] and doc["host"] is None
 
 
 def test_contexts_from_the_cli_store(two, tmp_path):
