@@ -766,6 +766,14 @@ class TroubleshootApp(App):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.notify(Text(f"{event.worker.group} failed: {one_line(event.worker.error)}"), severity="error")
 
+    def action_help_quit(self) -> None:
+        """ctrl+c (textual's binding): how to quit, as Text (textual's own says it in markup, which every toast here
+        shows literally: "Press [b]q[/b] to quit the app")."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(Text.assemble("Press ", (key, "bold"), " to quit the app"), title="Do you want to quit?")
+                return
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
