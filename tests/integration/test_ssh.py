@@ -201,3 +201,23 @@ def test_unreachable_or_refused_ssh_is_one_line_exit_2_quickly(sshd, target, say
     assert lines[0].startswith(f"troubleshoot: ssh host unreachable: {target}") and says in lines[0], lines[0]
     assert took < 15, took
     assert list(sshd.run_dir.iterdir()) == []
+
+
+def test_a_host_that_never_answers_costs_one_connect_timeout(sshd):
+    """A port that accepts and never speaks SSH: one ConnectTimeout, said in one line (it took two: the first reads'
+    try, then the connect's, each waiting it out)."""
+    import socket as socket_mod
+    from troubleshoot.sshtunnel import CONNECT_TIMEOUT
+    silent = socket_mod.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        target = f"ssh://nobody@127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        proc = _cli(sshd.env(), "-H", target, "scan", timeout=60)
+        took = time.monotonic() - started
+    finally:
+        silent.close()
+    assert proc.returncode == 2 and "timed out" in proc.stderr, proc.stderr
+    assert len([line for line in proc.stderr.splitlines() if line.strip()]) == 1, proc.stderr
+    assert took < CONNECT_TIMEOUT + 4, f"{took:.1f} s"
