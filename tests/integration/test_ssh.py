@@ -221,3 +221,36 @@ def test_a_host_that_never_answers_costs_one_connect_timeout(sshd):
     assert proc.returncode == 2 and "timed out" in proc.stderr, proc.stderr
     assert len([line for line in proc.stderr.splitlines() if line.strip()]) == 1, proc.stderr
     assert took < CONNECT_TIMEOUT + 4, f"{took:.1f} s"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_the_app_killed_ends_its_ssh_and_removes_its_socket_dir(sshd, incidents, sig):
+    """The app over ssh:// (one of several hosts) given SIGTERM or SIGHUP: its ssh process ended,
+    $TMPDIR/troubleshoot-ssh-* removed (both were left: the tunnel is made in a host's thread, where no handler was
+    set)."""
+    from tests.pty_io import read_for
+    primary, secondary = os.openpty()
+    env = {**sshd.env(), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    proc = subprocess.Popen([sys.executable, "-m", "troubleshoot", "-H", "ssh://tsh-alias", "-H",  # several hosts
+                             "unix:///var/run/docker.sock"], stdin=secondary,
+                            stdout=secondary, stderr=secondary, env=env, start_new_session=True)
+    os.close(secondary)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (list(sshd.run_dir.glob("troubleshoot-ssh-*/docker.sock"))
+                                                   and _ssh_processes(str(sshd.config))):
+            read_for(primary, 0.2)  # the app draws meanwhile: its pty must not fill up
+        assert list(sshd.run_dir.glob("troubleshoot-ssh-*")), "the app made no ssh tunnel"
+        read_for(primary, 1.0)
+        proc.send_signal(sig)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            read_for(primary, 0.2)
+        assert proc.poll() is not None, "the app did not end"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(primary)
+    assert list(sshd.run_dir.iterdir()) == []
+    wait_for(lambda: _ssh_processes(str(sshd.config)) == [], timeout=10, what="its ssh ended")

@@ -200,11 +200,36 @@ class TroubleshootApp(App):
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.push_screen(BoardScreen())
+        self._end_tunnels_on_signals()
         if self.many:  # a host connecting, answering or failing: its strip now, and its containers on the board
             cast("Any", self.backend).listeners.append(lambda: self.post_message(HostsChanged()))
         self.load_all()
         if self.live_events:
             self._worker(self._reconcile, group="reconcile", exclusive=True)
+
+    def _end_tunnels_on_signals(self) -> None:
+        """SIGTERM/SIGHUP (a closed terminal, a kill) end the app as `q` does, so that its ssh processes are ended
+        and their private socket directories removed ($TMPDIR/troubleshoot-ssh-*: left behind, the default action
+        runs no cleanup; sshtunnel's own handlers are set only from the main thread, and the app's tunnels are made
+        in worker threads). Only for a signal left at its default, only with an ssh:// host."""
+        urls = [self.backend.label] + [p.url for p in getattr(self.backend, "parts", ())]
+        if not any("ssh://" in u for u in urls):
+            return
+        import asyncio
+        import signal
+
+        def ended(signum: int) -> None:
+            from .. import sshtunnel
+            sshtunnel.close_all()
+            self.exit()  # as q: the terminal given back, the tunnels gone already
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                if signal.getsignal(sig) in (signal.SIG_DFL, None) or signal.getsignal(sig) is getattr(
+                        sys.modules.get("troubleshoot.sshtunnel"), "_exit_on_signal", object()):
+                    loop.add_signal_handler(sig, ended, int(sig))
+            except (ValueError, RuntimeError, NotImplementedError):
+                pass
 
     async def on_event(self, event: events.Event) -> None:
         """A key (or a click) holds the workers at their next pause (_yield_to_ui) until its effect is drawn: the
