@@ -49,15 +49,32 @@ def real_id(qid: str) -> str:
     return split(qid)[0]
 
 
-def short_name(name: str, url: str) -> str:
+def short_name(name: str, url: str, parts: int = 1) -> str:
     """A host's name where room is short (the board's HOST column, a dialog): a context's name as it is; for a URL,
-    the socket file's name (unix://…/d2.sock: d2.sock), the ssh host or alias, the tcp host."""
+    the socket file's name (unix://…/d2.sock: d2.sock; `parts` path components), the ssh host or alias, the tcp
+    host (with its port when `parts` > 1)."""
     if not url or name != url:
         return name
     if url.startswith("unix://") or url.startswith("/"):
-        return url.rstrip("/").rsplit("/", 1)[-1] or url
+        path = url.removeprefix("unix://").rstrip("/")
+        return "/".join(path.split("/")[-parts:]) or url
     from .endpoint import netloc_parts
-    return netloc_parts(url)[1] or url
+    user, host, port = netloc_parts(url)
+    if parts > 1:
+        return (f"{user}@" if user and parts > 2 else "") + host + (f":{port}" if port else "") or url
+    return host or url
+
+
+def short_names(hosts: Sequence[tuple[str, str]]) -> list[str]:
+    """short_name of each (name, url), longer where two would read the same (/var/run/docker.sock and
+    /tmp/d2/docker.sock: run/docker.sock, d2/docker.sock)."""
+    out = [short_name(n, u) for n, u in hosts]
+    for parts in range(2, 8):
+        same = {s for s in out if out.count(s) > 1}
+        if not same:
+            break
+        out = [short_name(n, u, parts) if s in same else s for s, (n, u) in zip(out, hosts)]
+    return out
 
 
 @dataclass
@@ -85,6 +102,7 @@ class Part:
         self.why = clean_text(spec.error)
         self.count: int | None = None
         self.host: Host | None = None
+        self.short = self.name  # short_names: the HOST column's
         self.tried = 0.0
         self.up_since = float("inf")  # time.monotonic() of its last answer after not answering
         self.done = threading.Event()
@@ -189,6 +207,8 @@ class MultiBackend(Backend):
         super().__init__(catalog)  # type: ignore[arg-type]
         self.parts = [Part(i, s, catalog, timeout) for i, s in enumerate(specs)]
         self.label = ", ".join(p.name for p in self.parts)  # cleaned (Part)
+        for part, short in zip(self.parts, short_names([(p.name, p.url) for p in self.parts])):
+            part.short = short
         self._started = False
         self._changed = threading.Condition()
         self._stops: list[threading.Event] = []
@@ -250,10 +270,9 @@ class MultiBackend(Backend):
     def host_short_of(self, qid: str) -> str:
         """The short name of `qid`'s host (short_name), or "" when it is not a container of one of the hosts."""
         try:
-            part = self.part_of(qid)
+            return self.part_of(qid).short
         except BackendError:
             return ""
-        return short_name(part.name, part.url)
 
     def wait_all(self) -> None:
         """Until every host has answered or failed (each within its own timeout)."""

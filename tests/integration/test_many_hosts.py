@@ -234,7 +234,9 @@ def test_a_walkthrough_step_runs_on_its_containers_host(two):
                 await pilot.pause()
                 await pilot.press("r")
                 await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the dialog")
-                assert f"(host {two.sock.name})" in app.screen.title_text, app.screen.title_text
+                short = backend.host_short_of(b_cid())  # its socket's dir and file: A's is docker.sock too
+                assert short == f"{two.sock.parent.name}/docker.sock", short
+                assert f"(host {short})" in app.screen.title_text, app.screen.title_text
                 await pilot.press("escape")
     asyncio.run(go())
 

@@ -41,3 +41,12 @@ def test_a_deeply_nested_or_huge_context_file_is_skipped_in_one_line(tmp_path, c
     assert [c.name for c in stored_contexts(env)] == ["ok"]
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and any("deep" in e and "nested" in e for e in err) and any("big" in e for e in err), err
+
+
+def test_short_host_names_for_the_host_column():
+    from troubleshoot.hosts import short_names
+    urls = ["unix:///var/run/docker.sock", "unix:///tmp/d2.sock", "ssh://me@build-1", "tcp://10.0.0.2:2375"]
+    assert short_names([(u, u) for u in urls]) + short_names([("prod", "tcp://x:1")]) == [
+        "docker.sock", "d2.sock", "build-1", "10.0.0.2", "prod"]
+    same = ["unix:///var/run/docker.sock", "unix:///tmp/b/docker.sock", "tcp://h:1", "tcp://h:2"]
+    assert short_names([(u, u) for u in same]) == ["run/docker.sock", "b/docker.sock", "h:1", "h:2"]

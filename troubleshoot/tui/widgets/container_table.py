@@ -26,7 +26,7 @@ MIN_FINDING = 8
 BADGE = len(" CRIT  ")  # a top finding's badge and its space, kept whole when the finding is cut
 KEYS = tuple(key for key, _label in COLUMNS)
 HOST_COLUMN = ("host", "HOST")  # first, when the board shows several hosts (hosts.py)
-MAX_HOST = 14  # the host column at its widest (a longer host name is cut in the middle)
+MAX_HOST = 16  # the host column at its widest (hosts.short_names; a longer one is cut in the middle)
 
 
 @dataclass
