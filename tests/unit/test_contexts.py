@@ -50,3 +50,13 @@ def test_short_host_names_for_the_host_column():
         "docker.sock", "d2.sock", "build-1", "10.0.0.2", "prod"]
     same = ["unix:///var/run/docker.sock", "unix:///tmp/b/docker.sock", "tcp://h:1", "tcp://h:2"]
     assert short_names([(u, u) for u in same]) == ["run/docker.sock", "b/docker.sock", "h:1", "h:2"]
+
+
+def test_a_docker_command_carries_its_host_and_runs_without_it():
+    from troubleshoot.hostflag import with_host, without_host
+    flag = ("-H", "unix:///tmp/d2.sock")
+    shown = with_host(["docker", "logs", "--tail", "50", "web"], flag)
+    assert shown == ["docker", "-H", "unix:///tmp/d2.sock", "logs", "--tail", "50", "web"]
+    assert without_host(shown, flag) == ["docker", "logs", "--tail", "50", "web"]
+    assert with_host(["ss", "-ltnp"], flag) == ["ss", "-ltnp"] and with_host(["docker", "ps"], ()) == ["docker", "ps"]
+    assert with_host(["docker", "--context", "x", "ps"], flag) == ["docker", "--context", "x", "ps"]
