@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
+from .clean import clean_text
 from .core import schema
 from .core.compose import Compose
 from .core.compose import from_labels as compose_from_labels
@@ -125,7 +126,11 @@ PROBE_TIMEOUT = 10  # seconds: a daemon that does not list its containers in thi
 
 
 class BackendError(Exception):
-    """The back end cannot answer now (daemon gone...); one line."""
+    """The back end cannot answer now (daemon gone...); one line, with no terminal control in it (a URL, a context's
+    endpoint or a daemon's text it quotes are cleaned here, before any screen or stream shows it)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(clean_text(a) if isinstance(a, str) else a for a in args))
 
 
 class Backend:
@@ -199,14 +204,15 @@ class Backend:
     def stop_events(self) -> None:
         """From any thread: end the event stream being read (`events`), so that its worker returns."""
 
-    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
+    def run(self, argv: list[str], timeout: float = 30, cid: str | None = None) -> StepOutput:
+        """Run a step's command; `cid`: the container it is a step for (several hosts: on that container's host)."""
         raise BackendError("this back end runs no commands (recorded data)")
 
-    def refusal(self, argv: list[str]) -> str | None:
+    def refusal(self, argv: list[str], cid: str | None = None) -> str | None:
         """Why `argv` must not run here (before it is run, interactive steps included), or None."""
         return "recorded data: no daemon to run it on"
 
-    def command_env(self, argv: list[str]) -> dict[str, str] | None:
+    def command_env(self, argv: list[str], cid: str | None = None) -> dict[str, str] | None:
         """The environment to run `argv` in (None: this process's own)."""
         return None
 
@@ -313,7 +319,7 @@ class LiveBackend(Backend):
         except DaemonError as exc:  # a docker context that cannot be read: said when connecting, in one line
             raise BackendError(str(exc)) from None
         self.event_stream = EventStream(self.daemon)
-        self.label = self.daemon.endpoint.url
+        self.label = clean_text(self.daemon.endpoint.url)  # shown: no terminal control (a hostile -H)
 
     def _guard(self, fn, *args, **kwargs):
         from .daemon import DaemonError
@@ -402,16 +408,16 @@ class LiveBackend(Backend):
     def stop_events(self) -> None:
         self.event_stream.close()
 
-    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
+    def run(self, argv: list[str], timeout: float = 30, cid: str | None = None) -> StepOutput:
         from .runner import run_command
         r = run_command(self.daemon.endpoint, argv, timeout)  # refuses what command_refusal refuses
         return StepOutput(r.exit_code, r.lines, r.timed_out)
 
-    def refusal(self, argv: list[str]) -> str | None:
+    def refusal(self, argv: list[str], cid: str | None = None) -> str | None:
         from .runner import command_refusal
         return command_refusal(self.daemon.endpoint, argv)
 
-    def command_env(self, argv: list[str]) -> dict[str, str] | None:
+    def command_env(self, argv: list[str], cid: str | None = None) -> dict[str, str] | None:
         from .runner import docker_env
         return docker_env(self.daemon.endpoint) if argv and argv[0] == "docker" else None
 

@@ -46,9 +46,10 @@ def _quoted(value: str, limit: int = QUOTE_MAX) -> str:
 
 
 def _error(message: str) -> None:
-    """One plain line on stderr: never wrapped, never markup; a single word longer than a screen line (a value
-    quoted whole) is cut with an ellipsis."""
-    words = [w if len(w) <= 2 * QUOTE_MAX else w[: 2 * QUOTE_MAX - 1] + "…" for w in message.split()]
+    """One plain line on stderr: never wrapped, never markup, no terminal control (clean.py); a single word longer
+    than a screen line (a value quoted whole) is cut with an ellipsis."""
+    from .clean import clean_text
+    words = [w if len(w) <= 2 * QUOTE_MAX else w[: 2 * QUOTE_MAX - 1] + "…" for w in clean_text(message).split()]
     sys.stderr.write(f"troubleshoot: {' '.join(words)}\n")
 
 
@@ -193,11 +194,8 @@ def _scan_many(args) -> int:
     from .core.records import host_from_record, observation_from_record
     catalog = _catalog(args)
     _report_catalog_errors(catalog)
-    try:
-        source = _source(args, catalog)
-    except _Failed as failed:
-        return failed.code
-    from .hosts import _each
+    from .hosts import MultiBackend, _each
+    source = MultiBackend(catalog, args.many)  # not connect(): every host is waited for, even if none answers
     source.wait_all()
 
     def read(part):
@@ -220,19 +218,21 @@ def _scan_many(args) -> int:
     for part in source.parts:
         if part.state != "up":
             _error(f"host {part.name} unreachable: {part.why}")
-    if not reports:
+    if not reports and not args.json:
         return EXIT_DAEMON
-    if args.json:
+    if args.json:  # every host dead too: the document, saying each host's state (exit 2 all the same)
         from .jsonout import write_json
         from .report_json import many_json
         write_json(many_json([(p.name, r) for p, r in reports], source.states()))
+        if not reports:
+            return EXIT_DAEMON
     else:
         from .render import print_scan
         console = _consoles()[0]
         for part, report in reports:
             from rich.text import Text
             console.print(Text(f"host {part.name} ({part.url})", style="bold"))
-            print_scan(console, report, catalog, all_findings=args.all_findings)
+            print_scan(console, report, catalog, all_findings=args.all_findings, host_flag=part.flag())
     return EXIT_FINDINGS if any(r.has_problems for _p, r in reports) else EXIT_OK
 
 

@@ -13,6 +13,7 @@ from .clean import clean_text
 from .endpoint import DEFAULT_SOCKET, DaemonError, Endpoint, resolve_endpoint
 
 MAX_META = 1 << 20  # a meta.json larger than this is not a context file
+MAX_DEPTH = 32  # nor one nested deeper than this (a context's meta.json is 4 levels deep)
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,39 @@ def stored_contexts(environ: dict[str, str] | None = None) -> list[Context]:
     for d in dirs:
         try:
             with open(d / "meta.json", "rb") as f:
-                data = json.loads(f.read(MAX_META))
+                raw = f.read(MAX_META + 1)
+            if len(raw) > MAX_META:
+                raise ValueError(f"larger than {MAX_META} bytes")
+            if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(raw) > MAX_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_DEPTH}")
+            data = json.loads(raw)
             docker = data["Endpoints"]["docker"]
             name, host = data["Name"], docker["Host"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+                _skipped(d, str(exc))
             continue
         if isinstance(name, str) and isinstance(host, str) and name and host:
             out.append(Context(clean_text(name), host, bool(docker.get("SkipTLSVerify"))))
     return sorted(out, key=lambda c: c.name)
+
+
+def _depth(raw: bytes) -> int:
+    """How deep the JSON text's arrays and objects nest (brackets inside strings counted too: an upper bound)."""
+    depth = deepest = 0
+    for b in raw:
+        if b in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif b in b"]}":
+            depth -= 1
+    return deepest
+
+
+def _skipped(d: Path, why: str) -> None:
+    """One line on stderr for a context file left out (the CLI's and the app's stderr alike)."""
+    import sys
+    sys.stderr.write(f"troubleshoot: docker context file {clean_text(str(d / 'meta.json'))} skipped: {why}\n")
 
 
 def default_endpoint(environ: dict[str, str] | None = None) -> Endpoint:

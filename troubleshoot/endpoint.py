@@ -21,7 +21,11 @@ PROBE_TIMEOUT = 0.5  # a connect to a local socket: refused or accepted at once;
 
 
 class DaemonError(Exception):
-    """The daemon cannot be used; `str()` is one line that says why and what to try."""
+    """The daemon cannot be used; `str()` is one line that says why and what to try (cleaned of terminal control:
+    it quotes URLs and endpoints as given)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(clean_text(a) if isinstance(a, str) else a for a in args))
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,11 @@ class Endpoint:
         return self.url.startswith("ssh://")
 
 
-def resolve_endpoint(host: str | None = None, environ: dict[str, str] | None = None) -> Endpoint:
+def resolve_endpoint(host: str | Endpoint | None = None, environ: dict[str, str] | None = None) -> Endpoint:
+    """The endpoint `host` names (a URL), or the one resolved already (an Endpoint: several -H/--context that come
+    down to one daemon), else DOCKER_HOST, the docker context, the default socket."""
+    if isinstance(host, Endpoint):
+        return host
     env = os.environ if environ is None else environ
     if host:
         return Endpoint(host, "--host", _tls_from_env(host, env))

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, T
 import msgspec
 
 from .backend import Backend, BackendError, LiveBackend, Row, StepOutput
+from .clean import clean_text
+from .hostflag import with_host, without_host  # noqa: F401 - with_host: for callers that have a MultiBackend
 from .contexts import HostSpec
 from .core import schema
 from .core.secrets import SecretValues
@@ -47,6 +49,34 @@ def real_id(qid: str) -> str:
     return split(qid)[0]
 
 
+def short_name(name: str, url: str, parts: int = 1) -> str:
+    """A host's name where room is short (the board's HOST column, a dialog): a context's name as it is; for a URL,
+    the socket file's name (unix://…/d2.sock: d2.sock; `parts` path components), the ssh host or alias, the tcp
+    host (with its port when `parts` > 1)."""
+    if not url or name != url:
+        return name
+    if url.startswith("unix://") or url.startswith("/"):
+        path = url.removeprefix("unix://").rstrip("/")
+        return "/".join(path.split("/")[-parts:]) or url
+    from .endpoint import netloc_parts
+    user, host, port = netloc_parts(url)
+    if parts > 1:
+        return (f"{user}@" if user and parts > 2 else "") + host + (f":{port}" if port else "") or url
+    return host or url
+
+
+def short_names(hosts: Sequence[tuple[str, str]]) -> list[str]:
+    """short_name of each (name, url), longer where two would read the same (/var/run/docker.sock and
+    /tmp/d2/docker.sock: run/docker.sock, d2/docker.sock)."""
+    out = [short_name(n, u) for n, u in hosts]
+    for parts in range(2, 8):
+        same = {s for s in out if out.count(s) > 1}
+        if not same:
+            break
+        out = [short_name(n, u, parts) if s in same else s for s, (n, u) in zip(out, hosts)]
+    return out
+
+
 @dataclass
 class HostState:
     """What a host strip says of one host: `state` connecting | up | unreachable; `why` one line; `count` listed."""
@@ -62,14 +92,19 @@ class Part:
     """One host of the view: its own LiveBackend, connected in its own thread."""
 
     def __init__(self, index: int, spec: HostSpec, catalog: Catalog | None, timeout: float):
-        self.index, self.name, self.spec, self.catalog, self.timeout = index, spec.name, spec, catalog, timeout
-        self.url = spec.endpoint.url if spec.endpoint is not None else ""
+        # what is shown of it (strip, HOST column, scan's lines and JSON): its name and URL as given, with no
+        # terminal control (a hostile -H or context endpoint); the endpoint itself is used as it is
+        self.index, self.spec, self.catalog, self.timeout = index, spec, catalog, timeout
+        self.name = clean_text(spec.name)
+        self.url = clean_text(spec.endpoint.url) if spec.endpoint is not None else ""
         self.backend: LiveBackend | None = None
         self.state = "unreachable" if spec.endpoint is None else "connecting"
-        self.why = spec.error
+        self.why = clean_text(spec.error)
         self.count: int | None = None
         self.host: Host | None = None
+        self.short = self.name  # short_names: the HOST column's
         self.tried = 0.0
+        self.up_since = float("inf")  # time.monotonic() of its last answer after not answering
         self.done = threading.Event()
         self.lock = threading.Lock()
         if spec.endpoint is None:
@@ -110,12 +145,14 @@ class Part:
         with self.lock:
             if done is not self.done or done.is_set():
                 return  # a later attempt, or the deadline, has spoken
-            self.state, self.why = state, " ".join(why.split())
+            self.state, self.why = state, " ".join(clean_text(why).split())
+            if state == "up":
+                self.up_since = time.monotonic()
             done.set()
 
     def fail(self, why: str) -> None:
         with self.lock:
-            self.state, self.why = "unreachable", " ".join(why.split())
+            self.state, self.why = "unreachable", " ".join(clean_text(why).split())
 
     @property
     def up(self) -> bool:
@@ -126,6 +163,15 @@ class Part:
             raise BackendError(f"{self.name}: {self.why or self.state}")
         assert self.backend is not None
         return self.backend
+
+    def flag(self) -> tuple[str, ...]:
+        """See MultiBackend.host_flag."""
+        endpoint = self.spec.endpoint
+        if endpoint is None:
+            return ()
+        if endpoint.context and endpoint.context != "default":
+            return ("--context", clean_text(endpoint.context))
+        return ("-H", self.url)
 
     def snapshot(self) -> HostState:
         return HostState(self.name, self.url, self.state, self.why, self.count, self.host)
@@ -160,7 +206,9 @@ class MultiBackend(Backend):
     def __init__(self, catalog: Catalog | None, specs: Sequence[HostSpec], timeout: float = CONNECT_TIMEOUT):
         super().__init__(catalog)  # type: ignore[arg-type]
         self.parts = [Part(i, s, catalog, timeout) for i, s in enumerate(specs)]
-        self.label = ", ".join(p.name for p in self.parts)
+        self.label = ", ".join(p.name for p in self.parts)  # cleaned (Part)
+        for part, short in zip(self.parts, short_names([(p.name, p.url) for p in self.parts])):
+            part.short = short
         self._started = False
         self._changed = threading.Condition()
         self._stops: list[threading.Event] = []
@@ -194,6 +242,38 @@ class MultiBackend(Backend):
     def host_name_of(self, qid: str) -> str:
         return self.part_of(qid).name
 
+    def host_flag(self, qid: str) -> tuple[str, ...]:
+        """What a docker command shown or copied for `qid` carries to reach its host when pasted: `--context NAME`
+        for a context's host (not `default`: DOCKER_HOST may differ where it is pasted), else `-H URL`."""
+        try:
+            return self.part_of(qid).flag()
+        except BackendError:
+            return ()
+
+    def host_down(self, qid: str) -> bool:
+        """`qid`'s host is known and does not answer now (its rows are kept, shown as such)."""
+        index = split(qid)[1]
+        return index is not None and 0 <= index < len(self.parts) and self.parts[index].state == "unreachable"
+
+    def host_unlisted(self, qid: str, asked_at: float) -> bool:
+        """A list or inspect asked at `asked_at` (time.monotonic) could not have covered `qid`'s host: it does not
+        answer now, or answers only since. What such an answer lacks of that host says nothing of it."""
+        index = split(qid)[1]
+        if index is None or not 0 <= index < len(self.parts):
+            return False
+        part = self.parts[index]
+        return not part.up or part.up_since > asked_at
+
+    def up_indexes(self) -> set[int]:
+        return {p.index for p in self.parts if p.up}
+
+    def host_short_of(self, qid: str) -> str:
+        """The short name of `qid`'s host (short_name), or "" when it is not a container of one of the hosts."""
+        try:
+            return self.part_of(qid).short
+        except BackendError:
+            return ""
+
     def wait_all(self) -> None:
         """Until every host has answered or failed (each within its own timeout)."""
         self.start()
@@ -201,7 +281,10 @@ class MultiBackend(Backend):
             p.done.wait()
 
     def connect(self) -> None:
-        """Once any host answers (the others go on connecting in their threads); BackendError if none does."""
+        """Once any host answers (the others go on connecting in their threads); BackendError if none does. Hosts
+        that were unreachable are tried again (every RETRY_EVERY s at most): a caller waiting for one comes back."""
+        if self._started:
+            self._retry()
         self.start()
         with self._changed:
             self._changed.wait_for(lambda: any(p.up for p in self.parts) or all(p.done.is_set() for p in self.parts))
@@ -310,15 +393,16 @@ class MultiBackend(Backend):
 
     def events(self, stop: threading.Event, since: float | None = None) -> Iterator[schema.Event]:
         """Every host's events, each read in its own thread, ids qualified. A host whose stream fails is marked
-        unreachable (its strip says it) and the others go on; BackendError only when no host is left."""
+        unreachable (its strip says it) and the others go on; a host that answers again (or later) is followed from
+        then on. BackendError only when no host is left."""
         q: queue.Queue[tuple[int, Any]] = queue.Queue()
         mine = threading.Event()
         self._stops.append(mine)
-        parts = self._up()
-        if not parts:
+        if not self._up():
             raise BackendError("no host answers")
+        followed: set[int] = set()
 
-        def follow(part: Part) -> None:
+        def follow(part: Part, since: float | None) -> None:
             try:
                 for event in part.live().events(stop, since):
                     q.put((part.index, event))
@@ -327,13 +411,18 @@ class MultiBackend(Backend):
                 q.put((part.index, None))
             except BackendError as exc:
                 q.put((part.index, exc))
-        for p in parts:
-            threading.Thread(target=follow, args=(p,), daemon=True).start()
-        open_ = len(parts)
-        while open_ and not stop.is_set() and not mine.is_set():
+
+        def follow_new(since: float | None) -> None:
+            for p in self._up():
+                if p.index not in followed:
+                    followed.add(p.index)
+                    threading.Thread(target=follow, args=(p, since), daemon=True).start()
+        follow_new(since)
+        while followed and not stop.is_set() and not mine.is_set():
             try:
                 index, item = q.get(timeout=0.5)
             except queue.Empty:
+                follow_new(time.time())  # a host back since: its list (HostsChanged) covers what came before
                 continue
             if isinstance(item, schema.Event):
                 cid = item.container_id
@@ -342,11 +431,12 @@ class MultiBackend(Backend):
                     item = msgspec.structs.replace(item, id=qualify(cid, index) if item.id else "", Actor=actor)
                 yield item
                 continue
-            open_ -= 1
+            followed.discard(index)
             if isinstance(item, BackendError):
                 self.parts[index].fail(str(item))
                 self._notify()
-        if open_ == 0 and not stop.is_set() and not mine.is_set():
+            follow_new(time.time())
+        if not followed and not stop.is_set() and not mine.is_set():
             raise BackendError("every host's event stream ended")
 
     def stop_events(self) -> None:
@@ -356,39 +446,44 @@ class MultiBackend(Backend):
             if p.backend is not None:
                 p.backend.stop_events()
 
-    # -- steps and fixes: on the host of the container they name ----------------------------------------------
-    def _step_part(self, argv: list[str]) -> tuple[Part | None, list[str]]:
-        """The host a step's command is for (the container it names: a qualified id, or an id or name of one
-        host's listed containers), and the command with the daemon's own id."""
+    # -- steps and fixes: on the host of the container they are for ------------------------------------------
+    def _step_part(self, argv: list[str], cid: str | None = None) -> tuple[Part | None, list[str]]:
+        """The host a step's command is for, and the command with the daemon's own ids. `cid`: the container whose
+        walkthrough runs it (`ID@N`): its host, whatever the command names (a step names its container by name,
+        which several hosts may share). Without it, the one host whose qualified ids the command carries."""
         found: set[int] = set()
         out = []
         for arg in argv:
-            cid, index = split(arg)
+            real, index = split(arg)
             if index is not None and 0 <= index < len(self.parts):
                 found.add(index)
-                arg = cid
+                arg = real
             out.append(arg)
+        if cid is not None:  # the -H/--context it was shown with (host_flag): that host's environment instead
+            index = split(cid)[1]
+            return ((self.parts[index] if index is not None and index < len(self.parts) else None),
+                    without_host(out, self.host_flag(cid)))
         return (self.parts[found.pop()] if len(found) == 1 else None), out
 
-    def run(self, argv: list[str], timeout: float = 30) -> StepOutput:
-        part, argv = self._step_part(argv)
+    def run(self, argv: list[str], timeout: float = 30, cid: str | None = None) -> StepOutput:
+        part, argv = self._step_part(argv, cid)
         if part is None:
             return StepOutput(126, (self._ambiguous(),))
         return part.live().run(argv, timeout)
 
-    def refusal(self, argv: list[str]) -> str | None:
-        part, argv = self._step_part(argv)
+    def refusal(self, argv: list[str], cid: str | None = None) -> str | None:
+        part, argv = self._step_part(argv, cid)
         if part is None:
             return self._ambiguous()
         return part.live().refusal(argv)
 
-    def command_env(self, argv: list[str]) -> dict[str, str] | None:
-        part, argv = self._step_part(argv)
+    def command_env(self, argv: list[str], cid: str | None = None) -> dict[str, str] | None:
+        part, argv = self._step_part(argv, cid)
         return part.live().command_env(argv) if part is not None else None
 
-    def step_argv(self, argv: list[str]) -> list[str]:
+    def step_argv(self, argv: list[str], cid: str | None = None) -> list[str]:
         """The command as it runs (the daemon's own ids)."""
-        return self._step_part(argv)[1]
+        return self._step_part(argv, cid)[1]
 
     def _ambiguous(self) -> str:
         return f"several hosts are shown ({self.label}): this command names no container of one of them"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+from typing import Sequence
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -95,7 +96,8 @@ def grouped_ids(report: Report) -> list[str]:
     return out
 
 
-def finding_block(f: Finding, pb: Playbook | None, report: Report) -> Panel:
+def finding_block(f: Finding, pb: Playbook | None, report: Report, host_flag: Sequence[str] = ()) -> Panel:
+    """`host_flag`: several hosts: `-H URL` / `--context NAME` of the report's host, in the docker command shown."""
     parts: list = []
     head = Text()
     head.append_text(badge(f.severity))
@@ -106,7 +108,7 @@ def finding_block(f: Finding, pb: Playbook | None, report: Report) -> Panel:
         parts.append(Text("  • ") + Text(line))
     if pb is not None and pb.diagnose:
         obs = next((o for o in report.observations if o.container.id == f.container_id), None)
-        cmd = _first_command(pb.diagnose, obs, report)
+        cmd = _first_command(pb.diagnose, obs, report, host_flag)
         if cmd:
             parts.append(Text("  next: ", style="dim") + Text(cmd, style="cyan"))
     title = Text(f.container or "host")
@@ -117,19 +119,21 @@ def finding_block(f: Finding, pb: Playbook | None, report: Report) -> Panel:
     return Panel(Group(*parts), title=title, title_align="left", expand=True)
 
 
-def _first_command(steps: tuple[Step, ...], obs, report: Report) -> str | None:
+def _first_command(steps: tuple[Step, ...], obs, report: Report, host_flag: Sequence[str] = ()) -> str | None:
     from .core.signals import container_signals
+    from .hostflag import with_host
     values = placeholder_values(obs, report.host, container_signals(obs, report.host) if obs is not None else None)
     for step in steps:
         if step.run and not step.interactive:
             try:
-                return shlex.join(render(step, values))
+                return shlex.join(with_host(render(step, values), host_flag))
             except UnsafeValue:
                 continue
     return None
 
 
-def print_scan(console: Console, report: Report, catalog: Catalog, all_findings: bool = False) -> None:
+def print_scan(console: Console, report: Report, catalog: Catalog, all_findings: bool = False,
+               host_flag: Sequence[str] = ()) -> None:
     h = report.host
     host_line = Text(f"daemon {h.name} · {h.engine_label} · {h.architecture} · {h.ncpu} CPU", style="dim")
     console.print(host_line)
@@ -141,7 +145,7 @@ def print_scan(console: Console, report: Report, catalog: Catalog, all_findings:
     place = {key: i for i, key in enumerate(grouped_ids(report))}  # in the table's order: by project, worst first
     shown = sorted(shown, key=lambda f: place.get(f.container_id or "", -1))
     for f in shown:
-        console.print(finding_block(f, catalog.get(f.playbook_id), report))
+        console.print(finding_block(f, catalog.get(f.playbook_id), report, host_flag))
     crit = sum(f.severity == "critical" for f in report.findings)
     warn = sum(f.severity == "warning" for f in report.findings)
     console.print(Text(f"{len(report.observations)} containers, {crit} critical, {warn} warning findings.",

@@ -33,6 +33,7 @@ from .endpoint import DaemonError, netloc_parts
 
 DEFAULT_REMOTE_SOCKET = "/var/run/docker.sock"
 CONNECT_TIMEOUT = 10  # seconds for ssh to connect and authenticate
+FAILURE_KEPT = 2.0  # seconds a failed connection's error is said again instead of trying again (one command's calls)
 ALIVE_INTERVAL = 10  # ServerAliveInterval: a dead link is noticed within ~3 of these
 PING = b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n"
 
@@ -122,6 +123,7 @@ class Tunnel:
         self._closed = False
         self.exited: str = ""  # why the last ssh process ended (for the error of a request that failed with it)
         self._early_error: DaemonError | None = None
+        self._failed: tuple[float, DaemonError] | None = None  # (when, why) of the last try, if it failed
 
     def start_early(self) -> None:
         """Connect in a thread of its own while the caller imports the rest of the program; `socket_path()` then
@@ -179,11 +181,20 @@ class Tunnel:
                 raise DaemonError(f"the connection to {self.url} was closed (quitting)")
             early, self._early_error = self._early_error, None
             if early is not None:  # start_early() tried already, just now: its error, not a second try
+                self._failed = (time.monotonic(), early)
                 raise early
             if self.alive():
                 return self.local_socket
+            if self._failed is not None and time.monotonic() - self._failed[0] < FAILURE_KEPT:
+                raise self._failed[1]  # a try that just failed (a timeout: 10 s) is not made again at once by the
+                # next caller (the first reads', then the connect's: a dead host took 20 s)
             self._stop()
-            self._start(timeout)
+            try:
+                self._start(timeout)
+            except DaemonError as exc:
+                self._failed = (time.monotonic(), exc)
+                raise
+            self._failed = None
             return self.local_socket
 
     # -- starting -------------------------------------------------------------------------------------------------

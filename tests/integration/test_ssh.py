@@ -201,3 +201,56 @@ def test_unreachable_or_refused_ssh_is_one_line_exit_2_quickly(sshd, target, say
     assert lines[0].startswith(f"troubleshoot: ssh host unreachable: {target}") and says in lines[0], lines[0]
     assert took < 15, took
     assert list(sshd.run_dir.iterdir()) == []
+
+
+def test_a_host_that_never_answers_costs_one_connect_timeout(sshd):
+    """A port that accepts and never speaks SSH: one ConnectTimeout, said in one line (it took two: the first reads'
+    try, then the connect's, each waiting it out)."""
+    import socket as socket_mod
+    from troubleshoot.sshtunnel import CONNECT_TIMEOUT
+    silent = socket_mod.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        target = f"ssh://nobody@127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        proc = _cli(sshd.env(), "-H", target, "scan", timeout=60)
+        took = time.monotonic() - started
+    finally:
+        silent.close()
+    assert proc.returncode == 2 and "timed out" in proc.stderr, proc.stderr
+    assert len([line for line in proc.stderr.splitlines() if line.strip()]) == 1, proc.stderr
+    assert took < CONNECT_TIMEOUT + 4, f"{took:.1f} s"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_the_app_killed_ends_its_ssh_and_removes_its_socket_dir(sshd, incidents, sig):
+    """The app over ssh:// (one of several hosts) given SIGTERM or SIGHUP: its ssh process ended,
+    $TMPDIR/troubleshoot-ssh-* removed (both were left: the tunnel is made in a host's thread, where no handler was
+    set)."""
+    from tests.pty_io import read_for
+    primary, secondary = os.openpty()
+    env = {**sshd.env(), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    proc = subprocess.Popen([sys.executable, "-m", "troubleshoot", "-H", "ssh://tsh-alias", "-H",  # several hosts
+                             "unix:///var/run/docker.sock"], stdin=secondary,
+                            stdout=secondary, stderr=secondary, env=env, start_new_session=True)
+    os.close(secondary)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (list(sshd.run_dir.glob("troubleshoot-ssh-*/docker.sock"))
+                                                   and _ssh_processes(str(sshd.config))):
+            read_for(primary, 0.2)  # the app draws meanwhile: its pty must not fill up
+        assert list(sshd.run_dir.glob("troubleshoot-ssh-*")), "the app made no ssh tunnel"
+        read_for(primary, 1.0)
+        proc.send_signal(sig)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            read_for(primary, 0.2)
+        assert proc.poll() is not None, "the app did not end"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(primary)
+    assert list(sshd.run_dir.iterdir()) == []
+    wait_for(lambda: _ssh_processes(str(sshd.config)) == [], timeout=10, what="its ssh ended")

@@ -130,6 +130,8 @@ class TroubleshootApp(App):
         # Container ids are never reused: once an id is known removed, nothing that was asked before (an inspect in
         # flight, a batch of the first load, an older list) brings its row back.
         self._gone: set[str] = set()
+        self._hosts_up: set[int] = set()  # several hosts: those that answered when last told (on_hosts_changed)
+        self._hosts_lost: set[int] = set()  # ... and those that answered once and stopped since
         self._added_at: dict[str, float] = {}  # cid -> monotonic time it was known to exist (a list asked later
         self._observed_at: dict[str, float] = {}  # without it means removed); when its shown inspect was asked
         self._answered_at = 0.0  # monotonic: the daemon's latest answer ...
@@ -198,11 +200,36 @@ class TroubleshootApp(App):
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.push_screen(BoardScreen())
+        self._end_tunnels_on_signals()
         if self.many:  # a host connecting, answering or failing: its strip now, and its containers on the board
             cast("Any", self.backend).listeners.append(lambda: self.post_message(HostsChanged()))
         self.load_all()
         if self.live_events:
             self._worker(self._reconcile, group="reconcile", exclusive=True)
+
+    def _end_tunnels_on_signals(self) -> None:
+        """SIGTERM/SIGHUP (a closed terminal, a kill) end the app as `q` does, so that its ssh processes are ended
+        and their private socket directories removed ($TMPDIR/troubleshoot-ssh-*: left behind, the default action
+        runs no cleanup; sshtunnel's own handlers are set only from the main thread, and the app's tunnels are made
+        in worker threads). Only for a signal left at its default, only with an ssh:// host."""
+        urls = [self.backend.label] + [p.url for p in getattr(self.backend, "parts", ())]
+        if not any("ssh://" in u for u in urls):
+            return
+        import asyncio
+        import signal
+
+        def ended(signum: int) -> None:
+            from .. import sshtunnel
+            sshtunnel.close_all()
+            self.exit()  # as q: the terminal given back, the tunnels gone already
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                if signal.getsignal(sig) in (signal.SIG_DFL, None) or signal.getsignal(sig) is getattr(
+                        sys.modules.get("troubleshoot.sshtunnel"), "_exit_on_signal", object()):
+                    loop.add_signal_handler(sig, ended, int(sig))
+            except (ValueError, RuntimeError, NotImplementedError):
+                pass
 
     async def on_event(self, event: events.Event) -> None:
         """A key (or a click) holds the workers at their next pause (_yield_to_ui) until its effect is drawn: the
@@ -300,18 +327,31 @@ class TroubleshootApp(App):
         index = split(cid)[1]
         return self.hosts.get(index, host) if index is not None else host
 
-    def on_hosts_changed(self, message: HostsChanged) -> None:
-        """A host's state changed (hosts.MultiBackend): its strip now; its containers listed and inspected."""
-        self._changed()
-        self._worker(self._list_hosts, group="hosts", exclusive=True)
+    def _host_unlisted(self, cid: str, asked_at: float) -> bool:
+        """Several hosts: `cid`'s host did not answer the list or inspect asked at `asked_at` (it does not answer
+        now, or only since). Its rows are kept (shown as such), never forgotten for what that answer lacks."""
+        return self.many and cast("Any", self.backend).host_unlisted(cid, asked_at)
 
-    def _list_hosts(self) -> None:
+    def on_hosts_changed(self, message: HostsChanged) -> None:
+        """A host's state changed (hosts.MultiBackend): its strip now; its containers listed and inspected (every
+        one of a host that answers again: what they are now, diagnosed again)."""
+        up = cast("Any", self.backend).up_indexes()
+        self._hosts_lost |= self._hosts_up - up  # answered, then stopped (a first answer: the list's new rows)
+        back, self._hosts_up = up & self._hosts_lost, up
+        self._hosts_lost -= back
+        self._changed()
+        self._worker(partial(self._list_hosts, back), group="hosts", exclusive=not back)
+
+    def _list_hosts(self, back: frozenset[int] | set[int] = frozenset()) -> None:
+        from ..hosts import split
         try:
             asked = time.monotonic()
             rows = self.backend.rows(all=True)
             self.post_message(RowsLoaded(rows, asked, reconcile=True))
             host = self._host()
             self.post_message(HostLoaded(host))
+            if back:
+                self._observe_many([r.id for r in rows if split(r.id)[1] in back])
         except BackendError:
             pass  # said on the hosts' strips; the reconcile goes on
     def _follow_events(self, since: float | None = None) -> None:
@@ -494,7 +534,7 @@ class TroubleshootApp(App):
         """Whatever goes wrong, the step ends: shown and recorded as failed, never left "running…"."""
         failed = ""
         try:
-            out = self.backend.run(argv)
+            out = self.backend.run(argv, cid=getattr(screen, "cid", None))  # on its container's host
             code, lines = out.exit_code, out.lines
         except BackendError as exc:
             code, failed = 1, str(exc)
@@ -521,18 +561,18 @@ class TroubleshootApp(App):
                                      old_id="", old_name="", name="", was_running=False)
         self.call_from_thread(screen.call_finished, item, kind, result)
 
-    def run_interactive(self, argv: list[str]) -> tuple[int, str]:
+    def run_interactive(self, argv: list[str], cid: str | None = None) -> tuple[int, str]:
         """An interactive step (docker exec -it ... sh) gets the terminal; the app comes back after it.
         Returns the command's own exit code, and why it failed when troubleshoot could not run it at all."""
         import subprocess
         if not self.backend.live:
             return 1, "recorded data: nothing runs here"
-        why = self.backend.refusal(argv)  # e.g. not a docker command, for a daemon on another machine
+        why = self.backend.refusal(argv, cid=cid)  # e.g. not a docker command, for a daemon on another machine
         if why:
             return 1, why
-        env = self.backend.command_env(argv)  # the one builder of DOCKER_HOST (daemon.docker_env)
-        if self.many:  # the host's own container id (ID@N -> ID), on the host that container is on
-            argv = cast("Any", self.backend).step_argv(argv)
+        env = self.backend.command_env(argv, cid=cid)  # the one builder of DOCKER_HOST (daemon.docker_env)
+        if self.many:  # the host's own container id (ID@N -> ID), on the host that container is on (`cid`'s)
+            argv = cast("Any", self.backend).step_argv(argv, cid=cid)
         try:
             with self.suspend():
                 print(f"$ {' '.join(argv)}   (exit the command to return to troubleshoot)", flush=True)
@@ -569,7 +609,7 @@ class TroubleshootApp(App):
         self.reconciles += message.reconcile
         listed = {r.id: r for r in message.rows if r.id not in self._gone}
         for cid in [cid for cid in self.rows if cid not in listed]:
-            if self._added_at.get(cid, 0.0) < message.asked_at:
+            if self._added_at.get(cid, 0.0) < message.asked_at and not self._host_unlisted(cid, message.asked_at):
                 self._forget(cid)
         inspect = []
         for cid, row in listed.items():
@@ -615,8 +655,9 @@ class TroubleshootApp(App):
         for cid, obs in message.again.items():  # diagnosed again with this batch as peers, if still what is shown
             if message.findings is not None and cid in message.findings and self.observations.get(cid) is obs:
                 self.findings[cid] = message.findings[cid]
-        for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile
-            self._forget(cid)
+        for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile (not: its host does not answer)
+            if not self._host_unlisted(cid, message.asked_at):
+                self._forget(cid)
         self._changed(set(message.ids) | set(message.again))
 
     @property
@@ -749,6 +790,14 @@ class TroubleshootApp(App):
         """A worker that fails (not a daemon error: those are handled where they happen) says so in one line."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.notify(Text(f"{event.worker.group} failed: {one_line(event.worker.error)}"), severity="error")
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (textual's binding): how to quit, as Text (textual's own says it in markup, which every toast here
+        shows literally: "Press [b]q[/b] to quit the app")."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(Text.assemble("Press ", (key, "bold"), " to quit the app"), title="Do you want to quit?")
+                return
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -81,7 +81,8 @@ class BoardScreen(Screen):
                     id="filter")
         table = ContainerTable(id="board")
         if parts is not None:
-            table.host_of = self.app.backend.host_name_of  # type: ignore[attr-defined]
+            table.host_of = self.app.backend.host_short_of  # type: ignore[attr-defined] # short: its URL on the strip
+            table.host_down = self.app.backend.host_down  # type: ignore[attr-defined]
         yield table
         with TabbedContent(id="tabs"):
             with TabPane("Findings", id="tab-findings"):

@@ -28,6 +28,7 @@ from ...core.suggest import Suggestion, suggestions
 from ...core.verdict import Verdict, verdict
 from ...core.peers import build_peers
 from ...core.diagnose import Finding
+from ...hostflag import with_host
 from ...core.incident import (describe, evidence_values, known_secrets, note_event, opened_event, render_rca,
                               root_cause_event, stamp, step_event, written_cause)
 from ...core.secrets import SecretValues, mask_known
@@ -146,6 +147,22 @@ class WalkthroughScreen(Screen):
         self._read_intro = True  # the first highlight (step 1, on mount) does not scroll the intro away
 
     @property
+    def host_flag(self) -> tuple[str, ...]:
+        """Several hosts: `-H URL` / `--context NAME` of its container's host, in every docker command shown or
+        copied (pasted, it reaches that host, not the local daemon); () with one host."""
+        if not getattr(self.app, "many", False):
+            return ()
+        return self.app.backend.host_flag(self.cid)  # type: ignore[attr-defined]
+
+    @property
+    def on_host(self) -> str:
+        """` (host NAME)` when several hosts are shown: which daemon a step or fix will change; else ""."""
+        if not getattr(self.app, "many", False):
+            return ""
+        short = self.app.backend.host_short_of(self.cid)  # type: ignore[attr-defined]
+        return f" (host {short})" if short else ""
+
+    @property
     def container_name(self) -> str:
         """The container's name, also once it is gone (a fix that removes and recreates it): the row may be."""
         row = self.app.rows.get(self.cid)
@@ -202,7 +219,7 @@ class WalkthroughScreen(Screen):
                 elif step.run:
                     try:
                         argv = render(step, shown)
-                        command = shlex.join(argv)
+                        command = shlex.join(with_host(argv, self.host_flag))  # several hosts: its host's -H
                         reason = reason or change_reason(argv)  # the filled-in command must pass the rule too
                     except UnsafeValue as exc:
                         if [m for m in missing if m not in step.ask]:
@@ -245,23 +262,38 @@ class WalkthroughScreen(Screen):
         app = self.app
         obs = app.observations[self.cid]
         self.secrets = known_secrets(obs)
+        source, host = app.backend.label, {}
+        if getattr(app, "many", False):  # its own host's URL (as `-H URL report` finds it), the daemon's own id
+            part = app.backend.part_of(self.cid)  # type: ignore[attr-defined]
+            source, host = part.url, {"host": part.name, "host_url": part.url}
         try:
-            self.incident_log, resumed = open_for(obs.container.name, obs.container.id, now=self.app.clock(),
-                                                  source=app.backend.label)
+            self.incident_log, resumed = open_for(obs.container.name, self._real(obs.container.id),
+                                                  now=self.app.clock(), source=source)
             if not resumed:
-                self.incident_log.append(opened_event(obs, self.finding, app.findings.get(self.cid) or [],
-                                                      self.app.clock(), app.backend.label, self.evidence,
-                                                      written_cause(self.playbook, self.evidence)))
+                opened = opened_event(obs, self.finding, app.findings.get(self.cid) or [], self.app.clock(), source,
+                                      self.evidence, written_cause(self.playbook, self.evidence))
+                self.incident_log.append({**self._real_ids(opened), **host})
         except OSError as exc:
             self.incident_log = None
             self.app.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
 
+    def _real(self, cid: str) -> str:
+        """The daemon's own id of `cid` (several hosts: ID@N -> ID), as recorded."""
+        if not getattr(self.app, "many", False):
+            return cid
+        from ...hosts import real_id
+        return real_id(cid)
+
+    def _real_ids(self, event: dict) -> dict:
+        return {k: self._real(v) if k in ("container_id", "old_id", "new_id", "restored_id", "removed_id")
+                and isinstance(v, str) else v for k, v in event.items()}
+
     def record(self, event: dict) -> None:
         if self.incident_log is None:
             return
         try:
-            self.incident_log.append(event)
+            self.incident_log.append(self._real_ids(event))
         except OSError as exc:
             self.app.notify(Text(f"the incident record cannot be written: {exc}"), severity="error")
         self._show_timeline()
@@ -433,7 +465,7 @@ class WalkthroughScreen(Screen):
             what = "fix" if item.section == "fix" else f"{item.section} step"
             warning = ("This changes the system." if item.step.changes
                        else f"This may change the system: {item.change_reason}.")
-            app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", item.command or "", warning),
+            app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}{self.on_host}?", item.command or "", warning),
                             answered)
             return
         self._run(item, argv)
@@ -466,7 +498,7 @@ class WalkthroughScreen(Screen):
             else:
                 self.notify("not run")
         app = self.app
-        app.push_screen(ConfirmScreen(f"Apply the edited Compose file to {cfix.target.service}?",
+        app.push_screen(ConfirmScreen(f"Apply the edited Compose file to {cfix.target.service}{self.on_host}?",
                                       shlex.join(argv) + "\n\n" + cfix.text(),
                                       f"This changes the system: {item.change_reason}. Run it only once "
                                       f"{cfix.target.file} holds the fragment."), answered)
@@ -505,7 +537,7 @@ class WalkthroughScreen(Screen):
     def plan_text(self, step, values: dict[str, str]) -> str:
         """What a fix will do, exactly, with these values (raises UnsafeValue / PlanError when it cannot)."""
         if step.run:
-            return shlex.join(render(step, values))
+            return shlex.join(with_host(render(step, values), self.host_flag))
         obs = self.app.observations.get(self.cid)
         name = self.container_name
         if step.action == "fix-script":
@@ -572,7 +604,7 @@ class WalkthroughScreen(Screen):
                     self.secrets = self.secrets + [value]
             self._apply_fix(item, {**self.values, **asked})
         what = "fix" if item.section == "fix" else f"{item.section} step"
-        self.app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}?", first,
+        self.app.push_screen(ConfirmScreen(f"Run this {what} on {self.container_name}{self.on_host}?", first,
                                            f"This changes the system: {item.change_reason}.", tuple(fields), preview),
                              answered)
 
@@ -678,7 +710,7 @@ class WalkthroughScreen(Screen):
 
     def _run(self, item: StepItem, argv: list[str]) -> None:
         if item.step.interactive:
-            code, failed = self.app.run_interactive(argv)  # the command's own exit code
+            code, failed = self.app.run_interactive(argv, cid=self.cid)  # the command's own exit code
             item.set_output(code, ("(ran in the terminal)",), failed)
             self.call_after_refresh(self.query_one("#wt-body", VerticalScroll).scroll_to_widget, item, animate=False)
             self.record_step(item, code, ("(ran interactively in the terminal; its output is not recorded)",)

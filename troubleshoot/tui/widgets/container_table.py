@@ -26,7 +26,7 @@ MIN_FINDING = 8
 BADGE = len(" CRIT  ")  # a top finding's badge and its space, kept whole when the finding is cut
 KEYS = tuple(key for key, _label in COLUMNS)
 HOST_COLUMN = ("host", "HOST")  # first, when the board shows several hosts (hosts.py)
-MAX_HOST = 14  # the host column at its widest (a longer host name is cut in the middle)
+MAX_HOST = 16  # the host column at its widest (hosts.short_names; a longer one is cut in the middle)
 
 
 @dataclass
@@ -41,6 +41,7 @@ class _Shown:
     fitted: tuple[Text, ...] = ()  # the cells cut to `fitted_for`
     fitted_for: tuple[int, ...] = ()
     label: str | None = None  # a Compose member's name under its project line (None: its container name)
+    down: bool = False  # its host does not answer (several hosts): kept, dimmed, its host marked
 
 
 class ContainerTable(DataTable):
@@ -50,6 +51,7 @@ class ContainerTable(DataTable):
     they show changed, every column has a width (computed here from the cells' lengths: DataTable never measures a
     cell), and the rows are replaced in one go (`_replace_rows`) rather than cleared and added one by one."""
 
+    host_down: Callable[[str], bool] | None = None  # several hosts: cid -> its host does not answer now
     host_of: Callable[[str], str] | None = None  # several hosts: cid -> the name of its host (a HOST column first); None: one host, no column
 
     @property
@@ -97,18 +99,27 @@ class ContainerTable(DataTable):
         self.user_moved = True
         super().action_cursor_up()
 
+    def _host_cell(self, cid: str, down: bool) -> Text:
+        assert self.host_of is not None
+        if down:
+            return Text(f"✗ {self.host_of(cid)}", style="bold red")
+        return Text(self.host_of(cid), style="cyan")
+
     def _cells(self, cid: str, row: Row, obs: Observation | None, found: list[Finding], now: datetime,
                label: str | None = None) -> _Shown:
         top = (found[0].severity, found[0].playbook_id) if found else None
         age = uptime(obs, row, now)
         was = self._shown.get(cid)
+        down = self.host_down is not None and self.host_down(cid)
         if (was is not None and was.obs is obs and was.row == row and was.top == top and was.age == age
-                and was.label == label):
+                and was.label == label and was.down == down):
             return was
         made = cells(row, obs, found, now, label)
         if self.host_of is not None:
-            made = (Text(self.host_of(cid), style="cyan"),) + made
-        shown = _Shown(row, obs, top, age, made, tuple(c.cell_len for c in made), label=label)
+            made = (self._host_cell(cid, down),) + made
+        if down:  # what was known before its host stopped answering: kept, dimmed
+            made = made[:1] + tuple(Text(c.plain, style="dim") for c in made[1:])
+        shown = _Shown(row, obs, top, age, made, tuple(c.cell_len for c in made), label=label, down=down)
         self._shown[cid] = shown
         return shown
 
@@ -171,7 +182,8 @@ class ContainerTable(DataTable):
             made = project_cells(g.project.rpartition("@")[0] if self.host_of is not None else g.project, members,
                                  folded)
             if self.host_of is not None:
-                made = (Text(self.host_of(g.members[0]), style="cyan"),) + made
+                made = (self._host_cell(g.members[0], self.host_down is not None and self.host_down(g.members[0])),
+                        ) + made
             ids.append(project_key(g.project))
             shown.append(_Shown(Row(project_key(g.project), g.project, "", "", ""), None, None, "", made,
                                 tuple(c.cell_len for c in made)))
