@@ -70,8 +70,10 @@ def _options(timeout: int) -> list[str]:
 
 def why_ssh_failed(url: str, stderr: str, code: int | None) -> str:
     """One line from ssh's own complaint: what failed and what to try."""
-    lines = [ln.strip() for ln in clean_text(stderr).splitlines()
-             if ln.strip() and not ln.startswith(("Warning: Permanently added", "**"))]
+    # each line cleaned on its own (clean_text makes one line of a text: ssh's "Warning: Permanently added" first
+    # line then swallowed the "Permission denied" after it)
+    lines = [ln for ln in (clean_text(raw).strip() for raw in stderr.splitlines())
+             if ln and not ln.startswith(("Warning: Permanently added", "**"))]
     text = " ".join(lines)
     user, host, port = netloc_parts(url)
     target = " ".join(([f"-p {port}"] if port else []) + [f"{user}@{host}" if user else host])

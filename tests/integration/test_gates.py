@@ -191,7 +191,7 @@ def test_enter_does_not_confirm_the_dialog(hostile):
 class FailingBackend(LiveBackend):
     """The real back end, whose step runner has a bug."""
 
-    def run(self, argv, timeout=30):
+    def run(self, argv, timeout=30, cid=None):
         raise RuntimeError("boom [b]not markup[/b]\nsecond line")
 
 

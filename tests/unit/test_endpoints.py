@@ -105,3 +105,12 @@ def test_preflight_and_transport_leave_the_port_to_ssh_config(monkeypatch):
         preflight, transport = ran
         assert preflight[-3:] == [*want[-2:], "true"] and ("-p" in preflight) == ("-p" in want)
         assert transport == ["ssh", *want, "docker system dial-stdio"]
+
+
+def test_ssh_failure_is_read_past_the_known_hosts_warning():
+    """ssh's first connection to a host says it added its key, then why it failed: the reason is the line after."""
+    from troubleshoot.sshtunnel import why_ssh_failed
+    said = why_ssh_failed("ssh://h", "Warning: Permanently added '[127.0.0.1]:2222' (ED25519) to the list of known "
+                          "hosts.\r\nroot@127.0.0.1: Permission denied (publickey).\r\n", 255)
+    assert "authentication failed" in said and "\n" not in said
+    assert why_ssh_failed("ssh://h", "", 255).endswith("ssh exited 255")

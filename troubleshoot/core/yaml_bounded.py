@@ -9,7 +9,7 @@ no anchor at all (core/playbooks.py); Compose files allow them within these boun
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
     import yaml
@@ -43,7 +43,7 @@ def check_events(text: str, max_depth: int, max_nodes: int, max_aliases: int = 0
     depth = total = aliases = 0
     sizes: dict[str, int] = {}  # anchor -> values in its node, aliases inside it expanded
     frames: list[list[Any]] = []  # per open collection: [its anchor or None, values so far]
-    for event in yaml.parse(text, Loader=loader()):
+    for event in _events(yaml, text, max_depth):
         line = event.start_mark.line + 1
         anchor = getattr(event, "anchor", None)
         if max_aliases <= 0 and (isinstance(event, yaml.AliasEvent) or anchor is not None):
@@ -86,6 +86,18 @@ def check_events(text: str, max_depth: int, max_nodes: int, max_aliases: int = 0
             raise Refused(line, f"more than {max_nodes} {what}: not a {kind}")
         if frames:
             frames[-1][1] += added
+
+
+def _events(yaml: Any, text: str, max_depth: int) -> Iterator[Any]:
+    """yaml.parse's events. A libyaml that bounds nesting itself (PyYAML 6.0.4's: "exceeded maximum nesting depth",
+    raised while it scans ahead, before our own count reaches `max_depth`) is said in our words, as ours is."""
+    try:
+        yield from yaml.parse(text, Loader=loader())
+    except yaml.YAMLError as exc:
+        if "nesting depth" not in str(exc):
+            raise
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        raise Refused(mark.line + 1 if mark is not None else 1, f"nested more than {max_depth} levels deep") from None
 
 
 def compose_text(text: str):
