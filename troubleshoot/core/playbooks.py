@@ -16,7 +16,7 @@ from ..clean import clean_text
 from .match import Expr, MatchError, compile_expr
 from .readonly import change_reason
 from .signals import REGISTRY, _load_detectors
-from .yaml_bounded import Refused, check_events
+from .yaml_bounded import Refused, check_events, loader, yaml_module
 
 SEVERITIES = ("critical", "warning", "info")
 KINDS = ("incident", "preventive")
@@ -101,15 +101,8 @@ if TYPE_CHECKING:
     import yaml
 
 
-def _yaml():
-    """PyYAML, imported when a playbook is parsed (not when every one came from the cache: ~10 ms saved)."""
-    import yaml
-    return yaml
-
-
-def _loader():
-    yaml = _yaml()
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster, same nodes and marks
+_yaml = yaml_module  # PyYAML, imported when a playbook is parsed (not when every one came from the cache)
+_loader = loader
 _SHELL_TOKENS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "2>&1", "$(", "`"}
 
 
