@@ -22,8 +22,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_DAEMON, EXIT_USAGE = 0, 1, 2, 2
 
 
 def user_playbook_dir() -> Path:
-    from platformdirs import user_config_dir
-    return Path(user_config_dir("troubleshoot")) / "playbooks"
+    from .dirs import user_config_dir
+    return Path(user_config_dir()) / "playbooks"
 
 
 def _catalog(args):

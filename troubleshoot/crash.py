@@ -22,8 +22,8 @@ EXIT_CRASH = 2  # what `troubleshoot` exits with after a crash (as when the daem
 
 
 def crash_dir() -> Path:
-    from platformdirs import user_data_dir
-    return Path(user_data_dir("troubleshoot")) / "crash"
+    from .dirs import user_data_dir
+    return Path(user_data_dir()) / "crash"
 
 
 def _kind(exc: BaseException) -> str:

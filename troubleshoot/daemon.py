@@ -19,7 +19,6 @@ import io
 import json
 import os
 import re
-import shutil
 import socket
 import struct
 import threading
@@ -386,6 +385,7 @@ class Daemon:
         if self.endpoint.tls is not None:
             kwargs["tls"] = self.endpoint.tls
         if self.endpoint.is_ssh:
+            import shutil  # (not on a local scan's path: it imports zlib, bz2 and lzma)
             kwargs["use_ssh_client"] = shutil.which("ssh") is not None
             if kwargs["use_ssh_client"]:
                 _ssh_preflight(self.endpoint)

@@ -16,8 +16,8 @@ RESUME_WITHIN = timedelta(hours=12)  # opening the same container again within t
 
 
 def data_dir() -> Path:
-    from platformdirs import user_data_dir
-    return Path(user_data_dir("troubleshoot"))
+    from .dirs import user_data_dir
+    return Path(user_data_dir())
 
 
 def incidents_dir() -> Path:

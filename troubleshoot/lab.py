@@ -897,13 +897,13 @@ def free_port() -> int:
 
 def mounts_dir(instance: str = DEFAULT_INSTANCE) -> str:
     """Host directories the scenarios bind (one per scenario), beside the state file; `down` removes it."""
-    from platformdirs import user_data_dir
-    return os.path.join(user_data_dir("troubleshoot"), "lab-mounts", check_instance(instance))
+    from .dirs import user_data_dir
+    return os.path.join(user_data_dir(), "lab-mounts", check_instance(instance))
 
 
 def state_file(instance: str = DEFAULT_INSTANCE) -> str:
-    from platformdirs import user_data_dir
-    return os.path.join(user_data_dir("troubleshoot"),
+    from .dirs import user_data_dir
+    return os.path.join(user_data_dir(),
                         "lab.json" if instance == DEFAULT_INSTANCE else f"lab-{check_instance(instance)}.json")
 
 

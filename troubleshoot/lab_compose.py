@@ -44,8 +44,8 @@ def project_name(instance: str) -> str:
 
 def project_dir(instance: str = DEFAULT_INSTANCE) -> str:
     """Where the instance's compose file and .env are written, for the engineer to read and edit."""
-    from platformdirs import user_data_dir
-    return os.path.join(user_data_dir("troubleshoot"), "lab-compose", check_instance(instance))
+    from .dirs import user_data_dir
+    return os.path.join(user_data_dir(), "lab-compose", check_instance(instance))
 
 
 def compose_file(instance: str = DEFAULT_INSTANCE) -> str:

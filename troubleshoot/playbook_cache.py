@@ -29,8 +29,8 @@ FORMAT = b"troubleshoot-playbooks-1"
 
 
 def cache_dir() -> Path:
-    from platformdirs import user_cache_dir
-    return Path(user_cache_dir("troubleshoot"))
+    from .dirs import user_cache_dir
+    return Path(user_cache_dir())
 
 
 def _code_stamp() -> bytes:

@@ -4,7 +4,6 @@ import subprocess
 
 import pytest
 
-from troubleshoot import daemon as daemon_mod
 from troubleshoot.backend import LiveBackend
 from troubleshoot.daemon import Daemon, DaemonError, Endpoint, resolve_endpoint
 
@@ -93,7 +92,8 @@ def test_preflight_and_transport_leave_the_port_to_ssh_config(monkeypatch):
     def fake_popen(args, **kwargs):
         ran.append(args)
         raise Stop
-    monkeypatch.setattr(daemon_mod.shutil, "which", lambda name: "/usr/bin/ssh")
+    import shutil
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/ssh")
     monkeypatch.setattr(subprocess, "run", fake_run)
     monkeypatch.setattr(sshconn.subprocess, "Popen", fake_popen)
     for url, want in (("ssh://myalias", ["--", "myalias"]),

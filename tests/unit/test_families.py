@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from troubleshoot.core import fs_errors, netlogs
-from troubleshoot.core.detectors import env, refused
+from troubleshoot.core.detectors import env, library, refused
 from troubleshoot.core.regex import Family, compile_linear
 
 FAMILIES = {
@@ -16,6 +16,7 @@ FAMILIES = {
     "netlogs.refused": netlogs._REFUSED_ANY,
     "refused": refused._ANY,
     "env": env._ANY,
+    "library": library._ANY,
 }
 EXAMPLES = [
     *(sig.example for sig in netlogs.UNKNOWN_HOST), *(sig.example for sig in netlogs.REFUSED),
@@ -23,6 +24,8 @@ EXAMPLES = [
     "Error: connect ECONNREFUSED 127.0.0.1:5432", "dial tcp 10.0.0.2:6379: connect: connection refused",
     "mkdir /data/x: permission denied", "write /tmp/f: no space left on device", "OSError: [Errno 30] Read-only file system",
     "ERROR: could not resize shared memory segment", "exec /app: permission denied", "KeyError: 'DATABASE_URL'",
+    "/app/bin/server: error while loading shared libraries: libssl.so.1.1: cannot open shared object file",
+    "Error loading shared library libstdc++.so.6: No such file or directory (needed by /app/run)",
     "", "nothing to see here",
 ]
 PIECES = sorted({w for line in EXAMPLES for w in re.split(r"(\s+)", line) if w})
@@ -54,3 +57,14 @@ def test_flags_and_anchors_keep_their_meaning_in_the_union():
                   compile_linear(r"(?P<x>j)k")])
     assert fam.lines(["ABC", "xdef", "def", "GHI", "jk", "JK"]) == ["ABC", "def", "GHI", "jk"]
     assert Family([]).lines(["anything"]) == []
+
+
+def test_the_library_detector_names_each_missing_library_once_in_order():
+    obs = type("Obs", (), {"logs": (
+        "starting", "/app/srv: error while loading shared libraries: libssl.so.1.1: cannot open shared object file",
+        "Error loading shared library libstdc++.so.6: No such file or directory (needed by /app/run)",
+        "/app/srv: error while loading shared libraries: libssl.so.1.1: cannot open shared object file",
+        "Error while loading shared libraries is not this line's form")})()
+    assert library.detect(obs, None) == {"missing_library": ["libssl.so.1.1", "libstdc++.so.6"]}
+    obs.logs = ("nothing", "at all")
+    assert library.detect(obs, None) == {"missing_library": []}
