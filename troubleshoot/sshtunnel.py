@@ -254,9 +254,7 @@ class Tunnel:
     def _ping(self) -> str | None:
         """None when the daemon answers /_ping through the socket, else why not."""
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(CONNECT_TIMEOUT + 5)
-                sock.connect(self.local_socket)
+            with self._connect_local() as sock:
                 sock.sendall(PING)
                 head = sock.recv(64)
         except OSError as exc:
@@ -270,6 +268,28 @@ class Tunnel:
                     return clean_text(line.strip())[:160]
             return "the connection was closed at once"
         return f"not an HTTP answer: {head[:20]!r}"
+
+    def _connect_local(self) -> socket.socket:
+        """A connection to ssh's local socket. ssh creates the socket's file (bind) before it listens on it: a
+        connection in between is refused by this machine's kernel, not by the server (seen under load). Refused,
+        it is tried again while ssh runs, for up to CONNECT_TIMEOUT s; any other failure is said at once."""
+        end = time.monotonic() + CONNECT_TIMEOUT
+        pause = 0.002
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(CONNECT_TIMEOUT + 5)
+            try:
+                sock.connect(self.local_socket)
+                return sock
+            except ConnectionRefusedError:
+                sock.close()
+                if time.monotonic() > end or self._proc is None or self._proc.poll() is not None:
+                    raise
+            except BaseException:
+                sock.close()
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def _start_dial_stdio(self, timeout: int) -> None:
         """A ControlMaster connection, and a local socket whose every connection is one `docker system dial-stdio`

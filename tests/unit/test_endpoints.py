@@ -114,3 +114,57 @@ def test_ssh_failure_is_read_past_the_known_hosts_warning():
                           "hosts.\r\nroot@127.0.0.1: Permission denied (publickey).\r\n", 255)
     assert "authentication failed" in said and "\n" not in said
     assert why_ssh_failed("ssh://h", "", 255).endswith("ssh exited 255")
+
+
+def test_the_forwards_socket_is_tried_again_while_ssh_has_bound_it_but_does_not_listen_yet(tmp_path):
+    """ssh binds its local socket (the file exists) before it listens: a connection in between is refused by the
+    kernel. Seen under load as a forward that "did not work" and a needless fall back to dial-stdio."""
+    import socket
+    import subprocess
+    import threading
+
+    from troubleshoot import sshtunnel
+    tunnel = sshtunnel.Tunnel("ssh://somewhere")
+    tunnel._dir = str(tmp_path)
+    path = tunnel.local_socket
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)  # bound, not listening: a connection now is refused
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with pytest.raises(ConnectionRefusedError):
+        probe.connect(path)
+    probe.close()
+    tunnel._proc = subprocess.Popen(["sleep", "30"])  # "ssh", running
+    refused = threading.Event()
+    try:
+        def listen_once_refused() -> None:
+            while not refused.is_set():  # listens only once a try has been refused (no fixed time)
+                refused.wait(0.01)
+            server.listen(1)
+        real = socket.socket.connect
+
+        def connect(sock, address):
+            try:
+                return real(sock, address)
+            except ConnectionRefusedError:
+                refused.set()
+                raise
+        threading.Thread(target=listen_once_refused, daemon=True).start()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(socket.socket, "connect", connect)
+            sock = tunnel._connect_local()
+        assert refused.is_set()
+        sock.close()
+        tunnel._proc.kill()
+        tunnel._proc.wait()
+        # ssh gone: a refusal is said at once, not tried again
+        server.close()
+        import os
+        os.unlink(path)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        with pytest.raises(ConnectionRefusedError):
+            tunnel._connect_local()
+    finally:
+        server.close()
+        if tunnel._proc.poll() is None:
+            tunnel._proc.kill()
