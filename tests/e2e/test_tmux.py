@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.settle import settled
+from tests.e2e.settle import Terminal, tmux
 from tests.engine import docker
 from tests.engine import PREFIX
 from tests.scenarios import create, make_lab
@@ -18,26 +18,7 @@ from tests.scenarios import create, make_lab
 pytestmark = pytest.mark.engine
 SESSION = PREFIX + "e2e"
 BIN = Path(sys.executable).with_name("troubleshoot")
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
-
-
-def screen() -> str:
-    return tmux("capture-pane", "-p", "-t", SESSION)
-
-
-def wait_screen(text, timeout: float = 20) -> str:
-    """Wait until `text` is on screen (or `text(screen)` is true)."""
-    deadline = time.monotonic() + timeout
-    shown = ""
-    while time.monotonic() < deadline:
-        shown = screen()
-        if (text(shown) if callable(text) else text in shown):
-            return shown
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+TERM = Terminal(SESSION)
 
 
 def board_rows(shown: str) -> list[str]:
@@ -52,9 +33,9 @@ def terminal(engine):
         if os.environ.get("CI"):
             pytest.fail("tmux is missing (make test installs it)")
         pytest.skip("tmux is not installed")
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    TERM.kill()
     yield
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    TERM.kill()
 
 
 WHY_NOT_OPENED = ("not inspected yet", "nothing found to walk through")
@@ -64,29 +45,10 @@ def open_walkthrough(first_step: str) -> str:
     """Enter on the filtered board. If the app answers with a toast instead of the walkthrough, fail with the screen
     as it is then (a toast lasts 5 s: a plain timeout would hide why)."""
     opened = lambda s: first_step in s or "Symptom:" in s or any(w in s for w in WHY_NOT_OPENED)  # noqa: E731
-    tmux("send-keys", "-t", SESSION, "Enter")
-    try:
-        shown = wait_screen(opened, timeout=5)
-    except AssertionError:
-        # Under load the board can show the filtered rows (the filter applies as it is typed) before the filter
-        # box has taken its own Enter: the first Enter then submits the filter. The board is still there: again.
-        tmux("send-keys", "-t", SESSION, "Enter")
-        shown = wait_screen(opened)
-    shown = settled(screen, "", timeout=2)  # the walkthrough drawn whole, not a frame of it
-    paging = True
-    for _ in range(60):  # it opens on its evidence and root cause: page down to the steps
-        if first_step in shown or any(w in shown for w in WHY_NOT_OPENED):
-            break
-        # decided on a settled page (a half-drawn one makes a second PageDown skip the step); a page that went past
-        # the step (the bottom reached: the screen stays) turns back to the top, then a line at a time
-        key = "PageDown" if paging else "C-Down"
-        tmux("send-keys", "-t", SESSION, key)
-        after = settled(screen, shown, timeout=5)
-        if key == "PageDown" and after == shown:
-            paging = False
-            tmux("send-keys", "-t", SESSION, "Home")
-            after = settled(screen, shown, timeout=5)
-        shown = after
+    TERM.enter(opened)
+    shown = TERM.settled("", timeout=2)  # the walkthrough drawn whole, not a frame of it
+    # it opens on its evidence and root cause: down to the steps
+    shown = TERM.scroll_until(lambda s: first_step in s or any(w in s for w in WHY_NOT_OPENED), shown)
     assert first_step in shown, f"Enter did not open the walkthrough; the screen was:\n{shown}"
     return shown
 
@@ -95,12 +57,10 @@ def launch_filtered_to(name: str, state_text: str, env: dict[str, str] | None = 
     """Start the real binary, type '/name<enter>' in one burst once the board is drawn (as a paste or SSH latency
     delivers it: no key may be lost), and wait until the board shows only that container, inspected. (Not "once the
     name is on screen": on a shared daemon hundreds of other containers may fill the first page.)"""
-    extra = [a for k, v in (env or {}).items() for a in ("-e", f"{k}={v}")]
-    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color", *extra,
-         f"{BIN} --no-user-playbooks")
-    wait_screen("TOP FINDING")  # the board is up (the container itself may be below the fold: a busy daemon)
-    tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
-    return wait_screen(lambda s: [r.split()[0] for r in board_rows(s)] == [name, *others] and state_text in s)
+    TERM.start(f"{BIN} --no-user-playbooks", (100, 30), env)
+    TERM.wait("TOP FINDING")  # the board is up (the container itself may be below the fold: a busy daemon)
+    TERM.type(f"/{name}\r")
+    return TERM.wait(lambda s: [r.split()[0] for r in board_rows(s)] == [name, *others] and state_text in s)
 
 
 def test_navigate_to_a_broken_container_and_run_a_step(terminal):
@@ -109,22 +69,20 @@ def test_navigate_to_a_broken_container_and_run_a_step(terminal):
         shown = launch_filtered_to(name, "exited 137")
         assert "CRIT  oom-killed" in shown  # filtered to that one container, inspected
         open_walkthrough("Confirm the OOM kill and the limit")
-        tmux("send-keys", "-t", SESSION, "r")
+        TERM.keys("r")
         # the step's real output: the same as the daemon says now. (Under load dockerd sometimes records exit 137
         # without OOMKilled=true; the app then reports a *likely* OOM. The output must match either way.)
         real = docker("inspect", "--format", "OOMKilled={{.State.OOMKilled}} ExitCode={{.State.ExitCode}}",
                       name).stdout.decode().strip()
-        shown = wait_screen(real)
+        shown = TERM.wait(real)
         assert "ExitCode=137" in real and "[x] 1. Confirm the OOM kill" in shown
-        tmux("send-keys", "-t", SESSION, "Escape")
-        wait_screen("TOP FINDING")
-        tmux("send-keys", "-t", SESSION, "q")
+        TERM.keys("Escape")
+        TERM.wait("TOP FINDING")
+        TERM.keys("q")
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and subprocess.run(["tmux", "has-session", "-t", SESSION],
-                                                              capture_output=True).returncode == 0:
+        while time.monotonic() < deadline and TERM.alive():
             time.sleep(0.2)
-        assert subprocess.run(["tmux", "has-session", "-t", SESSION], capture_output=True).returncode != 0, \
-            "q did not quit the app"
+        assert not TERM.alive(), "q did not quit the app"
     finally:
         docker("rm", "-f", name, check=False)
 
@@ -135,18 +93,18 @@ def test_interactive_step_gets_the_terminal_and_the_app_comes_back(terminal):
         launch_filtered_to(name, "CRIT  unhealthy")
         open_walkthrough("Read the last probe results")
         for _ in range(3):  # the fourth step: probe results, probe definition, logs, then the shell
-            tmux("send-keys", "-t", SESSION, "Down")
+            TERM.keys("Down")
             time.sleep(0.3)
-        wait_screen("Run the probe by hand from inside")
-        tmux("send-keys", "-t", SESSION, "r")
-        wait_screen("Run this diagnose step on")  # a shell in the container can change anything: it asks first
-        tmux("send-keys", "-t", SESSION, "y")
-        wait_screen("exit the command to return to troubleshoot")
-        tmux("send-keys", "-t", SESSION, "-l", "echo INSIDE-$((40+2)) $(hostname)\r")
-        wait_screen("INSIDE-42")
-        tmux("send-keys", "-t", SESSION, "-l", "exit 0\r")
+        TERM.wait("Run the probe by hand from inside")
+        TERM.keys("r")
+        TERM.wait("Run this diagnose step on")  # a shell in the container can change anything: it asks first
+        TERM.keys("y")
+        TERM.wait("exit the command to return to troubleshoot")
+        TERM.type("echo INSIDE-$((40+2)) $(hostname)\r")
+        TERM.wait("INSIDE-42")
+        TERM.type("exit 0\r")
         # all three on one screen (the step's mark can be drawn a frame before its result line under load)
-        wait_screen(lambda s: "[x] 4. Run the probe by hand from inside" in s and "(ran in the terminal)" in s
+        TERM.wait(lambda s: "[x] 4. Run the probe by hand from inside" in s and "(ran in the terminal)" in s
                     and "exit 0" in s)
     finally:
         docker("rm", "-f", name, check=False)
@@ -162,18 +120,18 @@ def test_an_interactive_step_that_fails_shows_its_real_exit_code(terminal, tmp_p
         launch_filtered_to(name, "CRIT  missing-env", env={"XDG_DATA_HOME": str(data)}, others=(f"{name}-db",))
         open_walkthrough("List the variables the container really has")
         for _ in range(2):
-            tmux("send-keys", "-t", SESSION, "Down")
+            TERM.keys("Down")
             time.sleep(0.3)
-        wait_screen("Check the environment from inside")
-        tmux("send-keys", "-t", SESSION, "r")
-        wait_screen("Run this diagnose step on")
-        tmux("send-keys", "-t", SESSION, "y")
-        shown = wait_screen("press Enter to return to troubleshoot")  # the command's own error stays readable
+        TERM.wait("Check the environment from inside")
+        TERM.keys("r")
+        TERM.wait("Run this diagnose step on")
+        TERM.keys("y")
+        shown = TERM.wait("press Enter to return to troubleshoot")  # the command's own error stays readable
         assert "is not running" in shown
         code = int(re.search(r"\(exit (\d+)\) press Enter", shown).group(1))
         assert code != 0
-        tmux("send-keys", "-t", SESSION, "Enter")
-        shown = wait_screen(lambda s: "[!] 3. Check the environment from inside" in s and f"exit {code}" in s)
+        TERM.keys("Enter")
+        shown = TERM.wait(lambda s: "[!] 3. Check the environment from inside" in s and f"exit {code}" in s)
         assert "exit 0" not in shown
         records = list((data / "troubleshoot" / "incidents").glob("*.jsonl"))
         steps = [e for e in map(json.loads, records[0].read_text().splitlines()) if e["kind"] == "step"]
@@ -198,17 +156,17 @@ def test_incident_record_survives_a_killed_app_and_its_rca_has_evidence_and_no_s
     try:
         launch_filtered_to(name, "exited 137", env={"XDG_DATA_HOME": str(data)})
         open_walkthrough("Confirm the OOM kill and the limit")
-        tmux("send-keys", "-t", SESSION, "r")
-        wait_screen("[x] 1. Confirm the OOM kill")  # (the evidence above already says ExitCode=137)
-        tmux("send-keys", "-t", SESSION, "Down")
-        wait_screen(lambda s: "2. Read the last lines" in s)
-        tmux("send-keys", "-t", SESSION, "r")
-        shown = wait_screen("│ connecting with password")  # the step's output, not the evidence line
+        TERM.keys("r")
+        TERM.wait("[x] 1. Confirm the OOM kill")  # (the evidence above already says ExitCode=137)
+        TERM.keys("Down")
+        TERM.wait(lambda s: "2. Read the last lines" in s)
+        TERM.keys("r")
+        shown = TERM.wait("│ connecting with password")  # the step's output, not the evidence line
         assert secret not in shown and token not in shown, "a container's own secret reached the screen"
-        tmux("send-keys", "-t", SESSION, "n")
-        wait_screen("Note for the incident")
-        tmux("send-keys", "-t", SESSION, "-l", f"paged 03:10, the password {secret} is in its env\r")
-        wait_screen("note saved")
+        TERM.keys("n")
+        TERM.wait("Note for the incident")
+        TERM.type(f"paged 03:10, the password {secret} is in its env\r")
+        TERM.wait("note saved")
         pid = tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip()
         subprocess.run(["pkill", "-9", "-P", pid], check=False)  # the app, not tmux: as if the terminal died
         subprocess.run(["kill", "-9", pid], check=False)

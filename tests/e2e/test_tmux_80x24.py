@@ -4,14 +4,12 @@ its top finding, scroll with the walkthrough's own keys until its root cause is 
 import asyncio
 import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.settle import settled as settled_screen
+from tests.e2e.settle import Terminal
 from tests.engine import PREFIX
 from tests.integration.conftest import until
 from troubleshoot.backend import DEMO_SNAPSHOT, snapshot_backend
@@ -21,36 +19,9 @@ from troubleshoot.tui.factory import make_app
 from troubleshoot.core.incident import written_cause
 from troubleshoot.tui.screens.walkthrough import root_cause_text, screen_values
 
-SESSION = PREFIX + "e2e80"
+TERM = Terminal(PREFIX + "e2e80")
 BIN = Path(sys.executable).with_name("troubleshoot")
 SCROLLBAR = " ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏"
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
-
-
-def screen() -> str:
-    return tmux("capture-pane", "-p", "-t", SESSION)
-
-
-def wait_screen(ok, timeout: float = 20) -> str:
-    deadline = time.monotonic() + timeout
-    shown = ""
-    while time.monotonic() < deadline:
-        shown = screen()
-        if ok(shown):
-            return shown
-        time.sleep(0.05)
-    raise AssertionError(f"the screen never showed what was expected; it was:\n{shown}")
-
-
-def settled(before: str, timeout: float = 10) -> str:
-    return settled_screen(screen, before, timeout)
-
-
-def keys(*k: str) -> None:
-    tmux("send-keys", "-t", SESSION, *k)
 
 
 def expected_root_causes() -> dict[str, tuple[str, str]]:
@@ -94,17 +65,15 @@ def terminal(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("tmux is missing (make test installs it)")
         pytest.skip("tmux is not installed")
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
-    tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", "-e", "TERM=xterm-256color",
-         "-e", f"XDG_DATA_HOME={tmp_path}", f"{BIN} --demo --no-user-playbooks")
+    TERM.start(f"{BIN} --demo --no-user-playbooks", (80, 24), {"XDG_DATA_HOME": str(tmp_path)})
     yield
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    TERM.kill()
 
 
 def test_every_lab_scenarios_root_cause_reads_on_screen_at_80x24(terminal):
     expected = expected_root_causes()
     assert sorted(expected) == sorted(SCENARIOS)
-    wait_screen(lambda s: "TOP FINDING" in s and "CRIT" in s)
+    TERM.wait(lambda s: "TOP FINDING" in s and "CRIT" in s)
     for sid, (playbook, cause) in expected.items():
         read_root_cause(sid, playbook, cause)
 
@@ -115,35 +84,18 @@ def read_root_cause(sid: str, playbook: str, cause: str) -> None:
     name = f"lab-{sid}"
     title = squeeze(f"{name} · {playbook}")  # the walkthrough's heading (it may wrap at 80 columns)
     assert squeeze(cause), f"{sid}: the walkthrough has no root cause to show"
-    tmux("send-keys", "-t", SESSION, "-l", f"/{name}\r")
-    wait_screen(lambda s: f" {name} [lab]" in s and "lab-arch-mismatch" not in s or sid == "arch-mismatch")
-    keys("Enter")
-    try:
-        shown = wait_screen(lambda s: title in squeeze(s), timeout=5)
-    except AssertionError:  # the first Enter went to the filter box (see test_tmux.open_walkthrough): again
-        keys("Enter")
-        shown = wait_screen(lambda s: title in squeeze(s))
-    shown = settled("", timeout=2)
-    paging = True
-    for _ in range(120):
-        found = root_cause_on_screen(shown)
-        if found is not None:
-            break
-        # not on screen yet: a page down until the heading shows, then a line at a time until its end does; a page
-        # that went past it (or the bottom reached) turns back to the top, a line at a time from there
-        heading = any(line.strip() == "Root cause:" for line in shown.splitlines())
-        key = "PageDown" if paging and not heading else "C-Down"
-        keys(key)
-        after = settled(shown, timeout=5)
-        if key == "PageDown" and after == shown:
-            paging = False
-            keys("Home")
-            after = settled(shown, timeout=5)
-        shown = after
-    else:
+    TERM.type(f"/{name}\r")
+    TERM.wait(lambda s: f" {name} [lab]" in s and "lab-arch-mismatch" not in s or sid == "arch-mismatch")
+    TERM.enter(lambda s: title in squeeze(s))
+    shown = TERM.settled("", timeout=2)
+    # not on screen yet: a page down until the heading shows, then a line at a time until its end does
+    heading = lambda s: any(line.strip() == "Root cause:" for line in s.splitlines())  # noqa: E731
+    shown = TERM.scroll_until(lambda s: root_cause_on_screen(s) is not None, shown, heading, keys=120)
+    found = root_cause_on_screen(shown)
+    if found is None:
         raise AssertionError(f"{sid}: the root cause never showed whole; the screen was:\n{shown}")
     assert squeeze(found) == squeeze(cause), f"{sid}: on screen:\n{found}\nexpected:\n{cause}"
-    keys("Escape")
-    wait_screen(lambda s: "TOP FINDING" in s)
-    keys("Escape")  # clears the board's filter
-    wait_screen(lambda s: "TOP FINDING" in s and "lab-arch-mismatch" in s)
+    TERM.keys("Escape")
+    TERM.wait(lambda s: "TOP FINDING" in s)
+    TERM.keys("Escape")  # clears the board's filter
+    TERM.wait(lambda s: "TOP FINDING" in s and "lab-arch-mismatch" in s)

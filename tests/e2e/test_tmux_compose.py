@@ -5,40 +5,19 @@ its members by service and replica under it; `z` folds it to its line, enter on 
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.compose_project import compose_project
-from tests.e2e.settle import settled
+from tests.e2e.settle import Terminal
 from tests.engine import PREFIX
 from tests.integration.conftest import run_cli
 
 pytestmark = pytest.mark.engine
-SESSION = PREFIX + "e2e-compose"
+TERM = Terminal(PREFIX + "e2e-compose", timeout=60)
 BIN = Path(sys.executable).with_name("troubleshoot")
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
-
-
-def screen() -> str:
-    return tmux("capture-pane", "-p", "-t", SESSION)
-
-
-def wait_screen(ok, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    shown = ""
-    while time.monotonic() < deadline:
-        shown = screen()
-        if ok(shown):
-            return shown
-        time.sleep(0.05)
-    raise AssertionError(f"the screen never showed what was expected; it was:\n{shown}")
 
 
 def line_with(shown: str, text: str) -> str:
@@ -52,15 +31,14 @@ def project(engine, tmp_path):
             pytest.fail("tmux is missing (make test installs it)")
         pytest.skip("tmux is not installed")
     with compose_project(tmp_path, "e2e") as name:
-        subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
-        env = ["-e", "TERM=xterm-256color", "-e", f"XDG_DATA_HOME={tmp_path}"]
+        env = {"XDG_DATA_HOME": str(tmp_path)}
         if os.environ.get("PYTHONPATH"):  # a checkout run with PYTHONPATH: the app from the same code as the test
-            env += ["-e", f"PYTHONPATH={os.environ['PYTHONPATH']}"]
-        tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", *env, f"{BIN} --no-user-playbooks")
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        TERM.start(f"{BIN} --no-user-playbooks", (80, 24), env)
         try:
             yield name
         finally:
-            subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+            TERM.kill()
 
 
 def test_the_grouped_board_at_80x24_folds_and_unfolds(project):
@@ -69,9 +47,9 @@ def test_the_grouped_board_at_80x24_folds_and_unfolds(project):
     assert worst["container"] == f"{project}_worker_1" and worst["severity"] == "critical"
     unfolded, folded = f"▾ {project} (3)", f"▸ {project} (3)"
 
-    wait_screen(lambda s: "TOP FINDING" in s)
-    tmux("send-keys", "-t", SESSION, "-l", f"/{project}\r")
-    shown = wait_screen(lambda s: unfolded in s and f"CRIT  {worst['playbook']}" in line_with(s, unfolded)
+    TERM.wait(lambda s: "TOP FINDING" in s)
+    TERM.type(f"/{project}\r")
+    shown = TERM.wait(lambda s: unfolded in s and f"CRIT  {worst['playbook']}" in line_with(s, unfolded)
                         and "web #2" in s)
     head = line_with(shown, unfolded)
     assert "2/3 up" in head  # its line: the count, how many run, its worst finding
@@ -81,14 +59,14 @@ def test_the_grouped_board_at_80x24_folds_and_unfolds(project):
     assert {rows[at + 2].split()[0:2][1], rows[at + 3].split()[0:2][1]} == {"#1", "#2"}
     assert all(r.split()[0] == "web" for r in rows[at + 2:at + 4])
 
-    tmux("send-keys", "-t", SESSION, "z")
-    shown = wait_screen(lambda s: folded in s and "web #1" not in s and "worker " not in line_with(s, "exited 1"))
+    TERM.keys("z")
+    shown = TERM.wait(lambda s: folded in s and "web #1" not in s and "worker " not in line_with(s, "exited 1"))
     assert f"CRIT  {worst['playbook']}" in line_with(shown, folded)  # folded: its worst finding still on its line
     assert f"Compose project {project}: 3 container(s)" in shown  # the pane tells the project
     assert "z Fold project" in shown  # the key is in the footer
 
-    tmux("send-keys", "-t", SESSION, "Enter")  # enter on the project's line unfolds it
-    shown = wait_screen(lambda s: unfolded in s and "web #1" in s and "web #2" in s)
-    shown = settled(screen, "", timeout=2)
+    TERM.keys("Enter")  # enter on the project's line unfolds it
+    shown = TERM.wait(lambda s: unfolded in s and "web #1" in s and "web #2" in s)
+    shown = TERM.settled("", timeout=2)
     assert "TOP FINDING" in shown and "Root cause" not in shown  # still the board: no walkthrough opened
-    tmux("send-keys", "-t", SESSION, "Escape", "q")
+    TERM.keys("Escape", "q")

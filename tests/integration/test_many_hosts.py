@@ -198,6 +198,10 @@ def test_a_walkthrough_step_runs_on_its_containers_host(two):
                 return next((c for c, r in app.rows.items() if r.name == NAME and split(c)[1] == 1
                              and app.findings.get(c)), None)
             await until(pilot, lambda: b_cid() is not None, timeout=60, what="B's container diagnosed")
+            # A's too: its findings, when they come later (a loaded host), rank its row again under the cursor put on B's
+            mine = lambda: [c for c, r in app.rows.items() if r.name == NAME]  # noqa: E731
+            await until(pilot, lambda: len(mine()) == 2 and all(app.findings.get(c) for c in mine()), timeout=60,
+                        what="both hosts' containers diagnosed")
             await pilot.press("slash")
             box = app.screen.query_one("#filter", Input)
             box.post_message(events.Paste(NAME))

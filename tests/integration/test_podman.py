@@ -125,7 +125,7 @@ def podman(tmp_path_factory):
         yield service
     finally:
         try:
-            service.pm("rm", "-af")
+            service.pm("rm", "-af", "-t", "0")  # `sleep` as PID 1 ignores SIGTERM: not Podman's 10 s stop wait
             service.pm("rmi", "-af")
         except RuntimeError:
             pass
