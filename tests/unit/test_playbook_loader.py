@@ -112,7 +112,7 @@ def test_same_id_twice_in_one_directory_is_an_error(tmp_path: Path):
 
 
 def test_split_command_is_shlex_split_on_any_text():
-    """The fast path (no quotes, no backslashes) gives shlex.split's list, on shlex's own whitespace and on what
+    """The fast paths (no quotes, no backslashes; quotes but no backslash) give shlex.split's list, on shlex's own whitespace and on what
     str.split would also call whitespace (vertical tab, form feed, \\x1c, non-breaking and other Unicode spaces)."""
     import random
     import shlex
@@ -123,6 +123,9 @@ def test_split_command_is_shlex_split_on_any_text():
     rng = random.Random(13)
     texts = ["docker logs --tail 50 {id}", "  docker  inspect\t{id}\n", "", "   ", "a#b # c", "x\x0by\x0cz"]
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
+    quoted = ["a", "b", " ", "\t", "'", "'", '"', '"', "{id}", "--x=", "é", "\n"]  # quotes often, no backslash
+    texts += ["".join(rng.choice(quoted) for _ in range(rng.randint(0, 14))) for _ in range(5000)]
+    texts += ["sh -c 'echo \"$HOME\"'", "docker exec {id} sh -c 'ls -l /data'", "x 'a b'c\"d e\" '' \"\"", "a 'b", 'a "b']
     for text in texts:
         try:
             want = shlex.split(text)

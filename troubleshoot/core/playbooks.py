@@ -319,11 +319,30 @@ _SHLEX_PLAIN = re.compile(r"[^'\"\\]*")  # no quote, no backslash: shlex.split i
 _SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
 
 
+# A word of a text without backslashes, as POSIX shlex reads it: unquoted characters, '...' and "..." (with no
+# backslash, a double-quoted part is as literal as a single-quoted one). Linear: each alternative starts with its own
+# character, and the quoted ones end at their first closing quote.
+_SHLEX_WORD = re.compile(r"""(?:[^ \t\r\n'"]|'[^']*'|"[^"]*")+""")
+_SHLEX_QUOTED = re.compile("'([^']*)'|\"([^\"]*)\"")
+
+
 def split_command(text: str) -> list[str]:
     """`shlex.split(text)`, the same list; a text without quotes or backslashes (most steps) split on shlex's four
-    whitespace characters directly, ~20x faster (a scan loads ~175 steps as it starts)."""
+    whitespace characters directly, ~20x faster (a scan loads ~175 steps as it starts); one with quotes but no
+    backslash read word by word (_SHLEX_WORD), its quotes removed; anything else (a backslash, a quote left open)
+    by shlex itself."""
     if _SHLEX_PLAIN.fullmatch(text):
         return [t for t in _SHLEX_SPACE.split(text) if t]
+    if "\\" not in text:
+        words, at = [], 0
+        for m in _SHLEX_WORD.finditer(text):
+            if text[at:m.start()].strip(" \t\r\n"):
+                break  # something between two words that is not shlex's whitespace: a quote left open
+            words.append(_SHLEX_QUOTED.sub(lambda q: q.group(1) if q.group(1) is not None else q.group(2), m.group()))
+            at = m.end()
+        else:
+            if not text[at:].strip(" \t\r\n"):
+                return words
     return shlex.split(text)
 
 
