@@ -263,6 +263,28 @@ def test_the_probe_reads_the_service_and_its_env_file_names_only(tmp_path):
     assert not probe.wanted(_inspect(_labels(str(path))), local=False)  # a remote daemon's paths are not here
 
 
+def test_a_projects_file_is_parsed_once_for_its_members_and_again_once_edited(tmp_path, monkeypatch):
+    parses = []
+    real = cf.load
+    monkeypatch.setattr(cf, "load", lambda text, path: parses.append(path) or real(text, path))
+    path = tmp_path / "compose.yaml"
+    path.write_text("services:\n  web:\n    mem_limit: 8m\n  worker:\n    mem_limit: 16m\n")
+    web = probe.probe(_inspect(_labels(str(path))))
+    worker = probe.probe(_inspect({**_labels(str(path)), cf.SERVICE: "worker"}))
+    assert parses == [str(path)]  # one parse for both members
+    assert (web["service"], worker["service"]) == ("web", "worker")
+    assert web != worker  # each its own service's reading from the shared parse
+    path.write_text("services:\n  web:\n    mem_limit: 32m\n")  # edited: parsed anew, read as it is now
+    again = probe.probe(_inspect(_labels(str(path))))
+    assert parses == [str(path), str(path)]
+    assert again != web
+    assert probe.probe(_inspect(_labels(str(path)))) == again and len(parses) == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("services: [\n")  # a refusal is not kept: said for each member
+    assert probe.probe(_inspect(_labels(str(bad))))["why"] == probe.probe(_inspect(_labels(str(bad))))["why"]
+    assert parses.count(str(bad)) == 2
+
+
 def test_the_probe_reads_no_fifo_no_symlink_no_huge_file(tmp_path):
     fifo = tmp_path / "fifo.yml"
     os.mkfifo(fifo)

@@ -18,6 +18,24 @@ from ..core import compose_file, schema
 from . import compose_env
 
 
+MAX_PARSED = 32  # compose files whose parse is kept (a project's members share their files)
+_PARSED: dict[tuple[str, bytes], tuple[dict[str, Any], dict[str, int]]] = {}
+
+
+def _parsed(path: str, raw: bytes, text: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """compose_file.load of a file's text, once per (path, bytes): the members of a project read the same files, and
+    the YAML parse (~1.2 ms a file) was paid for each member. Keyed by the bytes just read, so an edited file is
+    parsed anew; the parse is only read afterwards (service_reading copies what it keeps)."""
+    key = (path, raw)
+    hit = _PARSED.get(key)
+    if hit is None:
+        hit = compose_file.load(text, path)  # ComposeError: not kept, said for each member as before
+        if len(_PARSED) >= MAX_PARSED:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        _PARSED[key] = hit
+    return hit
+
+
 def wanted(data: schema.ContainerInspect, local: bool) -> bool:
     labels = (data.Config.Labels if data.Config is not None else None) or {}
     return local and bool(labels.get(compose_file.CONFIG_FILES)) and bool(labels.get(compose_file.SERVICE))
@@ -67,7 +85,7 @@ def probe(data: schema.ContainerInspect) -> dict[str, Any]:
             return {"project": project, "service": service, "files": paths,
                     "why": f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"}
         try:
-            top, lines = compose_file.load(text, path)
+            top, lines = _parsed(path, raw, text)
         except compose_file.ComposeError as exc:
             return {"project": project, "service": service, "files": paths, "why": str(exc)}
         files.append((path, top, lines))
