@@ -32,25 +32,21 @@ def _home() -> str:
         return os.path.expanduser("~").rstrip("/")
 
 
-def user_config_dir() -> str:
-    found = _xdg("XDG_CONFIG_HOME", "/.config")
+def _dir(var: str, default: str, other: str) -> str:
+    found = _xdg(var, default)
     if found is None:
-        from platformdirs import user_config_dir as other
-        return other(APP)
+        import platformdirs
+        return getattr(platformdirs, other)(APP)
     return found
+
+
+def user_config_dir() -> str:
+    return _dir("XDG_CONFIG_HOME", "/.config", "user_config_dir")
 
 
 def user_cache_dir() -> str:
-    found = _xdg("XDG_CACHE_HOME", "/.cache")
-    if found is None:
-        from platformdirs import user_cache_dir as other
-        return other(APP)
-    return found
+    return _dir("XDG_CACHE_HOME", "/.cache", "user_cache_dir")
 
 
 def user_data_dir() -> str:
-    found = _xdg("XDG_DATA_HOME", "/.local/share")
-    if found is None:
-        from platformdirs import user_data_dir as other
-        return other(APP)
-    return found
+    return _dir("XDG_DATA_HOME", "/.local/share", "user_data_dir")

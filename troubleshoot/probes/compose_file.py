@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from typing import Any
 
 from ..core import compose_file, schema
@@ -19,6 +20,7 @@ from . import compose_env
 
 
 MAX_PARSED = 32  # compose files whose parse is kept (a project's members share their files)
+_PARSED_LOCK = threading.Lock()  # the app's workers probe in threads
 _PARSED: dict[tuple[str, bytes], tuple[dict[str, Any], dict[str, int]]] = {}
 
 
@@ -27,12 +29,14 @@ def _parsed(path: str, raw: bytes, text: str) -> tuple[dict[str, Any], dict[str,
     the YAML parse (~1.2 ms a file) was paid for each member. Keyed by the bytes just read, so an edited file is
     parsed anew; the parse is only read afterwards (service_reading copies what it keeps)."""
     key = (path, raw)
-    hit = _PARSED.get(key)
+    with _PARSED_LOCK:
+        hit = _PARSED.get(key)
     if hit is None:
         hit = compose_file.load(text, path)  # ComposeError: not kept, said for each member as before
-        if len(_PARSED) >= MAX_PARSED:
-            _PARSED.pop(next(iter(_PARSED)), None)
-        _PARSED[key] = hit
+        with _PARSED_LOCK:
+            if len(_PARSED) >= MAX_PARSED:
+                _PARSED.pop(next(iter(_PARSED)), None)
+            _PARSED[key] = hit
     return hit
 
 
