@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+import msgspec
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
@@ -23,8 +23,7 @@ if TYPE_CHECKING:  # imported where used: a scan opens the daemon (and asks its 
     from .core.playbooks import Catalog
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(msgspec.Struct, frozen=True):
     """One line of the sparse container list: enough to paint the board before any inspect."""
     id: str
     name: str
@@ -115,8 +114,7 @@ def load_batches(rows: Sequence[Row], visible: int = 0, first: int = 25, most: i
     return head + list(batches(ordered[end:], min(2 * first, most), most))
 
 
-@dataclass(frozen=True)
-class StepOutput:
+class StepOutput(msgspec.Struct, frozen=True):
     exit_code: int
     lines: tuple[str, ...]
     timed_out: bool = False

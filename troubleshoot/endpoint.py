@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import dataclass
+import msgspec
 from typing import Any
 
 from .clean import clean_text
@@ -28,8 +28,7 @@ class DaemonError(Exception):
         super().__init__(*(clean_text(a) if isinstance(a, str) else a for a in args))
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(msgspec.Struct, frozen=True):
     url: str
     source: str  # where it came from: --host, DOCKER_HOST, context NAME, default
     tls: Any = None

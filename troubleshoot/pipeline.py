@@ -17,7 +17,7 @@ from __future__ import annotations
 import selectors
 import socket
 import time
-from dataclasses import dataclass, field
+import msgspec
 from typing import Callable, Sequence
 
 MAX_HEAD = 64 << 10
@@ -32,32 +32,29 @@ class PipelineError(Exception):
         self.kind, self.path, self.detail = kind, path, detail
 
 
-@dataclass
-class Answer:
+class Answer(msgspec.Struct):
     status: int
     headers: dict[str, str]
     body: bytes
     cut: bool = False  # the answer was longer than the limit (only with cut=True): `body` is empty, read it another way
 
 
-@dataclass
-class _Conn:
+class _Conn(msgspec.Struct):
     sock: socket.socket
     queue: list[int]  # request indexes written (or to write) on this connection, answered in this order
     out: bytearray
-    buf: bytearray = field(default_factory=bytearray)
+    buf: bytearray = msgspec.field(default_factory=bytearray)
     phase: str = "head"  # head | length | chunk_size | chunk_data | chunk_end | trailer | to_eof | skip
     status: int = 0
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytearray = field(default_factory=bytearray)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    body: bytearray = msgspec.field(default_factory=bytearray)
     remaining: int = 0
     closing: bool = False  # the current answer said Connection: close
     answered: int = 0
     deadline: float = 0.0
 
 
-@dataclass(frozen=True)
-class Get:
+class Get(msgspec.Struct, frozen=True):
     """One request of a batch: `target` is path + query, already prefixed; an answer longer than `limit` is refused
     (PipelineError "too_big"), or with `cut`, marked cut."""
     target: str

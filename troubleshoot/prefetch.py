@@ -4,7 +4,7 @@ its own keep-alive connection to a daemon on this machine, pipeline.py, before t
 ~0.05 s). Light: endpoint.py and pipeline.py only. `Daemon.prefetch` adopts what was asked here (or asks itself)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 from typing import Any, Callable
 
 from .pipeline import Batch, Get
@@ -20,8 +20,7 @@ def wanted(all: bool) -> list[tuple[str, str, int]]:
             ("/info", "/info", MAX_ONE_JSON), ("/images/json", "/images/json", MAX_LIST_JSON)]
 
 
-@dataclass
-class Asked:
+class Asked(msgspec.Struct):
     url: str
     all: bool
     batch: Any  # pipeline.Batch

@@ -1,13 +1,17 @@
 """The `scan --json` document (schema 1). Plain data from a Report; secrets are already masked by the detectors."""
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from .core.diagnose import TRAINING_LABEL, Report
 from .core.facts import Observation
 
 SCHEMA = 1
+
+
+def asdict(host) -> dict[str, Any]:
+    """The host's facts by name (its fields are all plain values)."""
+    return {name: getattr(host, name) for name in host.__struct_fields__}
 
 
 def _iso(dt) -> str | None:

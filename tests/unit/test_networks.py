@@ -53,7 +53,7 @@ def test_localhost_dependency_fix_names_the_variable_and_the_service(catalog):
 
 def test_without_the_scan_index_nothing_is_claimed(catalog):
     """A container seen alone (no peers): the unknown host stays a likely name-resolution, never certain."""
-    from dataclasses import replace
+    from msgspec.structs import replace
     obs, host = observe(fixture("name-resolution"))
     top = diagnose_container(replace(obs, peers=None), host, catalog)[0]
     assert (top.playbook_id, top.confidence) == ("name-resolution", "likely")

@@ -140,7 +140,7 @@ def test_a_recreate_body_names_podmans_ulimits_as_its_create_wants_them():
 
 
 def _podman_case(code: int, seen: list[dict], memory: int = 0):
-    import dataclasses
+    import msgspec.structs
 
     from tests.unit.conftest import fixture, observe
 
@@ -149,7 +149,7 @@ def _podman_case(code: int, seen: list[dict], memory: int = 0):
         rec["inspect"].setdefault("HostConfig", {})["Memory"] = memory
         rec["events"] = {"seen": [dict(e, time=(i + 1) * 1_000_000_000) for i, e in enumerate(seen)]}
     obs, host = observe(fixture("stop-timeout"), mutate)
-    return obs, dataclasses.replace(host, engine="Podman")
+    return obs, msgspec.structs.replace(host, engine="Podman")
 
 
 @pytest.mark.parametrize("code,seen,memory,top,signals", [

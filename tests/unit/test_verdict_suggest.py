@@ -1,7 +1,7 @@
 """Verify's verdict (core/verdict.py) and the values a fix dialog suggests (core/suggest.py), on recorded fixtures."""
-import dataclasses
 from datetime import timedelta
 
+import msgspec.structs
 import pytest
 
 from troubleshoot.core.diagnose import diagnose_container
@@ -76,6 +76,6 @@ def test_a_missing_host_variable_is_suggested_from_the_container_that_answers_th
 
 def test_no_evidence_no_suggestion():
     obs, host = observe(fixture("oom-killed"))
-    obs = dataclasses.replace(obs, peers=None)
+    obs = msgspec.structs.replace(obs, peers=None)
     got = suggestions(obs, host, container_signals(obs, host))
     assert "env_value" not in got and "command" not in got

@@ -8,7 +8,7 @@ would, the members under it in their own order, loose containers where they were
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 from typing import Iterable, Mapping, Sequence, TypeVar, Union
 
 PROJECT = "com.docker.compose.project"
@@ -24,8 +24,7 @@ MAX_FILES = 16  # config files kept (`-f a -f b ...`)
 MAX_NUMBER = 1_000_000  # a replica number above this is not one
 
 
-@dataclass(frozen=True)
-class Compose:
+class Compose(msgspec.Struct, frozen=True):
     """What Compose says of one container. `number`: its replica (container-number), 0 when absent or unreadable."""
     project: str
     service: str = ""
@@ -73,8 +72,7 @@ def from_labels(labels: Labels | None) -> Compose | None:
 K = TypeVar("K")
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(msgspec.Struct, frozen=True):
     """One project and its members (in the order given), or one loose container (`project` "")."""
     project: str
     members: tuple  # the keys (container ids) in this group, in order

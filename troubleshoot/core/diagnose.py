@@ -11,9 +11,9 @@ A container can silence playbooks with the label `troubleshoot.ignore=ID[,ID...]
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
-from dataclasses import dataclass
+import msgspec
+import msgspec.structs
 from typing import Any, Callable, Iterable, Sequence
 
 from .facts import Container, Host, Observation
@@ -27,8 +27,7 @@ IGNORE_LABEL = "troubleshoot.ignore"
 TRAINING_LABEL = "troubleshoot.lab"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     playbook_id: str
     title: str
     severity: str
@@ -63,8 +62,7 @@ class Finding:
                 "evidence": list(self.evidence)}
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(msgspec.Struct, frozen=True, dict=True):  # dict: for its cached index (_by_container)
     host: Host
     observations: tuple[Observation, ...]
     findings: tuple[Finding, ...]  # host findings first, then containers worst first, each ranked
@@ -124,7 +122,7 @@ def diagnose_container(obs: Observation, host: Host, catalog: Catalog,
                        host_values: dict[str, Any] | None = None, peers: Any = None) -> list[Finding]:
     """`peers` (core.peers.Peers): the scan's index of who answers to which name, when `obs` does not carry it."""
     if peers is not None and obs.peers is None:
-        obs = dataclasses.replace(obs, peers=peers)
+        obs = msgspec.structs.replace(obs, peers=peers)
     signals = container_signals(obs, host, host_values)
     ignored = ignored_playbooks(obs.container)
     found = []

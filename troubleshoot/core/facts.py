@@ -5,7 +5,7 @@ control sequences by the adapter) and never talks to anything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 from datetime import datetime, timezone
 from typing import Any
 
@@ -53,29 +53,25 @@ def split_env(items: list[str] | tuple[str, ...] | None) -> tuple[tuple[str, str
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class HealthProbe:
+class HealthProbe(msgspec.Struct, frozen=True):
     exit_code: int
     output: str
     start: datetime | None
 
 
-@dataclass(frozen=True)
-class Health:
+class Health(msgspec.Struct, frozen=True):
     status: str  # starting | healthy | unhealthy
     failing_streak: int
     probes: tuple[HealthProbe, ...]
 
 
-@dataclass(frozen=True)
-class PortBinding:
+class PortBinding(msgspec.Struct, frozen=True):
     container_port: str  # "80/tcp"
     host_ip: str
     host_port: str
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(msgspec.Struct, frozen=True):
     id: str
     name: str
     state: str  # created | running | paused | restarting | removing | exited | dead
@@ -171,16 +167,14 @@ def container_from_inspect(data: schema.ContainerInspect) -> Container:
     )
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(msgspec.Struct, frozen=True):
     id: str
     created_by: str
     size: int
     created: datetime | None
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(msgspec.Struct, frozen=True):
     id: str
     tags: tuple[str, ...]
     digests: tuple[str, ...]
@@ -193,7 +187,7 @@ class Image:
     env: tuple[tuple[str, str], ...]
     cmd: tuple[str, ...]
     entrypoint: tuple[str, ...]
-    history: tuple[Layer, ...] = field(default=())
+    history: tuple[Layer, ...] = ()
 
     @property
     def short_id(self) -> str:
@@ -225,8 +219,7 @@ def image_from_inspect(data: schema.ImageInspect, history: list[schema.HistoryEn
     )
 
 
-@dataclass(frozen=True)
-class Host:
+class Host(msgspec.Struct, frozen=True):
     """The Docker host. Local daemons: psutil + /proc. Remote daemons: what `docker info` says (fewer fields)."""
     name: str
     local: bool
@@ -323,8 +316,7 @@ def host_from_info(info: schema.Info, version: schema.Version | None = None,
     )
 
 
-@dataclass(frozen=True)
-class ContainerEvent:
+class ContainerEvent(msgspec.Struct, frozen=True):
     """One past event of the container (the daemon's event history): who stopped it, with which signal, when."""
     action: str  # start | kill | stop | die | oom | health_status | restart
     at: datetime | None
@@ -333,8 +325,7 @@ class ContainerEvent:
     status: str = ""  # health_status
 
 
-@dataclass(frozen=True)
-class EventHistory:
+class EventHistory(msgspec.Struct, frozen=True):
     """The daemon's event history of one container: what it still holds of the window read, or why it could not
     be read (`error`)."""
     events: tuple[ContainerEvent, ...] = ()
@@ -366,8 +357,7 @@ def event_history_from_record(rec: schema.EventHistory) -> EventHistory:
     return EventHistory(tuple(events), rec.truncated, rec.error)
 
 
-@dataclass(frozen=True)
-class NetworkEndpoint:
+class NetworkEndpoint(msgspec.Struct, frozen=True):
     """One network a container is on (NetworkSettings.Networks): the names it answers to there, and its address."""
     network: str
     aliases: tuple[str, ...] = ()
@@ -380,8 +370,7 @@ def networks_from_inspect(data: schema.ContainerInspect) -> tuple[NetworkEndpoin
                  for name, ep in sorted(nets.items()))
 
 
-@dataclass(frozen=True)
-class MountFact:
+class MountFact(msgspec.Struct, frozen=True):
     """One mount: from inspect (any daemon), with what the host showed of its source (local daemon only)."""
     destination: str
     type: str  # bind, volume, tmpfs
@@ -390,8 +379,7 @@ class MountFact:
     seen: schema.MountSeen | None = None  # None: the source was not looked at
 
 
-@dataclass(frozen=True)
-class FileFacts:
+class FileFacts(msgspec.Struct, frozen=True):
     """A container's files and mounts: the entrypoint's head (probes/files.py), its mounts, the user it runs as,
     /dev/shm's size, a read-only root filesystem."""
     heads: tuple[schema.FileHead, ...] = ()
@@ -427,8 +415,7 @@ def files_from_inspect(data: schema.ContainerInspect, seen: schema.ContainerFile
                      user=data.Config.User, shm_size=hc.ShmSize, readonly_rootfs=hc.ReadonlyRootfs)
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(msgspec.Struct, frozen=True):
     """Everything known about one container at scan time: the inspect, its image, bounded log tail,
     and what its image reference (tag) points to now."""
     container: Container
@@ -437,7 +424,7 @@ class Observation:
     tag_image: Image | None = None  # the image the container's tag points to *now* (None: not a tag / gone)
     logs_error: str = ""  # why there are no logs (logging driver none/syslog, container gone)
     forensics: Any = None  # core.forensics.Forensics when the image's layers were read (`scan --deep`)
-    secrets: SecretValues = field(default_factory=SecretValues, repr=False)  # its own raw values: only to hide them
+    secrets: SecretValues = msgspec.field(default_factory=SecretValues)  # its own raw values (its repr hides them)
     events: EventHistory | None = None  # the daemon's event history of it (None: not read)
     networks: tuple[NetworkEndpoint, ...] = ()  # NetworkSettings.Networks
     exposed_ports: tuple[str, ...] = ()  # Config.ExposedPorts ("5432/tcp")
@@ -446,7 +433,7 @@ class Observation:
     listening: tuple[str, ...] | None = None  # TCP addr:port listening in its network namespace (None: not read)
     listening_why_not: str = ""  # why they could not be read (remote daemon, no access), when they were wanted
     listening_read_at: datetime | None = None  # when they were read
-    files: FileFacts = field(default_factory=FileFacts)  # its files and mounts (probes/files.py)
+    files: FileFacts = msgspec.field(default_factory=FileFacts)  # its files and mounts (probes/files.py)
 
 
     resources: schema.Resources | None = None  # usage against limits, processes, log file size (None: not probed)
@@ -456,8 +443,14 @@ class Observation:
     log_max_size: str = ""  # HostConfig.LogConfig.Config max-size ("" none)
     ulimit_nofile: int | None = None  # HostConfig.Ulimits nofile (soft), when set on the container
     init: bool = False  # HostConfig.Init: docker-init runs as PID 1
-    inspect: schema.ContainerInspect | None = field(default=None, repr=False)  # the typed record (core/fixform.py)
-    image_config: schema.ImageConfig | None = field(default=None, repr=False)  # its image's, when read
+    inspect: schema.ContainerInspect | None = None  # the typed record (core/fixform.py)
+    image_config: schema.ImageConfig | None = None  # its image's, when read
+
+    def __repr__(self) -> str:
+        """Every field but the typed inspect and image records (kilobytes each, told apart by the container)."""
+        shown = (f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__
+                 if name not in ("inspect", "image_config"))
+        return f"Observation({', '.join(shown)})"
 
 
 def wants_logs(c: Container) -> bool:

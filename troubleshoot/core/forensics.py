@@ -6,7 +6,7 @@ those a later layer deleted, which anyone who pulls the image can still extract.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import msgspec
 from . import schema
 
 from .secrets import SECRET_FILE
@@ -26,16 +26,14 @@ BUILD_TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class LayerInfo:
+class LayerInfo(msgspec.Struct, frozen=True):
     index: int  # 1-based, in build order
     size: int
     files: int
     created_by: str
 
 
-@dataclass(frozen=True)
-class SecretFile:
+class SecretFile(msgspec.Struct, frozen=True):
     path: str
     size: int
     layer: int
@@ -44,8 +42,7 @@ class SecretFile:
     has_token: bool
 
 
-@dataclass(frozen=True)
-class Forensics:
+class Forensics(msgspec.Struct, frozen=True):
     layers: tuple[LayerInfo, ...]
     wasted_bytes: int
     wasted: tuple[tuple[str, int, str], ...]  # (path, bytes, why), biggest first

@@ -12,7 +12,7 @@ Evaluation returns whether it holds and the evidence lines that quote the signal
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import msgspec
 from typing import Any, Union
 
 from .regex import Linear, RegexError, compile_linear
@@ -70,26 +70,22 @@ def parse_duration(value: Any) -> float:
     return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(msgspec.Struct, frozen=True):
     signal: str
     op: str
     value: Any
     regex: Linear | None = None  # RE2: linear in the text, whatever the playbook says
 
 
-@dataclass(frozen=True)
-class All:
+class All(msgspec.Struct, frozen=True):
     items: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
-class AnyOf:
+class AnyOf(msgspec.Struct, frozen=True):
     items: tuple["Expr", ...]
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(msgspec.Struct, frozen=True):
     item: "Expr"
 
 

@@ -5,7 +5,7 @@ Pure. Every pattern runs with RE2 (core/regex.py): linear in the line, whatever 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 from urllib.parse import urlsplit
 
 from .regex import Family, Linear, compile_linear
@@ -13,8 +13,7 @@ from .regex import Family, Linear, compile_linear
 _H = r"(?P<host>[A-Za-z0-9_][A-Za-z0-9_.-]*)"  # a host name as logs print it
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(msgspec.Struct, frozen=True):
     source: str  # the runtime or tool that prints it
     example: str  # a real line it prints
     pattern: Linear  # with a `host` group

@@ -10,8 +10,8 @@ detectors (core/detectors/networks.py) compare the networks of both sides.
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+import msgspec
+import msgspec.structs
 from typing import Iterable
 
 from .facts import Observation
@@ -71,8 +71,7 @@ def distance(me: Observation, other: Observation) -> int:
     return 2 * (not shared) + (not same)
 
 
-@dataclass(frozen=True)
-class Peers:
+class Peers(msgspec.Struct, frozen=True):
     """The scan's containers by the names they answer to and by their addresses."""
     by_name: dict[str, tuple[Observation, ...]]
     by_ip: dict[str, Observation]
@@ -123,4 +122,4 @@ def with_peers(observations: Iterable[Observation], peers: Peers | None = None) 
     """The observations, each given the scan's index (built from them unless given)."""
     obs = tuple(observations)
     index = peers if peers is not None else build_peers(obs)
-    return tuple(dataclasses.replace(o, peers=index) for o in obs)
+    return tuple(msgspec.structs.replace(o, peers=index) for o in obs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+import msgspec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
@@ -106,8 +106,7 @@ _loader = loader
 _SHELL_TOKENS = {"|", "||", "&&", ";", ">", ">>", "<", "&", "2>&1", "$(", "`"}
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     title: str
     run: tuple[str, ...] = ()  # argv template; rendered per container, run without a shell
     read_only: bool = True
@@ -166,8 +165,7 @@ class Step:
         return any("<" in token and ">" in token for token in self.run)
 
 
-@dataclass(frozen=True)
-class Playbook:
+class Playbook(msgspec.Struct, frozen=True):
     id: str
     title: str
     severity: str
@@ -192,8 +190,7 @@ class Playbook:
     cause: tuple[str, ...] = ()  # templates of the incident's own root cause, tried in order (core/incident.py)
 
 
-@dataclass(frozen=True)
-class LoadError:
+class LoadError(msgspec.Struct, frozen=True):
     path: str
     line: int
     field: str
@@ -203,23 +200,21 @@ class LoadError:
         return f"{self.path}:{self.line}: {self.field}: {self.message}"
 
 
-@dataclass
-class Catalog:
-    playbooks: dict[str, Playbook] = field(default_factory=dict)
-    errors: list[LoadError] = field(default_factory=list)
-    overridden: list[tuple[str, str, str]] = field(default_factory=list)  # (id, old path, new path)
+class Catalog(msgspec.Struct, dict=True):  # dict: its sorted order kept as a plain attribute, not a field
+    playbooks: dict[str, Playbook] = msgspec.field(default_factory=dict)
+    errors: list[LoadError] = msgspec.field(default_factory=list)
+    overridden: list[tuple[str, str, str]] = msgspec.field(default_factory=list)  # (id, old path, new path)
 
     def get(self, pid: str) -> Playbook | None:
         return self.playbooks.get(pid)
 
-    _order: tuple = field(default=((), ()), repr=False, compare=False)  # (the playbooks it was sorted from, sorted)
-
     def __iter__(self):
         """By id. Sorted once (a scan iterates once per container), again after the playbooks changed."""
         now = tuple(self.playbooks.values())
-        if len(now) != len(self._order[0]) or any(a is not b for a, b in zip(now, self._order[0])):
-            self._order = (now, tuple(sorted(now, key=lambda p: p.id)))
-        return iter(self._order[1])
+        order: tuple = self.__dict__.get("_order", ((), ()))  # (the playbooks it was sorted from, sorted)
+        if len(now) != len(order[0]) or any(a is not b for a, b in zip(now, order[0])):
+            order = self.__dict__["_order"] = (now, tuple(sorted(now, key=lambda p: p.id)))
+        return iter(order[1])
 
     def __len__(self) -> int:
         return len(self.playbooks)

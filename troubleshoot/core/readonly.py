@@ -14,12 +14,11 @@ option: no leading `-`), so a placeholder is an argument, like any word. Pure: n
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 from typing import Sequence
 
 
-@dataclass(frozen=True)
-class _Spec:
+class _Spec(msgspec.Struct, frozen=True):
     flags: frozenset[str] = frozenset()  # options that take no value
     values: frozenset[str] = frozenset()  # options that take one value (`--format X`, `--format=X`, `-fX`)
     min_args: int = 0

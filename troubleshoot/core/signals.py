@@ -5,7 +5,7 @@ function of the facts. A playbook can only name a signal declared here, so the l
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 from typing import Any, Callable, Iterable
 
 from .facts import Host, Observation
@@ -13,8 +13,7 @@ from .facts import Host, Observation
 TYPES = ("bool", "int", "float", "bytes", "seconds", "percent", "str", "list")
 
 
-@dataclass(frozen=True)
-class SignalSpec:
+class SignalSpec(msgspec.Struct, frozen=True):
     name: str
     type: str  # one of TYPES
     source: str  # how evidence names where the value comes from, e.g. "State.OOMKilled"

@@ -1,14 +1,13 @@
 """Which image a container runs against what its tag says: mutable tags and tags re-pointed since start."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from ..facts import Host, Observation
 from ..signals import SignalSpec, detector
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(msgspec.Struct, frozen=True):
     repository: str  # normalized: docker.io/library/ stripped
     tag: str  # "" when pinned by digest or id
     digest: str  # "sha256:..." when pinned by digest

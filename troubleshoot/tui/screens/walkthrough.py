@@ -26,7 +26,7 @@ from ...core.playbooks import ASKABLE, PLACEHOLDERS
 from ...core.secrets import is_secret_name, mask_env_value
 from ...core.suggest import Suggestion, suggestions
 from ...core.verdict import Verdict, verdict
-from ...core.peers import build_peers
+from ...core.peers import build_peers, with_peers
 from ...core.diagnose import Finding
 from ...hostflag import with_host
 from ...core.incident import (describe, evidence_values, known_secrets, note_event, opened_event, render_rca,
@@ -87,7 +87,7 @@ def screen_values(app, cid: str) -> tuple[dict[str, str], dict[str, str], dict[s
     board's index of who answers to which name."""
     obs = app.observations[cid]
     if obs.peers is None:  # the dependency placeholders ({peer}, {peer_network}...) read the board's index
-        obs = dataclasses.replace(obs, peers=build_peers(app.observations.values()))
+        obs = with_peers([obs], build_peers(app.observations.values()))[0]
     if app.host is None:
         return {}, {}, {}
     signals = container_signals(obs, app.host)
