@@ -7,7 +7,6 @@ a later playbook with the same id overrides an earlier one.
 from __future__ import annotations
 
 import re
-import shlex
 import msgspec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
@@ -121,6 +120,7 @@ class Step(msgspec.Struct, frozen=True):
 
     @property
     def run_text(self) -> str:
+        import shlex
         return shlex.join(self.run)
 
     @property
@@ -338,6 +338,7 @@ def split_command(text: str) -> list[str]:
         else:
             if not text[at:].strip(" \t\r\n"):
                 return words
+    import shlex  # (the rare text the fast path above cannot split)
     return shlex.split(text)
 
 

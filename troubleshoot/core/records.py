@@ -8,7 +8,6 @@ from __future__ import annotations
 from . import schema
 from .facts import (Host, Observation, container_from_inspect, event_history_from_record, files_from_inspect,
                     host_from_info, image_from_inspect, networks_from_inspect, parse_time)
-from .forensics import analyze
 from .secrets import SecretValues
 
 
@@ -19,7 +18,7 @@ def observation_from_record(rec: schema.ContainerRecord, secrets: SecretValues |
         logs=tuple(rec.logs),
         logs_error=rec.logs_error,
         tag_image=image_from_inspect(rec.tag_image) if rec.tag_image is not None else None,
-        forensics=analyze(rec.layers) if rec.layers is not None else None,
+        forensics=_analyze(rec.layers) if rec.layers is not None else None,
         secrets=secrets if secrets is not None else SecretValues(),
         events=event_history_from_record(rec.events) if rec.events is not None else None,
         networks=networks_from_inspect(rec.inspect),
@@ -48,3 +47,9 @@ def _host_config(data: schema.ContainerInspect) -> dict:
 
 def host_from_record(rec: schema.HostRecord) -> Host:
     return host_from_info(rec.info, rec.version, rec.local)
+
+
+def _analyze(layers):
+    """core.forensics.analyze, imported only for the layers of `scan --deep` (its patterns compile on import)."""
+    from .forensics import analyze
+    return analyze(layers)

@@ -1,7 +1,6 @@
 """What the image's layers hold (only when they were read: `scan --deep`, `troubleshoot image`): wasted bytes,
 build tools left in the runtime image, secret files in any layer (even deleted later)."""
 from ..facts import Host, Observation
-from ..forensics import describe_secret
 from ..signals import SignalSpec, detector, human_bytes
 
 
@@ -17,6 +16,7 @@ def detect(obs: Observation, host: Host):
     f = obs.forensics
     if f is None:
         return {"image_wasted_bytes": None, "image_build_tools": [], "image_layer_secrets": []}
+    from ..forensics import describe_secret  # only with the layers read (`scan --deep`)
     secrets = [describe_secret(s, human_bytes(s.size)) for s in f.secret_files]
     return {
         "image_wasted_bytes": f.wasted_bytes,
