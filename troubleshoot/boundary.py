@@ -95,8 +95,8 @@ def decode(raw: bytes | str, kind: type[T], what: str, limit: int = MAX_DOCUMENT
         raise BoundaryError(_not_json(what, raw, exc)) from None
     except RecursionError:
         raise BoundaryError(f"{what}: nested too deeply") from None
-    if len(raw) <= MAX_STRING and _DIRTY.search(raw) is None:
-        return value  # nothing `clean` would change (most inspects: 5-10 KB, no control character)
+    if kind not in _LOGS_INSIDE and _DIRTY.search(raw) is None and (len(raw) <= MAX_STRING or _bounded(raw)):
+        return value  # nothing `clean` would change (most answers: no control character, no string or list too long)
     return clean(value)
 
 
@@ -107,6 +107,24 @@ def decode(raw: bytes | str, kind: type[T], what: str, limit: int = MAX_DOCUMENT
 _DIRTY = re.compile(
     rb"\\[bfnrt]|\\u00[0189]|\\u007[fF]|\\u061[cC]|\\u200[eEfF]|\\u202[a-eA-E]|\\u206[6-9]"
     rb"|\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+# A document longer than MAX_STRING: no string longer than MAX_STRING characters (its JSON text is at least as many
+# bytes: an escape is 2 or 6 bytes for one character, UTF-8 1 to 4) and no list or map of more than MAX_LIST items
+# (each item after the first costs a comma). Escaped backslashes and quotes are made two plain bytes first, so that
+# the quotes left are those around each string: a string too long is a quote followed by more than MAX_STRING
+# bytes that are not one (one search that tries only at quotes: linear in the document).
+_LONG_STRING = re.compile(rb'"[^"]{%d}' % (MAX_STRING + 1))
+_LOGS_INSIDE = (schema.Snapshot, schema.ContainerRecord)  # their log lines have shorter bounds (`clean`): walked
+
+
+def _bounded(raw: bytes) -> bool:
+    """True when `clean` would cut no string and no list of this document (see above)."""
+    if raw.count(b",") >= MAX_LIST:
+        return False
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"xx").replace(b'\\"', b"xx")
+    return _LONG_STRING.search(raw) is None
 
 
 def _not_json(what: str, raw: bytes, exc: Exception) -> str:

@@ -173,3 +173,54 @@ def _set(node, path, value):
     for k in path[:-1]:
         node = node[k]
     node[path[-1]] = value
+
+
+# ... and for a document longer than MAX_STRING when no string in it is longer than MAX_STRING characters and no
+# list longer than MAX_LIST (boundary._bounded): strings around the limit, made of characters whose JSON text is 1 to
+# 6 bytes (escaped quotes and backslashes, UTF-8, \u escapes), in a recorded inspect padded past MAX_STRING.
+_UNITS = ["a", "é", "☕", "\\", '"', '\\"', "a\\", "/", '"\\', "\u2028"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_big_documents_skip_the_walk_only_when_it_would_change_nothing(data):
+    from troubleshoot import boundary
+    doc = json.loads(json.dumps(data.draw(st.sampled_from([d["record"]["inspect"] for d in DOCS]))))
+    n = data.draw(st.integers(boundary.MAX_STRING - 3, boundary.MAX_STRING + 3))
+    unit = data.draw(st.sampled_from(_UNITS))
+    text = (unit * n)[:n]
+    doc.setdefault("Config", {}).setdefault("Labels", {})
+    if not isinstance(doc["Config"], dict) or not isinstance(doc["Config"].get("Labels"), dict):
+        return
+    doc["Config"]["Labels"]["pad"] = "p" * data.draw(st.integers(0, boundary.MAX_STRING))
+    strings = [p for p in _paths(doc) if p and isinstance(_get(doc, p), str)]
+    _set(doc, data.draw(st.sampled_from(strings)), text)
+    raw = json.dumps(doc, ensure_ascii=data.draw(st.booleans())).encode()
+    got = decode(raw, schema.ContainerInspect, "inspect")
+    walked = boundary.clean(boundary._decoder(schema.ContainerInspect).decode(raw))
+    assert got == walked
+
+
+def test_a_list_past_the_bound_is_cut_in_a_document_with_nothing_else_to_clean():
+    from troubleshoot import boundary
+    for n in (boundary.MAX_LIST - 1, boundary.MAX_LIST, boundary.MAX_LIST + 1):
+        doc = json.loads(json.dumps(DOCS[0]["record"]["inspect"]))
+        doc["Config"]["Env"] = ["A=1"] * n
+        raw = json.dumps(doc).encode()
+        got = decode(raw, schema.ContainerInspect, "inspect")
+        assert len(got.Config.Env) == min(n, boundary.MAX_LIST)
+        assert got == boundary.clean(boundary._decoder(schema.ContainerInspect).decode(raw))
+
+
+def test_a_snapshot_s_log_lines_keep_their_own_bounds():
+    """A snapshot (or a container record) is always walked: its log lines are cut at MAX_LINE, shorter than
+    MAX_STRING, and kept to the last MAX_LOG_LINES."""
+    from troubleshoot import boundary
+    from troubleshoot.clean import MAX_LINE
+    record = json.loads(json.dumps(DOCS[0]["record"]))
+    record["logs"] = ["x" * (MAX_LINE + 500)]
+    got = decode(json.dumps(record).encode(), schema.ContainerRecord, "record")
+    assert len(got.logs[0]) < MAX_LINE + 100 and got.logs[0].endswith("[cut 500 chars]")
+    record["logs"] = ["y"] * (boundary.MAX_LOG_LINES + 5)
+    got = decode(json.dumps(record).encode(), schema.ContainerRecord, "record")
+    assert len(got.logs) == boundary.MAX_LOG_LINES
