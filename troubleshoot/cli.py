@@ -237,6 +237,21 @@ def _scan_many(args) -> int:
 
 
 def cmd_scan(args) -> int:
+    """No cyclic garbage collection during a scan (a process of a second or less, ended by os._exit: entry()): its
+    collections walked the growing heap of records again and again (~2% of a scan's instructions at 300 containers),
+    and its objects are freed by their reference counts (peak RSS with 1,000 containers the same, 44 MB, with or
+    without). On again after it, for a caller in the same process (tests)."""
+    import gc
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan(args)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _scan(args) -> int:
     bad = bad_projects(getattr(args, "project", None))
     if bad:
         _error(bad)
