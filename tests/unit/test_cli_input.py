@@ -42,3 +42,22 @@ def test_lab_down_leaves_no_empty_state_file():
     lab.save_state({}, "gone1")  # what `lab down --instance gone1` writes
     assert not os.path.exists(lab.state_file("gone1"))
     lab.save_state({}, "gone1")  # and again: nothing to remove is fine
+
+
+def test_a_scan_turns_the_garbage_collector_off_only_while_it_runs(capsys):
+    """cmd_scan runs without the cyclic GC (its process ends with os._exit); a caller in the same process gets it
+    back as it was."""
+    import gc
+    seen = []
+    real = cli._scan
+    try:
+        cli._scan = lambda args: seen.append(gc.isenabled()) or real(args)
+        assert gc.isenabled()
+        assert cli.main(["scan", "--json", "--demo"]) in (0, 1)
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        cli.main(["scan", "--json", "--demo"])
+        assert not gc.isenabled(), "off before: left off"
+    finally:
+        gc.enable()
+        cli._scan = real
