@@ -87,6 +87,17 @@ class ContainerTable(DataTable):
         name = max(MIN_NAME, min(need["name"], room - min(need["finding"], FINDING_ROOM)))
         return {**need, "name": name, "finding": max(MIN_FINDING, min(need["finding"], room - name))}
 
+    rendered = -1  # the last `shown` whose lines the compositor rendered (BoardScreen.repaint: the board written)
+
+    @property
+    def shown(self) -> int:
+        """How many times the rows were replaced (`_replace_rows`): `rendered` reaches it once a frame drew them."""
+        return self._update_count
+
+    def render_line(self, y: int):
+        self.rendered = self._update_count
+        return super().render_line(y)
+
     def on_resize(self) -> None:
         if self._shown_with is not None:
             self.show(*self._shown_with)
