@@ -152,8 +152,8 @@ class ContainerTable(DataTable):
         fit = tuple(widths[key] for key in keys)
         for s in shown:
             if s.fitted_for != fit:  # cut to the column widths (the [lab] mark and the badge kept when they fit)
-                s.fitted = tuple(middle_ellipsis(cell, w, keep=BADGE if key == "finding" else 0)
-                                 for key, cell, w in zip(keys, s.cells, fit))
+                s.fitted = tuple(cell if n <= w else middle_ellipsis(cell, w, keep=BADGE if key == "finding" else 0)
+                                 for key, cell, n, w in zip(keys, s.cells, s.lens, fit))  # (lens: its cell_len)
                 s.fitted_for = fit
         self._replace_rows(ids, [s.fitted for s in shown], widths)
         if self.user_moved and selected in ids:
