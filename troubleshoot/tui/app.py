@@ -22,7 +22,7 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..backend import Backend, BackendError, Row, batches, load_batches
+from ..backend import Backend, BackendError, Row, batches, load_batches, resume_gc
 from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
 from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, HostsChanged, Observed,
@@ -275,6 +275,7 @@ class TroubleshootApp(App):
         self._ui_free.set()
         self.backend.stop_events()
         self.backend.abort()
+        resume_gc()
         sys.setswitchinterval(self._switch_interval)
 
     # -- workers (threads) -----------------------------------------------------------------------------------
@@ -731,6 +732,8 @@ class TroubleshootApp(App):
                 self.findings[cid] = message.findings[cid]
             else:
                 self.findings[cid] = diagnose_container(obs, self.host_of(cid, self.host), self.catalog, peers=peers)
+        if message.first_load:
+            resume_gc()  # (paused by cli.cmd_tui's start_early: back once the rows are written, or here at the latest)
         self.loaded = self.loaded or message.first_load
         self._load_open = self._load_open and not message.first_load
         self._changed()
