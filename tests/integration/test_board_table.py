@@ -134,6 +134,42 @@ def test_the_list_is_on_screen_before_inspects_start_and_the_strip_counts_them()
     asyncio.run(go())
 
 
+def test_a_loads_first_findings_are_drawn_at_once_though_a_throttled_repaint_is_pending(monkeypatch):
+    """The host's readings come in just before the load's first batch (the worst first): their change schedules a
+    throttled repaint. The first batch's findings are drawn at once all the same, not when that repaint is due
+    (here never: the throttle is an hour)."""
+    import threading
+
+    from troubleshoot.tui.screens import board as board_module
+
+    monkeypatch.setattr(board_module, "REPAINT_LOADING", 3600.0)
+    monkeypatch.setattr(board_module, "REPAINT_EVERY", 3600.0)
+
+    async def go():
+        app = demo_app()
+        release = threading.Event()
+        observe = app.backend.observe
+
+        def held(ids):
+            release.wait(10)
+            return observe(ids)
+        app.backend.observe = held
+        async with app.run_test(size=(140, 40)) as pilot:
+            board = app.screen
+            table = board.query_one(ContainerTable)
+            await until(pilot, lambda: app.host is not None and board.repaint_pending and not app.observations,
+                        what="the host's readings in, their repaint scheduled, nothing inspected yet")
+
+            def top_inspected() -> bool:  # a row not inspected yet shows a lone "…" in its age and finding cells
+                return table.row_count > 0 and not any(str(cell) == "…" for cell in table.get_row_at(0))
+            assert not top_inspected()
+            release.set()
+            await until(pilot, top_inspected, timeout=10, what="the first batch drawn")
+            assert app.findings.get(keys_in_order(table)[0])  # the worst, with its finding
+            await until(pilot, lambda: app.inspects_painted.is_set(), timeout=10, what="the first batch written")
+    asyncio.run(go())
+
+
 def test_after_a_load_in_many_batches_the_board_shows_the_scans_own_findings(monkeypatch):
     """Batch by batch, a container is diagnosed knowing only the containers inspected before it (and those close to
     it again); a finding that depends on another container (a database it waits for) can differ. The strip's count

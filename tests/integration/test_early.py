@@ -130,6 +130,7 @@ def test_the_playbooks_load_after_the_list_is_drawn(engine, tmp_path):
     """cli.cmd_tui: the list asked as the process started is drawn, the playbooks are loaded by the app once it is
     drawn (not before it), a playbook skipped is said in a toast, and the board's findings are the scan's."""
     import asyncio
+    import gc
 
     from tests.integration.conftest import until
     from troubleshoot.core.diagnose import diagnose
@@ -144,6 +145,7 @@ def test_the_playbooks_load_after_the_list_is_drawn(engine, tmp_path):
     loaded_when: list[tuple[bool, int]] = []
     try:
         early = start_early(None).wait()  # answered before the app starts (it has ~0.15 s of imports meanwhile)
+        assert not gc.isenabled()  # the cyclic GC paused for the app's start (backend.pause_gc) ...
         listed = len(early.rows or ())
         # the board's lines: a line per container, and one per Compose project above its members (other runs on
         # this daemon may have projects up)
@@ -157,6 +159,7 @@ def test_the_playbooks_load_after_the_list_is_drawn(engine, tmp_path):
         async def go():
             async with app.run_test(size=(120, 40)) as pilot:
                 await until(pilot, lambda: app.loaded and not app.load_running, what="the first load's end")
+                assert gc.isenabled()  # ... and on again once the list was drawn
                 assert listed > 0 and len(loaded_when) == 1
                 assert loaded_when[0] == (True, lines)  # once the list was drawn
                 await until(pilot, lambda: any("playbook skipped" in str(n.message) for n in app._notifications),

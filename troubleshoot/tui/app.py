@@ -6,6 +6,7 @@ daemon error cannot end the app.
 """
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -21,7 +22,7 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..backend import Backend, BackendError, Row, batches, load_batches
+from ..backend import Backend, BackendError, Row, batches, load_batches, resume_gc
 from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
 from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, HostsChanged, Observed,
@@ -58,6 +59,22 @@ AGAIN = 50  # at most this many known broken containers diagnosed again with a b
 RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
                  "rename", "update", "health_status"}
+
+
+_frozen = False
+
+
+def freeze_imports() -> None:
+    """What is loaded when the first app mounts (the modules, textual's and the app's classes and functions) lives as
+    long as the process: out of the cyclic GC's way (gc.freeze), so that its full collections, which hold the
+    interpreter, walk only what the app makes since. With 1,000 containers they paused it for 17, 30 and 54 ms in
+    the first second (before the first paint, at the worst's finding, under keys); after: ~10-30 ms, less often.
+    Once a process: an app made later (the demo after no daemon, the tests' apps) would freeze the first one's
+    garbage for good (a frozen cycle is never collected; what is not in a cycle is freed as usual)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def one_line(exc: BaseException) -> str:
@@ -140,7 +157,8 @@ class TroubleshootApp(App):
         self.reconciles = 0  # periodic lists applied (tests wait for them)
         self.loading: set[str] = set()  # listed by the running load, not inspected since: "inspecting n/N"
         self.rows_painted = threading.Event()  # the board has drawn containers (set once)...
-        self.inspects_painted = threading.Event()  # ... and inspected ones, with their findings (set once)
+        self.inspects_painted = threading.Event()  # ... and a load's first inspects, with their findings, written
+        self._after_frame: list[tuple[Callable[[], object], Callable[[], bool]]] = []  # (after_frame)
         self.load_size = 0
         self._load_asked = 0.0
         self._switch_interval = sys.getswitchinterval()
@@ -195,6 +213,7 @@ class TroubleshootApp(App):
             self.error_console.print(self._crash_line, soft_wrap=True, markup=False, highlight=False, emoji=False)
 
     def on_mount(self) -> None:
+        freeze_imports()
         # Workers diagnose in threads, CPU-bound: with Python's default 5 ms switch interval, each of the many times
         # the UI thread waits for the interpreter while answering a key costs up to 5 ms. Keys first.
         self._switch_interval = sys.getswitchinterval()
@@ -256,6 +275,7 @@ class TroubleshootApp(App):
         self._ui_free.set()
         self.backend.stop_events()
         self.backend.abort()
+        resume_gc()
         sys.setswitchinterval(self._switch_interval)
 
     # -- workers (threads) -----------------------------------------------------------------------------------
@@ -277,17 +297,42 @@ class TroubleshootApp(App):
                 self._worker(partial(self._follow_events, since), group="events", exclusive=True)
             if rows:  # the list on screen first: inspecting and diagnosing would share the CPU with that paint
                 self.rows_painted.wait(FIRST_PAINT_WAIT)
-            host = self._host()
-            self.post_message(HostLoaded(host))
-            self._inspect_all(rows, host, cancellable=True)
+            self._inspect_all(rows, self._host_meanwhile(), cancellable=True)
         except BackendError as exc:
             self.post_message(DaemonLost(str(exc)))
 
-    def _inspect_all(self, rows: list[Row], host: Host, cancellable: bool = False) -> None:
+    def _host_meanwhile(self) -> Callable[[], Host]:
+        """The host's readings and the playbooks (`_host`: ~0.05 s, mostly the playbooks' CPU) read in a thread of
+        their own, begun now: the load's first batch (the worst) is read from the daemon meanwhile, mostly waiting
+        on its socket. Posted (HostLoaded) as soon as they are read: the host strip shows them then. Returns the call
+        that waits for them (and raises what reading them raised)."""
+        out: list[Any] = []
+
+        def read() -> None:
+            try:
+                host = self._host()
+                self.post_message(HostLoaded(host))  # before the first batch's findings: that batch waits for it
+                out.append(host)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the worker that waits for it
+                out.append(exc)
+        thread = threading.Thread(target=read, name="troubleshoot-host", daemon=True)
+        thread.start()
+
+        def result() -> Host:
+            thread.join()
+            if isinstance(out[0], BaseException):
+                raise out[0]
+            return out[0]
+        return result
+
+    def _inspect_all(self, rows: list[Row], host: Host | Callable[[], Host], cancellable: bool = False) -> None:
         """Every listed container inspected and diagnosed, the visibly broken or stopped first, then the rows the
         board shows next: the worst finding on screen first. Small batches first, then larger ones; then every one
-        diagnosed again with every peer (the first load, a reload after the daemon came back)."""
+        diagnosed again with every peer (the first load, a reload after the daemon came back). `host`: the host's
+        facts (posted here first), or the call that waits for them (_host_meanwhile: read while the first batch is)."""
         loaded: dict[str, Observation] = {}
+        if not callable(host):
+            self.post_message(HostLoaded(host))
         for batch in load_batches(rows, visible=self.size.height, first=min(BATCH, LOAD_FIRST),
                                    most=min(MOST, LOAD_MOST)):
             if cancellable and get_current_worker().is_cancelled:
@@ -295,10 +340,17 @@ class TroubleshootApp(App):
             self._yield_to_ui()
             asked = time.monotonic()
             observations = self.backend.observe(batch)
-            self.post_message(self._observed(observations, batch, host, asked, earlier=loaded))
-            if observations and not loaded:  # the first batch (the worst first) drawn before the next is read:
+            if callable(host):
+                host = host()
+            first = bool(observations) and not loaded
+            if first:
+                self.inspects_painted.clear()  # set once this batch's findings are written (BoardScreen.repaint)
+            self.post_message(self._observed(observations, batch, host, asked, earlier=loaded, first=first))
+            if first:  # the first batch (the worst first) drawn before the next is read:
                 self.inspects_painted.wait(FIRST_INSPECTS_WAIT)  # it would share the interpreter with that paint
             loaded.update((o.container.id, o) for o in observations)
+        if callable(host):  # nothing listed: the host's readings (posted by their thread) waited for
+            host = host()
         # A batch is diagnosed against the board known so far, and the broken ones close to it again (_observed);
         # a peer further away (another network, no project) may still have come later. Once everything is in:
         # all again, with every peer (one pass, in this worker), instead of a wrong finding until the reconcile.
@@ -309,13 +361,17 @@ class TroubleshootApp(App):
 
     def _host(self) -> Host:
         """The host, read in a worker, with the playbooks loaded there too: what diagnoses it on the UI thread then
-        finds them loaded."""
+        finds them loaded. A key pressed meanwhile is answered first (each part is ~0.01-0.03 s of the interpreter,
+        with no pause inside)."""
+        self._yield_to_ui()
         if self.many:
             hosts = cast("Any", self.backend).hosts()  # each host's own facts, read at once
             self.hosts = hosts
             host = next(iter(hosts.values())) if hosts else self.backend.host()
         else:
             host = self.backend.host()
+        if not self.catalog_loaded:
+            self._yield_to_ui()
         self.catalog  # noqa: B018 - loaded now, in this worker
         return host
 
@@ -385,9 +441,7 @@ class TroubleshootApp(App):
             self.post_message(DaemonBack())
             self.post_message(RowsLoaded(rows, asked, load=True))
             try:
-                host = self._host()
-                self.post_message(HostLoaded(host))
-                self._inspect_all(rows, host)
+                self._inspect_all(rows, self._host())  # which posts HostLoaded first
             except BackendError as exc:
                 self.post_message(DaemonLost(str(exc)))
                 continue
@@ -424,7 +478,7 @@ class TroubleshootApp(App):
         self._worker(partial(self._observe_many, ids), group="reconcile-inspect")
 
     def _observed(self, observations: list[Observation], ids: list[str], host: Host | None,
-                  asked_at: float, earlier: dict[str, Observation] | None = None) -> Observed:
+                  asked_at: float, earlier: dict[str, Observation] | None = None, first: bool = False) -> Observed:
         """Diagnosis is pure and CPU-bound: it runs here, in the worker, not on the UI thread. The visibly broken
         containers already known that are close to this batch (a user-defined network or a Compose project or lab
         instance in common: peers.distance) are diagnosed again with it: the broken are inspected first, so an app
@@ -447,7 +501,7 @@ class TroubleshootApp(App):
                         nets.intersection(user_networks(o)) or group(o) in groups):
                     again[cid] = o
             findings.update(self._diagnose(again, host, peers))
-        return Observed(observations, ids, findings, asked_at, again)
+        return Observed(observations, ids, findings, asked_at, again, first=first)
 
     def _diagnose(self, observations: dict[str, Observation], host: Host, peers) -> dict[str, list[Finding]]:
         """Each container diagnosed (in a worker), pausing for keys between two (_yield_to_ui)."""
@@ -658,7 +712,7 @@ class TroubleshootApp(App):
         for cid in set(message.ids) - seen:  # asked for and gone: removed meanwhile (not: its host does not answer)
             if not self._host_unlisted(cid, message.asked_at):
                 self._forget(cid)
-        self._changed(set(message.ids) | set(message.again))
+        self._changed(set(message.ids) | set(message.again), first=message.first)
 
     @property
     def load_running(self) -> bool:
@@ -678,6 +732,8 @@ class TroubleshootApp(App):
                 self.findings[cid] = message.findings[cid]
             else:
                 self.findings[cid] = diagnose_container(obs, self.host_of(cid, self.host), self.catalog, peers=peers)
+        if message.first_load:
+            resume_gc()  # (paused by cli.cmd_tui's start_early: back once the rows are written, or here at the latest)
         self.loaded = self.loaded or message.first_load
         self._load_open = self._load_open and not message.first_load
         self._changed()
@@ -749,9 +805,27 @@ class TroubleshootApp(App):
         self.notify("daemon is back")
         self._changed()
 
-    def _changed(self, ids: set[str] | None = None) -> None:
+    def _changed(self, ids: set[str] | None = None, first: bool = False) -> None:
         for screen in self.screen_stack:
-            screen.post_message(StateChanged(ids))
+            screen.post_message(StateChanged(ids, first=first))
+
+    def after_frame(self, callback: Callable[[], object], drawn: Callable[[], bool] = lambda: True) -> None:
+        """`callback` (on the UI thread) once a frame was written to the terminal after which `drawn()` holds (e.g.
+        the board's table rendered its new rows). `call_after_refresh` may run before that: when the screen's idle
+        comes before a changed widget marked itself dirty, the frame with the change is composed and written later,
+        and a worker let go then shares the interpreter with that frame."""
+        self._after_frame.append((callback, drawn))
+
+    def _display(self, screen, renderable) -> None:
+        super()._display(screen, renderable)
+        if self._after_frame and renderable is not None:
+            waiting = []
+            for callback, drawn in self._after_frame:
+                if drawn():
+                    callback()
+                else:
+                    waiting.append((callback, drawn))
+            self._after_frame = waiting
 
     def _board(self) -> BoardScreen | None:
         for screen in self.screen_stack:

@@ -27,9 +27,10 @@ class RowsLoaded(Message):
 class Observed(Message):
     def __init__(self, observations: list[Observation], ids: list[str],
                  findings: dict[str, list] | None = None, asked_at: float | None = None,
-                 again: dict[str, Observation] | None = None) -> None:
+                 again: dict[str, Observation] | None = None, first: bool = False) -> None:
         super().__init__()
         self.observations = observations
+        self.first = first  # a load's first batch (the worst first): drawn at once, however busy the board is
         self.ids = ids  # asked for: an id asked for and not observed has vanished
         self.findings = findings  # diagnosed in the worker (None: the UI diagnoses, e.g. before the host is known)
         self.again = again or {}  # earlier observations diagnosed again with these as peers (their findings too)
@@ -73,9 +74,10 @@ class DaemonBack(Message):
 class StateChanged(Message):
     """App state (rows, observations, findings, host) changed; screens repaint what they show."""
 
-    def __init__(self, ids: set[str] | None = None) -> None:
+    def __init__(self, ids: set[str] | None = None, first: bool = False) -> None:
         super().__init__()
         self.ids = ids  # None: everything
+        self.first = first  # a load's first inspects (Observed.first): repainted at once, not throttled
 
 
 class CatalogLoaded(Message):

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Log, Static, TabbedContent, TabPane
 
+from ...backend import resume_gc
 from ...core.regex import RegexError, compile_linear
 from ...core.secrets import is_masked, is_secret_name, token_shape
 from ...core.signals import human_bytes
@@ -67,7 +68,6 @@ class BoardScreen(Screen):
         self._forensics_for = ""  # the image whose layers the Image tab shows
         self._repaint_timer: Timer | None = None
         self._painted_rows = False  # a repaint showed containers (the first does at once, unthrottled)...
-        self._painted_inspected = False  # ... and inspected ones: the first batch, the worst first, at once too
 
     def compose(self) -> ComposeResult:
         parts = getattr(self.app.backend, "parts", None)  # several hosts (hosts.py): a strip each, a HOST column
@@ -115,15 +115,20 @@ class BoardScreen(Screen):
         """Repaint at once, unless the last repaint was under REPAINT_EVERY (REPAINT_LOADING during the first load)
         ago: then once, when that time is up. Changes pour in while 1,000 containers load, and every repaint takes
         the interpreter from the load (and from keys). A single event still shows at once, and so do the list's
-        first paint and the first inspects' findings (the first load inspects the worst first)."""
-        if self._repaint_timer is not None:
+        first paint and the first inspects' findings (the first load inspects the worst first), even when a
+        throttled repaint is already scheduled (e.g. by the host's readings, which come just before them)."""
+        # the list's first paint waits for nothing, nor do a load's first inspects (the worst's: an event's inspect
+        # may have come before them)
+        first = bool(not self._painted_rows and self.app.rows) or message.first
+        if self._repaint_timer is not None and not first:
             return  # the scheduled repaint will show this change too
         every = REPAINT_LOADING if self.app.load_running else REPAINT_EVERY
         wait = self._last_repaint + every - time.monotonic()
-        first = ((not self._painted_rows and self.app.rows)  # the list's first paint waits for nothing, nor does
-                 or (not self._painted_inspected and self.app.observations))  # the first inspects' (the worst's)
         if wait <= 0 or first:
-            self.repaint()
+            if self._repaint_timer is not None:  # this repaint shows what it was scheduled for
+                self._repaint_timer.stop()
+                self._repaint_timer = None
+            self.repaint(first=message.first)
         else:
             self._repaint_timer = self.set_timer(wait, self._timed_repaint)
 
@@ -136,15 +141,14 @@ class BoardScreen(Screen):
         self._repaint_timer = None
         self.repaint()
 
-    def repaint(self) -> None:
+    def repaint(self, first: bool = False) -> None:
+        """`first`: a load's first inspects are in this repaint: the load reads its next batch once they are
+        written (app.inspects_painted)."""
         self._last_repaint = time.monotonic()
         app = self.app
-        if app.rows and not self._painted_rows:
-            self._painted_rows = True
-            self.call_after_refresh(app.rows_painted.set)  # drawn: the first load may start inspecting
-        if app.observations and not self._painted_inspected:
-            self._painted_inspected = True
-            self.call_after_refresh(app.inspects_painted.set)  # drawn: the first load may read its next batch
+        table = self.query_one(ContainerTable)
+        first_rows = bool(app.rows) and not self._painted_rows
+        self._painted_rows = self._painted_rows or first_rows
         loading = (app.load_size - len(app.loading), app.load_size) if app.load_running else None
         if app.many:
             for state, strip in zip(app.backend.states(), self.query(HostStrip)):  # type: ignore[attr-defined]
@@ -156,9 +160,17 @@ class BoardScreen(Screen):
         banner = self.query_one("#banner", Static)
         banner.display = bool(app.banner)
         banner.update(Text(app.banner or ""))
-        self.query_one(ContainerTable).show(app.rows, app.observations, app.findings, app.backend.now(),
-                                            self.text_filter, self.running_only)
+        table.show(app.rows, app.observations, app.findings, app.backend.now(), self.text_filter, self.running_only)
         self.show_selected()
+        shown = table.shown
+
+        def drawn() -> bool:  # another screen on top (the help, a walkthrough): no frame may render the board
+            return table.rendered >= shown or not self.is_current
+        if first_rows:  # written (the table's new rows rendered in a frame): the first load may start inspecting,
+            app.after_frame(app.rows_painted.set, drawn)
+            app.after_frame(resume_gc, drawn)  # and the cyclic GC, paused for the app's start, run again
+        if first:  # ... and read its next batch, once these findings are
+            app.after_frame(app.inspects_painted.set, drawn)
 
     @property
     def selected(self) -> str | None:

@@ -87,6 +87,17 @@ class ContainerTable(DataTable):
         name = max(MIN_NAME, min(need["name"], room - min(need["finding"], FINDING_ROOM)))
         return {**need, "name": name, "finding": max(MIN_FINDING, min(need["finding"], room - name))}
 
+    rendered = -1  # the last `shown` whose lines the compositor rendered (BoardScreen.repaint: the board written)
+
+    @property
+    def shown(self) -> int:
+        """How many times the rows were replaced (`_replace_rows`): `rendered` reaches it once a frame drew them."""
+        return self._update_count
+
+    def render_line(self, y: int):
+        self.rendered = self._update_count
+        return super().render_line(y)
+
     def on_resize(self) -> None:
         if self._shown_with is not None:
             self.show(*self._shown_with)
@@ -141,8 +152,8 @@ class ContainerTable(DataTable):
         fit = tuple(widths[key] for key in keys)
         for s in shown:
             if s.fitted_for != fit:  # cut to the column widths (the [lab] mark and the badge kept when they fit)
-                s.fitted = tuple(middle_ellipsis(cell, w, keep=BADGE if key == "finding" else 0)
-                                 for key, cell, w in zip(keys, s.cells, fit))
+                s.fitted = tuple(cell if n <= w else middle_ellipsis(cell, w, keep=BADGE if key == "finding" else 0)
+                                 for key, cell, n, w in zip(keys, s.cells, s.lens, fit))  # (lens: its cell_len)
                 s.fitted_for = fit
         self._replace_rows(ids, [s.fitted for s in shown], widths)
         if self.user_moved and selected in ids:
