@@ -10,9 +10,6 @@ reads, then the ids and their inspects), and a stricter one, `docker ps -a -q` +
 Prints each median and both ratios (goal: <= 1.0 the issue's baseline; the stricter ratio is printed beside it).
 The scan also reads the log tails of the containers that need them, the images, their history and the daemon info:
 more than that baseline. So it also times the docker CLI making those same reads, and prints that ratio too.
-A full scan asks, as it starts, the inspects of the containers its previous full scan listed (prefetch.py): every
-run but the first has that head start. So the scan is also timed with no ids kept (the file removed before each of
-those runs): a first scan on a host, or one after a change of every container.
 A benchmark, not a test: it prints figures and never fails on them.
 """
 from __future__ import annotations
@@ -31,24 +28,9 @@ from tests.engine import docker  # noqa: E402
 from bench.containers import create, remove, trim  # noqa: E402
 
 
-def forget_ids() -> None:
-    """No ids kept from a previous scan of the default daemon: the next scan gets no head start."""
+def time_troubleshoot() -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one `troubleshoot scan --json`, a new process as a user runs it."""
     import os
-
-    from troubleshoot.endpoint import resolve_endpoint
-    from troubleshoot.prefetch import guess_path
-    try:
-        os.unlink(guess_path(resolve_endpoint(None).url))
-    except FileNotFoundError:
-        pass
-
-
-def time_troubleshoot(first: bool = False) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one `troubleshoot scan --json`, a new process as a user runs it. `first`: with
-    no ids kept from a previous scan."""
-    import os
-    if first:
-        forget_ids()
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "troubleshoot", "scan", "--json", "--no-user-playbooks"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
@@ -107,15 +89,14 @@ def time_docker_cli_same_reads() -> float:
 
 def measure(n: int, runs: int) -> dict:
     time_troubleshoot(), time_docker_cli(), time_docker_cli_issue()  # warm the daemon and the page cache
-    ours, first, rss, cli, issue = [], [], [], [], []
+    ours, rss, cli, issue = [], [], [], []
     for _ in range(runs):  # alternated: the same load for all
-        first.append(time_troubleshoot(first=True)[0])
-        took, peak = time_troubleshoot()  # (the ids the run above kept: the next scan's head start)
+        took, peak = time_troubleshoot()
         ours.append(took)
         rss.append(peak)
         cli.append(time_docker_cli())
         issue.append(time_docker_cli_issue())
-    return {"n": n, "ours": ours, "first": first, "cli": cli, "issue": issue, "rss": max(rss)}
+    return {"n": n, "ours": ours, "cli": cli, "issue": issue, "rss": max(rss)}
 
 
 def main() -> None:
@@ -144,8 +125,6 @@ def main() -> None:
             rows.append(row)
             m_ours, m_cli = statistics.median(row["ours"]), statistics.median(row["cli"])
             print(f"  troubleshoot scan --json      median {m_ours:.3f}s  (runs: {', '.join(f'{x:.3f}' for x in row['ours'])})")
-            print(f"  ... with no ids kept (first)  median {statistics.median(row['first']):.3f}s  "
-                  f"(runs: {', '.join(f'{x:.3f}' for x in row['first'])})")
             m_issue = statistics.median(row["issue"])
             print(f"  docker ps -a && docker inspect $(docker ps -aq) (the issue's baseline) median {m_issue:.3f}s  "
                   f"(runs: {', '.join(f'{x:.3f}' for x in row['issue'])})")
@@ -158,16 +137,13 @@ def main() -> None:
         print()
         print("baselines: issue = `docker ps -a && docker inspect $(docker ps -aq)`; strict = `docker ps -a -q` + "
               "`docker inspect <ids>`")
-        print("scan: the scan with the previous scan's ids kept (its head start); first: with none kept")
-        print(f"{'containers':>10}  {'on daemon':>9}  {'scan':>7}  {'first':>7}  {'issue CLI':>9}  {'ratio':>11}  "
-              f"{'goal':>6}  {'strict CLI':>10}  {'ratio':>11}  {'scan RSS':>8}")
+        print(f"{'containers':>10}  {'on daemon':>9}  {'scan':>7}  {'issue CLI':>9}  {'ratio':>5}  {'goal':>6}  "
+              f"{'strict CLI':>10}  {'ratio':>5}  {'scan RSS':>8}")
         for row in rows:
             m_ours, m_cli = statistics.median(row["ours"]), statistics.median(row["cli"])
-            m_issue, m_first = statistics.median(row["issue"]), statistics.median(row["first"])
-            print(f"{row['n']:>10}  {row['total']:>9}  {m_ours:>6.3f}s  {m_first:>6.3f}s  {m_issue:>8.3f}s  "
-                  f"{m_ours / m_issue:>4.2f}/{m_first / m_issue:>4.2f}  {'<= 1.0':>6}  {m_cli:>9.3f}s  "
-                  f"{m_ours / m_cli:>4.2f}/{m_first / m_cli:>4.2f}  {row['rss']:>6.0f}MB")
-        print("(ratio: scan/first)")
+            m_issue = statistics.median(row["issue"])
+            print(f"{row['n']:>10}  {row['total']:>9}  {m_ours:>6.3f}s  {m_issue:>8.3f}s  {m_ours / m_issue:>5.2f}  "
+                  f"{'<= 1.0':>6}  {m_cli:>9.3f}s  {m_ours / m_cli:>5.2f}  {row['rss']:>6.0f}MB")
     finally:
         if not args.keep:
             remove()

@@ -575,12 +575,12 @@ def open_source(catalog: Catalog | None, host: Any = None, snapshot: str | Path 
     the process started. `many`: several hosts (contexts.HostSpec each): hosts.MultiBackend."""
     if snapshot is not None:
         if asked is not None:
-            asked.close()
+            asked.batch.close()
         return snapshot_backend(catalog, snapshot)  # type: ignore[arg-type]
     if many:  # several hosts (contexts.HostSpec each): one source over them (hosts.py), connected once any answers
         from .hosts import MultiBackend
         if asked is not None:
-            asked.close()
+            asked.batch.close()
         multi = MultiBackend(catalog, many)
         multi.connect()
         return multi
@@ -588,6 +588,6 @@ def open_source(catalog: Catalog | None, host: Any = None, snapshot: str | Path 
     if prefetch is not None:
         backend.prefetch(all=prefetch, asked=asked)
     elif asked is not None:
-        asked.close()
+        asked.batch.close()
     backend.connect()
     return backend

@@ -96,7 +96,7 @@ class _Early:
         self.source, self.error = None, None
         if _snapshot_path(args) is not None or getattr(args, "many", None):
             if asked is not None:
-                asked.close()
+                asked.batch.close()
             return
         try:
             self.source = open_source(None, getattr(args, "host", None), prefetch=not running, asked=asked)
@@ -259,10 +259,9 @@ def _scan(args) -> int:
     if getattr(args, "many", None):
         return _scan_many(args)
     asked = None
-    full = not args.names and not args.running and not args.project  # every container: the previous ids a guess
     if _snapshot_path(args) is None:  # the first reads asked before anything heavy is imported (prefetch.py)
         from .prefetch import ask_first
-        asked = ask_first(getattr(args, "host", None), all=not args.running, guess=full)
+        asked = ask_first(getattr(args, "host", None), all=not args.running)
     early = _Early(args, args.running, asked)  # the daemon starts listing while the playbooks load
     early.ask(args.names, args.running, args.project or ())  # ... and inspecting, if its list is in by now
     from .core.diagnose import diagnose
@@ -273,9 +272,6 @@ def _scan(args) -> int:
                                                forked=True)
     except _Failed as failed:
         return failed.code
-    if full and asked is not None:  # the ids listed now: the next full scan asks their inspects at its start
-        from .prefetch import remember
-        remember(asked, [o.container.id for o in observations])
     report = diagnose(observations, host, catalog, each=_two_processes)
     if args.json:
         from .report_json import report_json

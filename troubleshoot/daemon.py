@@ -652,17 +652,15 @@ class Daemon:
             if _ssh().connection_cap(url):
                 return  # dial-stdio sessions: few at once (read one at a time as asked)
         if asked is not None and asked.url == url and asked.all == all:
-            for sock in asked.sockets():
+            for sock in asked.batch.sockets():
                 self._sockets.add(sock)  # (abort() reaches them too)
         else:
             if asked is not None:
-                asked.close()
+                asked.batch.close()
             asked = prefetch.ask(url, all, self.timeout or 30.0, on_socket=self._sockets.add, path=path)
             if asked is None:
                 return  # said by connect(), which tries the same socket
         self._early = (asked.batch, dict(asked.index))
-        if asked.guess is not None:  # the previous full scan's containers, their inspects asked too (prefetch.py)
-            self._early_inspects = asked.guess
 
     def _early_answer(self, path: str, params: dict[str, Any] | None) -> Any:
         """The prefetched answer to this GET (taken: asked once), or None. The daemon's version is checked first: an
@@ -697,22 +695,16 @@ class Daemon:
         """`inspect` of each, in order (None: removed meanwhile), pipelined on a local daemon."""
         paths = [f"/containers/{_quote(c)}/json" for c in cids]
         early, self._early_inspects = self._early_inspects, None
-        if early is not None:  # asked already (ask_inspects_early, or the previous scan's ids: prefetch.py)
+        if early is not None:
             ids, batch = early
-            _ = self._prefix  # a daemon too old is said here (DaemonError): its answers, maybe asked unversioned, unread
-            at = {c: i for i, c in enumerate(cids)}
-            out: list[Any] = [None] * len(paths)
-            taken = [False] * len(paths)
+            if list(ids) == list(cids):  # asked already (ask_inspects_early): the daemon has been answering them
+                out: list[Any] = [None] * len(paths)
 
-            def decoded(k: int, answer: Any) -> None:
-                i = at.get(ids[k])
-                if i is not None and not taken[i]:  # an id no longer listed: its answer dropped
-                    out[i], taken[i] = self._typed_answer(paths[i], answer, schema.ContainerInspect, None), True
-            self._answers(batch, decoded)
-            rest = [i for i in range(len(paths)) if not taken[i]]  # listed now, not asked then
-            for i, one in zip(rest, self._typed_many([paths[i] for i in rest], schema.ContainerInspect, None)):
-                out[i] = one
-            return out
+                def decoded(i: int, answer: Any) -> None:
+                    out[i] = self._typed_answer(paths[i], answer, schema.ContainerInspect, None)
+                self._answers(batch, decoded)
+                return out
+            batch.close()
         return self._typed_many(paths, schema.ContainerInspect, None)
 
     def ask_inspects_early(self, all: bool, select: Callable[[list[schema.ListRow]], list[str]]) -> bool:
