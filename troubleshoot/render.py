@@ -15,15 +15,7 @@ from .core.playbooks import Catalog, Playbook, Step
 from .core.signals import human_bytes, human_seconds
 
 # One place for severity and state looks: the CLI and the app both use these.
-SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "white on blue"}
-SEVERITY_SHORT = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}
-STATE_STYLE = {"running": "green", "exited": "red", "restarting": "yellow", "created": "magenta", "dead": "red",
-               "paused": "cyan"}
-
-
-def badge(severity: str, short: bool = False) -> Text:
-    label = SEVERITY_SHORT.get(severity, severity) if short else severity.upper()
-    return Text(f" {label} ", style=SEVERITY_STYLE.get(severity, ""))
+from .styles import SEVERITY_SHORT, SEVERITY_STYLE, STATE_STYLE, badge  # noqa: F401  (render's names, as before)
 
 
 def scan_table(report: Report, width: int = 120) -> Table:

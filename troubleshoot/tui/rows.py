@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from ..backend import Row
 from ..core.facts import Observation
-from ..render import STATE_STYLE
-from ..render import badge as render_badge
+from ..styles import STATE_STYLE
+from ..styles import badge as render_badge
 
 if TYPE_CHECKING:
     from ..core.diagnose import Finding
