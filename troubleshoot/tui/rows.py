@@ -69,14 +69,16 @@ def state_cell(obs: Observation) -> Text:
 def cells(row: Row, obs: Observation | None, found: list[Finding], now: datetime,
           label: str | None = None) -> tuple[Text, ...]:
     """`label`: a Compose member's name under its project line (its service, `#N` for a replica), for its name."""
-    from ..core.detectors.image_tag import parse_ref  # the detectors: imported with the first inspect, not before
-    from ..core.diagnose import TRAINING_LABEL  # the list's first frame
     name = Text(row.name, style="bold") if label is None else Text(MEMBER_INDENT + label, style="bold")
-    if obs is not None and obs.container.label(TRAINING_LABEL):
-        name.append(" [lab]", style="italic cyan")  # appended as text, never parsed as markup
     if obs is None:  # from the sparse list, before its inspect arrives
         return (name, Text(row.state, style=STATE_STYLE.get(row.state, "")), Text(""), Text("…", style="dim"),
                 Text("…", style="dim"), Text(row.image))
+    # the detectors and the diagnosis (~14 ms: the detectors package imports all 34): with the first inspect, never
+    # in the list's first frame (these imports sat above the line before, and ran in it)
+    from ..core.detectors.image_tag import parse_ref
+    from ..core.diagnose import TRAINING_LABEL
+    if obs.container.label(TRAINING_LABEL):
+        name.append(" [lab]", style="italic cyan")  # appended as text, never parsed as markup
     c = obs.container
     image = Text(c.image_ref or c.image_id[:19])
     ref = parse_ref(c.image_ref)
