@@ -93,6 +93,8 @@ def decode(raw: bytes | str, kind: type[T], what: str, limit: int = MAX_DOCUMENT
         raise BoundaryError(f"{what}: {_say(exc)}") from None
     except msgspec.DecodeError as exc:
         raise BoundaryError(_not_json(what, raw, exc)) from None
+    except UnicodeDecodeError as exc:  # msgspec's own error for a string that is not UTF-8 (not a DecodeError)
+        raise BoundaryError(f"{what}: not UTF-8 text ({exc.reason} at byte {exc.start} of a string)") from None
     except RecursionError:
         raise BoundaryError(f"{what}: nested too deeply") from None
     if kind not in _LOGS_INSIDE and _DIRTY.search(raw) is None and (len(raw) <= MAX_STRING or _bounded(raw)):

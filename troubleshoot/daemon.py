@@ -608,6 +608,9 @@ class Daemon:
         from .boundary import BoundaryError, decode
         if answer.status == 404:
             return missing
+        if answer.status == 0:  # pipeline.py: no answer at all, its connection ended before it (not a refusal)
+            raise DaemonError(f"no answer to {path} from the daemon at {self.endpoint.url} (its connection ended "
+                              "before it)")
         if answer.status >= 400 or answer.status < 200:
             raise DaemonError(f"the daemon refused {path}: {_api_message(answer.status, answer.body[:MAX_ERROR_BODY])}")
         try:
@@ -854,8 +857,17 @@ class Daemon:
         _ = self._prefix  # takes the early answer, when it was asked early
         return self._version if self._version is not None else self._typed("/version", schema.Version)
 
+    def _listing(self, path: str, kind: Any, params: dict[str, Any] | None = None, limit: int = MAX_ONE_JSON) -> Any:
+        """`_typed` of a read every Docker API answers (/info, the lists): a 404 there is not a missing object but
+        something else listening on the socket (a proxy, a hostile daemon): said in one line, as a refusal is."""
+        try:
+            return self._typed(path, kind, params, limit)
+        except NotFound as exc:
+            raise DaemonError(f"the daemon at {self.endpoint.url} answered {path} with 404 ({exc}): not a Docker "
+                              "API there") from None
+
     def info(self) -> schema.Info:
-        return self._typed("/info", schema.Info)
+        return self._listing("/info", schema.Info)
 
     def containers(self, all: bool = True, label: str | None = None) -> list[schema.ListRow]:
         """The sparse list (one call, no inspect). `label`: only those carrying it."""
@@ -865,7 +877,7 @@ class Daemon:
         params: dict[str, Any] = {"all": all}
         if label:
             params["filters"] = json.dumps({"label": [label]})
-        return self._typed("/containers/json", list[schema.ListRow], params, MAX_LIST_JSON)
+        return self._listing("/containers/json", list[schema.ListRow], params, MAX_LIST_JSON)
 
     def inspect(self, cid: str) -> schema.ContainerInspect | None:
         """None when the container vanished in the meantime (removed mid-scan)."""
@@ -881,12 +893,12 @@ class Daemon:
             return None
 
     def images(self, label: str | None = None) -> list[schema.ImageRow]:
-        return self._typed("/images/json", list[schema.ImageRow],
-                           {"filters": json.dumps({"label": [label]})} if label else None, MAX_LIST_JSON)
+        return self._listing("/images/json", list[schema.ImageRow],
+                             {"filters": json.dumps({"label": [label]})} if label else None, MAX_LIST_JSON)
 
     def networks(self, label: str | None = None) -> list[schema.NetworkRow]:
-        return self._typed("/networks", list[schema.NetworkRow],
-                           {"filters": json.dumps({"label": [label]})} if label else None, MAX_LIST_JSON)
+        return self._listing("/networks", list[schema.NetworkRow],
+                             {"filters": json.dumps({"label": [label]})} if label else None, MAX_LIST_JSON)
 
     def history(self, ref: str) -> list[schema.HistoryEntry]:
         try:

@@ -76,6 +76,7 @@ class Batch:
         self._conns: list[_Conn] = []
         self._done = not self.gets
         self._on_answer: Callable[[int, Answer], None] | None = None
+        self._ended: BaseException | None = None  # what ended the batch early (poll, answer), said again for its answers
         try:
             n = max(1, min(connections, len(self.gets)))
             for k in range(n if self.gets else 0):
@@ -148,14 +149,19 @@ class Batch:
             self._on_answer(i, answer)
 
     def answer(self, i: int) -> Answer:
-        """The answer to request `i`, reading only until it has come (the others go on arriving later)."""
+        """The answer to request `i`, reading only until it has come (the others go on arriving later). What ended
+        the batch before it came (a `poll` whose caller let it go: too big, past the deadline, not HTTP) is raised
+        again here, for the request whose answer it kept from coming."""
         try:
             while self._answers[i] is None and self._conns:
                 self._step()
-        except BaseException:
+        except BaseException as exc:
+            self._ended = exc
             self.close()
             raise
         got = self._answers[i]
+        if got is None and isinstance(self._ended, PipelineError):
+            raise self._ended
         return got if got is not None else Answer(0, {}, b"")
 
     def answers(self, on_answer: Callable[[int, Answer], None] | None = None) -> list[Answer]:
@@ -185,7 +191,8 @@ class Batch:
         try:
             while self._conns and self._step(wait=False):
                 pass
-        except BaseException:
+        except BaseException as exc:
+            self._ended = exc
             self.close()
             raise
 

@@ -45,6 +45,14 @@ class Fake(socketserver.StreamRequestHandler):
                     self.answer(VERSION)
                 elif self.mode == "tiny":
                     self.answer(b"[]" if "/containers/json?" in path else b'{"Id": "abc"}')
+                elif self.mode == "badutf8":  # a name that is not UTF-8 (msgspec: UnicodeDecodeError, not its own)
+                    self.answer(b'[{"Id": "' + b"a" * 64 + b'", "Names": ["/x\xff\xc0\x9b"], "State": "exited"}]'
+                                if "/containers/json?" in path else b"{}")
+                elif self.mode == "noinfo":  # something else on the socket: /info is not there
+                    if path.endswith("/info"):
+                        self.answer(b'{"message": "page not found"}', status=b"404 Not Found")
+                    else:
+                        self.answer(b"[]" if "/json?" in path else b"{}")
                 elif self.mode == "drip":
                     self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n"
                                      b"\r\n[")
@@ -76,8 +84,8 @@ class Fake(socketserver.StreamRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             return
 
-    def answer(self, body: bytes) -> None:
-        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+    def answer(self, body: bytes, status: bytes = b"200 OK") -> None:
+        self.wfile.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\nContent-Length: "
                          + str(len(body)).encode() + b"\r\n\r\n" + body)
         self.wfile.flush()
 
@@ -160,6 +168,22 @@ def test_scan_against_a_dripping_daemon_is_one_line_within_the_30s_deadline(fake
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == f"troubleshoot: the daemon at {host} did not answer /containers/json within 30 s\n"
     assert took < 90, took
+
+
+@pytest.mark.parametrize("mode, said", [
+    ("badutf8", "the daemon's answer to /containers/json: not UTF-8 text (invalid start byte at byte 2 of a string)"),
+    ("noinfo", "answered /info with 404 (page not found): not a Docker API there"),
+    ("huge", " MB for /"),  # the list or /info, whichever the scan reads first: "sent more than N MB ...: refused"
+])
+def test_a_daemon_answer_that_is_not_utf8_or_no_info_is_one_line(fake, mode, said):
+    """Found by a hostile daemon (session 6): the first two crashed the scan (UnicodeDecodeError; an uncaught
+    NotFound); a list past its 64 MB bound, refused while the scan started, was said as "refused: HTTP 0"."""
+    host = fake(mode)
+    for args in (("scan", "--json"), ("scan",)):
+        proc = run_cli("-H", host, *args, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and said in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert "crash" not in proc.stderr
 
 
 def test_a_dripping_daemon_ends_pipelined_reads_at_the_deadline(fake):

@@ -224,3 +224,30 @@ def test_a_snapshot_s_log_lines_keep_their_own_bounds():
     record["logs"] = ["y"] * (boundary.MAX_LOG_LINES + 5)
     got = decode(json.dumps(record).encode(), schema.ContainerRecord, "record")
     assert len(got.logs) == boundary.MAX_LOG_LINES
+
+
+@given(st.binary(min_size=1, max_size=4).filter(lambda b: _not_utf8(b)), st.sampled_from([
+    (b'[{"Id":"x%s"}]', list[schema.ListRow]), (b'[{"Id":"a","Names":["/%s"]}]', list[schema.ListRow]),
+    (b'{"Id":"a","Config":{"Labels":{"%s":"v"}}}', schema.ContainerInspect), (b'{"Type":"container","Action":"%s"}',
+                                                                                 schema.Event)]))
+@settings(max_examples=100, deadline=None)
+def test_invalid_utf8_in_a_daemon_answer_is_one_line(bad, case):
+    """A string that is not UTF-8 (msgspec raises UnicodeDecodeError for it, not a DecodeError): one BoundaryError
+    line naming the answer, never a crash (found by a hostile daemon, session 6: `scan` crashed on it)."""
+    template, kind = case
+    try:
+        decode(template.replace(b"%s", bad), kind, "the daemon's answer")
+    except BoundaryError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("the daemon's answer")
+    else:
+        raise AssertionError("accepted")
+
+
+def _not_utf8(raw: bytes) -> bool:
+    if b'"' in raw or b"\\" in raw or any(b < 0x20 for b in raw):
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
