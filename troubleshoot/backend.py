@@ -294,41 +294,12 @@ class Early:
         return self
 
 
-GC_PAUSE_MAX = 5.0  # seconds the app's start runs without the cyclic GC at most (pause_gc)
-_gc_paused = False
-
-
-def pause_gc() -> None:
-    """The app's start without the cyclic GC: its imports (textual's), its mount and its first frame make ~180
-    collections, ~0.015 s of the ~0.35 s to a first frame with 1,000 containers. Until `resume_gc` (the app: once
-    its first rows are written, or it ends), GC_PAUSE_MAX at most (a caller that never starts the app)."""
-    global _gc_paused
-    import gc
-    if gc.isenabled() and not _gc_paused:
-        _gc_paused = True
-        gc.disable()
-        timer = threading.Timer(GC_PAUSE_MAX, resume_gc)
-        timer.daemon = True
-        timer.start()
-
-
-def resume_gc() -> None:
-    """The cyclic GC back on, if pause_gc turned it off (from any thread). What the start made is frozen first
-    (gc.freeze: the modules, the app's screens and widgets, long-lived): collecting it all at once would hold the
-    interpreter ~10 ms right at the first frame; its few cycles of garbage (~3,000 objects) stay, once."""
-    global _gc_paused
-    import gc
-    if _gc_paused:
-        _gc_paused = False
-        gc.freeze()
-        gc.enable()
-
-
 def start_early(host: str | None) -> Early | None:
     """The app's first reads, begun now (see Early); None when the endpoint cannot even be resolved. The app starts
-    next: the cyclic GC is paused until its first rows are on screen (pause_gc)."""
+    next: the cyclic GC is paused until its first rows are on screen (startgc.pause)."""
+    from . import startgc
     from .daemon import DaemonError
-    pause_gc()
+    startgc.pause()
     try:
         return Early(host)
     except DaemonError:

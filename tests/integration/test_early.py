@@ -145,7 +145,7 @@ def test_the_playbooks_load_after_the_list_is_drawn(engine, tmp_path):
     loaded_when: list[tuple[bool, int]] = []
     try:
         early = start_early(None).wait()  # answered before the app starts (it has ~0.15 s of imports meanwhile)
-        assert not gc.isenabled()  # the cyclic GC paused for the app's start (backend.pause_gc) ...
+        assert not gc.isenabled()  # the cyclic GC paused for the app's start (startgc.pause) ...
         listed = len(early.rows or ())
         # the board's lines: a line per container, and one per Compose project above its members (other runs on
         # this daemon may have projects up)

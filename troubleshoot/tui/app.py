@@ -6,7 +6,6 @@ daemon error cannot end the app.
 """
 from __future__ import annotations
 
-import gc
 import sys
 import threading
 import time
@@ -22,7 +21,8 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..backend import Backend, BackendError, Row, batches, load_batches, resume_gc
+from .. import startgc
+from ..backend import Backend, BackendError, Row, batches, load_batches
 from ..core.peers import build_peers, group, user_networks
 from ..core.facts import Host, Observation
 from .messages import (CatalogLoaded, ContainerEvent, DaemonBack, DaemonLost, HostLoaded, HostsChanged, Observed,
@@ -59,22 +59,6 @@ AGAIN = 50  # at most this many known broken containers diagnosed again with a b
 RECONCILE_EVERY = 5.0  # seconds: the sparse list and the host readings, so the board converges even if events are lost
 EVENT_ACTIONS = {"create", "start", "die", "stop", "kill", "oom", "restart", "pause", "unpause", "destroy",
                  "rename", "update", "health_status"}
-
-
-_frozen = False
-
-
-def freeze_imports() -> None:
-    """What is loaded when the first app mounts (the modules, textual's and the app's classes and functions) lives as
-    long as the process: out of the cyclic GC's way (gc.freeze), so that its full collections, which hold the
-    interpreter, walk only what the app makes since. With 1,000 containers they paused it for 17, 30 and 54 ms in
-    the first second (before the first paint, at the worst's finding, under keys); after: ~10-30 ms, less often.
-    Once a process: an app made later (the demo after no daemon, the tests' apps) would freeze the first one's
-    garbage for good (a frozen cycle is never collected; what is not in a cycle is freed as usual)."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
 
 
 def one_line(exc: BaseException) -> str:
@@ -213,7 +197,7 @@ class TroubleshootApp(App):
             self.error_console.print(self._crash_line, soft_wrap=True, markup=False, highlight=False, emoji=False)
 
     def on_mount(self) -> None:
-        freeze_imports()
+        startgc.freeze_once()
         # Workers diagnose in threads, CPU-bound: with Python's default 5 ms switch interval, each of the many times
         # the UI thread waits for the interpreter while answering a key costs up to 5 ms. Keys first.
         self._switch_interval = sys.getswitchinterval()
@@ -275,7 +259,7 @@ class TroubleshootApp(App):
         self._ui_free.set()
         self.backend.stop_events()
         self.backend.abort()
-        resume_gc()
+        startgc.resume()
         sys.setswitchinterval(self._switch_interval)
 
     # -- workers (threads) -----------------------------------------------------------------------------------
@@ -733,7 +717,7 @@ class TroubleshootApp(App):
             else:
                 self.findings[cid] = diagnose_container(obs, self.host_of(cid, self.host), self.catalog, peers=peers)
         if message.first_load:
-            resume_gc()  # (paused by cli.cmd_tui's start_early: back once the rows are written, or here at the latest)
+            startgc.resume()  # (paused by cli.cmd_tui's start_early: back once the rows are written, or here at the latest)
         self.loaded = self.loaded or message.first_load
         self._load_open = self._load_open and not message.first_load
         self._changed()

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Log, Static, TabbedContent, TabPane
 
-from ...backend import resume_gc
+from ... import startgc
 from ...core.regex import RegexError, compile_linear
 from ...core.secrets import is_masked, is_secret_name, token_shape
 from ...core.signals import human_bytes
@@ -168,7 +168,7 @@ class BoardScreen(Screen):
             return table.rendered >= shown or not self.is_current
         if first_rows:  # written (the table's new rows rendered in a frame): the first load may start inspecting,
             app.after_frame(app.rows_painted.set, drawn)
-            app.after_frame(resume_gc, drawn)  # and the cyclic GC, paused for the app's start, run again
+            app.after_frame(startgc.resume, drawn)  # and the cyclic GC, paused for the app's start, run again
         if first:  # ... and read its next batch, once these findings are
             app.after_frame(app.inspects_painted.set, drawn)
 
