@@ -35,3 +35,30 @@ def test_the_demo_board_is_marked_recorded_and_lists_every_lab_incident():
             tops = {app.rows[cid].name: found[0].playbook_id for cid, found in app.findings.items() if found}
             assert all(tops[f"lab-{sid}"] == sid for sid in SCENARIOS)
     asyncio.run(go())
+
+
+def test_the_hidden_tabs_mount_their_widgets_when_first_opened():
+    """The Logs and Image tabs' widgets (~20 ms of the first paint's path: widgets and their styles a first look never
+    shows) are mounted the first time their tab opens, not with the board, and they work once opened."""
+    from textual.widgets import DataTable, Log
+
+    async def go():
+        catalog = load_catalog()
+        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
+                        what="the demo to load and show")
+            board = app.screen
+            assert not board.query(Log) and not board.query("#history") and not board.query("#log-search")
+            await pilot.press("2")
+            await until(pilot, lambda: bool(board.query(Log)) and board.query_one(Log).is_mounted,
+                        what="the Logs tab's log")
+            assert not board.query_one("#log-search").display  # hidden until s
+            await pilot.press("s")
+            assert board.query_one("#log-search").display and board.focused is board.query_one("#log-search")
+            await pilot.press("escape", "4")
+            await until(pilot, lambda: board.query("#history") and board.query_one("#history", DataTable).row_count,
+                        what="the Image tab's layers of the selected container's image")
+            assert [c.label.plain for c in board.query_one("#history", DataTable).columns.values()] == [
+                "SIZE", "CREATED BY"]
+    asyncio.run(go())
