@@ -62,3 +62,34 @@ def test_the_hidden_tabs_mount_their_widgets_when_first_opened():
             assert [c.label.plain for c in board.query_one("#history", DataTable).columns.values()] == [
                 "SIZE", "CREATED BY"]
     asyncio.run(go())
+
+
+def test_the_key_bar_shows_the_focused_keys_and_a_click_presses_one():
+    """The key bar (one widget, not Textual's Footer of one widget per key): the keys of what has the focus, drawn
+    again when the focus changes; a click on a key presses it."""
+    from textual.widgets import Footer
+
+    from troubleshoot.tui.screens.help import HelpScreen
+    from troubleshoot.tui.widgets.key_bar import KeyBar
+
+    def bar(app) -> str:
+        return app.screen.query_one(KeyBar).render().plain
+
+    async def go():
+        catalog = load_catalog()
+        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS), what="the demo to load")
+            assert not app.screen.query(Footer)
+            shown = bar(app)
+            assert shown.startswith(" / Filter  a All/running  v Re-check  z Fold project  ? Help  q Quit ")
+            assert shown.rstrip().endswith("▏^p palette") and len(shown) == 120
+            await pilot.press("slash")  # the filter box has the focus: its keys only
+            await until(pilot, lambda: "All/running" not in bar(app), what="the key bar redrawn for the filter")
+            assert bar(app).startswith(" / Filter ")
+            await pilot.press("escape")
+            await until(pilot, lambda: "? Help" in bar(app), what="the board's keys again")
+            x = bar(app).index("? Help") + 1
+            await pilot.click(KeyBar, offset=(x, 0))
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help, from a click on '? Help'")
+    asyncio.run(go())

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Log, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Log, Static, TabbedContent, TabPane
 
 from ... import startgc
 from ...core.regex import RegexError, compile_linear
@@ -21,6 +21,7 @@ from ..rows import project_summary
 from ..widgets.container_table import ContainerTable
 from ..widgets.findings_view import FindingsView
 from ..widgets.host_strip import HostStrip
+from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from textual import getters
@@ -94,7 +95,7 @@ class BoardScreen(Screen):
                 with VerticalScroll():
                     yield Static(id="inspect")
             yield TabPane("Image", id="tab-image")
-        yield Footer()
+        yield KeyBar()
 
     def pane(self, pane_id: str) -> TabPane:
         """A hidden tab's pane, its widgets mounted the first time it is needed (shown, or its widgets asked for):

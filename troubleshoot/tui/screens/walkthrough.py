@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, ListView, Static
+from textual.widgets import ListView, Static
 
 from ...core.commands import UnsafeValue, missing_values, placeholder_values, render, render_changes
 from ...core.fixform import (ComposeFix, compose_fix, compose_prevention, missing_in_file, recreate_text, step_changes,
@@ -40,6 +40,7 @@ from ...core.signals import container_signals
 from ..messages import StateChanged
 from ..rows import badge
 from ..widgets.step_item import StepItem
+from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from textual import getters
@@ -250,7 +251,7 @@ class WalkthroughScreen(Screen):
                 tail.append(Text("Lesson: ", style="bold") + Text(pb.lesson, style="italic"))
             yield Static(Group(*tail), id="wt-lesson")
             yield Static(id="wt-timeline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#steps", ListView).focus(scroll_visible=False)  # opened at the top: the intro first
