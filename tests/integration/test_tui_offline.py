@@ -8,6 +8,7 @@ from troubleshoot.core.playbooks import load_catalog
 from troubleshoot.lab import SCENARIOS
 from troubleshoot.tui.factory import make_app
 from troubleshoot.tui.screens.no_daemon import NoDaemonScreen
+from troubleshoot.tui.widgets.container_table import ContainerTable
 from troubleshoot.tui.widgets.host_strip import HostStrip
 
 
@@ -92,4 +93,34 @@ def test_the_key_bar_shows_the_focused_keys_and_a_click_presses_one():
             x = bar(app).index("? Help") + 1
             await pilot.click(KeyBar, offset=(x, 0))
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help, from a click on '? Help'")
+    asyncio.run(go())
+
+
+def test_keys_typed_as_the_board_appears_are_the_boards_not_a_hidden_filters():
+    """Keys typed during the launch (queued before the board's table took the focus) went into the filter box, hidden
+    then: the board stayed empty (a filter nobody can see) until escape. They are the board's keys."""
+    from textual import events
+
+    from troubleshoot.tui.screens.board import BoardScreen
+
+    async def go():
+        catalog = load_catalog()
+        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        push = app.push_screen
+
+        def push_screen(screen, *args, **kwargs):  # the keys reach the app as the board is pushed, before it mounts
+            done = push(screen, *args, **kwargs)
+            if isinstance(screen, BoardScreen):
+                for key in "4i":
+                    app.post_message(events.Key(key, key))
+            return done
+        app.push_screen = push_screen  # type: ignore[method-assign]
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
+                        what="the demo to load and show")
+            board = app.screen
+            assert isinstance(board, BoardScreen)
+            assert board.text_filter == "" and board.query_one("#filter").value == ""
+            assert board.query_one(ContainerTable).row_count >= len(SCENARIOS)
+            assert board.query_one("#tabs").active == "tab-image"  # 4 was the board's key
     asyncio.run(go())

@@ -35,6 +35,10 @@ REPAINT_LOADING = 0.25  # ... and four while the first load pours batches in (th
 
 
 class BoardScreen(Screen):
+    # the table takes the focus as the board appears, not the first focusable widget (the filter box, hidden then):
+    # keys typed during the launch went into that hidden box, and its filter left the board empty, unexplained
+    AUTO_FOCUS = "#board"
+
     if TYPE_CHECKING:  # `self.app` as the TroubleshootApp it is (textual's own typed getter; no change at run time)
         app = getters.app(TroubleshootApp)
 
