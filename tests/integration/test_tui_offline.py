@@ -124,3 +124,62 @@ def test_keys_typed_as_the_board_appears_are_the_boards_not_a_hidden_filters():
             assert board.query_one(ContainerTable).row_count >= len(SCENARIOS)
             assert board.query_one("#tabs").active == "tab-image"  # 4 was the board's key
     asyncio.run(go())
+
+
+def test_the_first_frame_shows_the_list_and_the_tabs_come_right_after():
+    """The tabs (19 of the board's 26 widgets) are not in the frame that first shows the list: they are mounted once
+    it is written, in the place kept for them; then they show the selected (worst) container's findings."""
+    import io
+
+    from rich.console import Console
+
+    from troubleshoot.tui.screens.board import BoardScreen
+    from troubleshoot.tui.widgets.findings_view import FindingsView
+
+    seen: list[tuple[int, bool]] = []
+    mount = BoardScreen._mount_tabs
+
+    async def _mount_tabs(self):
+        table = self.query_one(ContainerTable)
+        seen.append((table.row_count, table.rendered >= table.shown))  # the list on screen already?
+        await mount(self)
+
+    async def go():
+        catalog = load_catalog()
+        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        BoardScreen._mount_tabs = _mount_tabs  # type: ignore[method-assign]
+        try:
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
+                            what="the demo to load and show")
+                board = app.screen
+                assert board.tabs_ready and board.query("#tabs-slot > #tabs")
+                assert seen and seen[0][0] >= len(SCENARIOS) and seen[0][1], seen  # after a frame with the rows
+                console = Console(width=120, record=True, file=io.StringIO())
+                console.print(board.query_one(FindingsView).content)
+                top = app.findings[board.selected][0].playbook_id  # the tabs show the selected one's, once there
+                assert top in console.export_text()
+        finally:
+            BoardScreen._mount_tabs = mount  # type: ignore[method-assign]
+    asyncio.run(go())
+
+
+def test_the_tabs_come_without_any_container_too():
+    """No row to paint (an empty daemon): the tabs are mounted all the same (TABS_LATEST after the board)."""
+    import json
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from troubleshoot.backend import RecordedBackend
+    from troubleshoot.boundary import fixture_host
+
+    host = json.loads(next((Path(__file__).resolve().parent.parent / "fixtures").glob("*.json")).read_text())["host"]
+
+    async def go():
+        catalog = load_catalog()
+        backend = RecordedBackend(catalog, [], fixture_host(host), datetime(2026, 11, 23, tzinfo=timezone.utc))
+        app = make_app(catalog, backend=backend)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.loaded and not app.screen.repaint_pending, what="the empty board")
+            assert app.screen.tabs_ready and not app.rows
+    asyncio.run(go())

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import functools
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Log, Static, TabbedContent, TabPane
 
@@ -32,6 +34,15 @@ if TYPE_CHECKING:
 
 REPAINT_EVERY = 0.1  # seconds: at most ten board repaints a second (an event's change waits at most this)...
 REPAINT_LOADING = 0.25  # ... and four while the first load pours batches in (the CPU is the load's meanwhile)
+TABS_LATEST = 0.3  # seconds after the board mounts: its tabs are mounted then if no row was painted before
+
+
+def _needs_tabs(method: Callable[..., None]) -> Callable[..., None]:
+    """A board method that shows something in the tabs: run when they are mounted (BoardScreen._with_tabs)."""
+    @functools.wraps(method)
+    def run(self: BoardScreen, *args: Any, **kwargs: Any) -> None:
+        self._with_tabs(lambda: method(self, *args, **kwargs))
+    return run
 
 
 class BoardScreen(Screen):
@@ -72,6 +83,8 @@ class BoardScreen(Screen):
         self._last_repaint = 0.0
         self._forensics_for = ""  # the image whose layers the Image tab shows
         self._repaint_timer: Timer | None = None
+        self._tabs_ready = self._tabs_begun = False  # the tabs mounted; their mounting begun (_mount_tabs)
+        self._after_tabs: list[Callable[[], object]] = []  # what waits for them
         self._panes: set[str] = set()  # the hidden tabs' panes whose widgets are mounted (pane())
         self._painted_rows = False  # a repaint showed containers (the first does at once, unthrottled)...
 
@@ -90,16 +103,44 @@ class BoardScreen(Screen):
             table.host_of = self.app.backend.host_short_of  # type: ignore[attr-defined] # short: its URL on the strip
             table.host_down = self.app.backend.host_down  # type: ignore[attr-defined]
         yield table
-        with TabbedContent(id="tabs"):
-            with TabPane("Findings", id="tab-findings"):
-                with VerticalScroll():
-                    yield FindingsView(id="findings")
-            yield TabPane("Logs", id="tab-logs")  # their widgets are mounted when first needed (pane())
-            with TabPane("Inspect", id="tab-inspect"):
-                with VerticalScroll():
-                    yield Static(id="inspect")
-            yield TabPane("Image", id="tab-image")
+        yield Container(id="tabs-slot")  # the tabs, mounted once the first rows are on screen (_mount_tabs)
         yield KeyBar()
+
+    # -- the tabs, after the first paint ----------------------------------------------------------------------
+    # The tabs (findings, logs, inspect, image: 19 of the board's 26 widgets) are not in the board's first frame:
+    # it shows the list, and the tabs' place kept empty (#tabs-slot, its size). They are mounted right after that
+    # frame is written (~30 ms: the first paint that much earlier), or TABS_LATEST after the board mounts when no
+    # row comes (an empty daemon, a lost one), or at once when a key asks for them. What needs them waits for them.
+    @property
+    def tabs_ready(self) -> bool:
+        return self._tabs_ready
+
+    def _with_tabs(self, fn: Callable[[], object]) -> None:
+        """`fn` now if the tabs are mounted, else as soon as they are (their mounting begun now if it was not)."""
+        if self._tabs_ready:
+            fn()
+            return
+        self._after_tabs.append(fn)
+        self._mount_tabs_soon()
+
+    def _mount_tabs_soon(self) -> None:
+        if not self._tabs_begun:
+            self._tabs_begun = True
+            self.call_later(self._mount_tabs)
+
+    async def _mount_tabs(self) -> None:
+        tabs = TabbedContent(id="tabs")
+        for pane in (TabPane("Findings", VerticalScroll(FindingsView(id="findings")), id="tab-findings"),
+                     TabPane("Logs", id="tab-logs"),  # its widgets are mounted when first needed (pane())
+                     TabPane("Inspect", VerticalScroll(Static(id="inspect")), id="tab-inspect"),
+                     TabPane("Image", id="tab-image")):  # the same
+            tabs.compose_add_child(pane)  # as `with TabbedContent(): yield pane` does in a compose
+        await self.query_one("#tabs-slot", Container).mount(tabs)
+        self._tabs_ready = True
+        self.show_selected()
+        waiting, self._after_tabs = self._after_tabs, []
+        for fn in waiting:
+            fn()
 
     def pane(self, pane_id: str) -> TabPane:
         """A hidden tab's pane, its widgets mounted the first time it is needed (shown, or its widgets asked for):
@@ -126,6 +167,7 @@ class BoardScreen(Screen):
         self.query_one("#filter").display = False
         self.query_one("#banner").display = False
         self.query_one(ContainerTable).focus()
+        self.set_timer(TABS_LATEST, self._mount_tabs_soon)
         self.repaint()
 
     # -- painting ---------------------------------------------------------------------------------------------
@@ -152,8 +194,8 @@ class BoardScreen(Screen):
 
     @property
     def repaint_pending(self) -> bool:
-        """A change is waiting for its (throttled) repaint."""
-        return self._repaint_timer is not None
+        """A change is waiting for its (throttled) repaint, or the tabs for their mounting (what they show too)."""
+        return self._repaint_timer is not None or not self._tabs_ready
 
     def _timed_repaint(self) -> None:
         self._repaint_timer = None
@@ -187,6 +229,7 @@ class BoardScreen(Screen):
         if first_rows:  # written (the table's new rows rendered in a frame): the first load may start inspecting,
             app.after_frame(app.rows_painted.set, drawn)
             app.after_frame(startgc.resume, drawn)  # and the cyclic GC, paused for the app's start, run again
+            app.after_frame(self._mount_tabs_soon, drawn)  # and the tabs
         if first:  # ... and read its next batch, once these findings are
             app.after_frame(app.inspects_painted.set, drawn)
 
@@ -195,6 +238,8 @@ class BoardScreen(Screen):
         return self.query_one(ContainerTable).selected_id
 
     def show_selected(self) -> None:
+        if not self._tabs_ready:
+            return  # shown when they are (_mount_tabs)
         cid = self.selected
         app = self.app
         project = self.query_one(ContainerTable).selected_project
@@ -261,6 +306,7 @@ class BoardScreen(Screen):
             note = Text("secret values revealed: x to hide them again", style="bold red")
         return Group(t, note)
 
+    @_needs_tabs
     def show_revealed(self, cid: str, env: tuple[tuple[str, str], ...]) -> None:
         if not env:
             return
@@ -273,6 +319,7 @@ class BoardScreen(Screen):
         if cid:
             self.app.load_logs(cid, self.log_search)
 
+    @_needs_tabs
     def show_logs(self, cid: str, lines: tuple[str, ...]) -> None:
         if cid != self.selected:
             return
@@ -306,6 +353,7 @@ class BoardScreen(Screen):
             by = layer.created_by.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
             table.add_row(Text(human_bytes(layer.size) if layer.size else "0"), Text(by[:200]))
 
+    @_needs_tabs
     def action_read_layers(self) -> None:
         cid = self.selected
         obs = self.app.observations.get(cid) if cid else None
@@ -318,6 +366,7 @@ class BoardScreen(Screen):
         box.update(Text(f"reading the layers of {obs.image.short_id} …", style="italic"))
         self.app.load_forensics(obs.image.id)
 
+    @_needs_tabs
     def show_forensics(self, image_id: str, result) -> None:
         cid = self.selected
         obs = self.app.observations.get(cid) if cid else None
@@ -331,6 +380,7 @@ class BoardScreen(Screen):
             box.update(Group(*forensics_renderables(obs.image, result)))
 
     # -- actions ----------------------------------------------------------------------------------------------
+    @_needs_tabs
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
@@ -395,6 +445,7 @@ class BoardScreen(Screen):
         self.app.set_follow(self.selected if self.follow else None)
         self.notify("following logs" if self.follow else "stopped following")
 
+    @_needs_tabs
     def action_search_logs(self) -> None:
         self.action_tab("tab-logs")
         box = self.pane("tab-logs").query_one("#log-search", Input)
