@@ -12,6 +12,18 @@ from troubleshoot.tui.widgets.container_table import ContainerTable
 from troubleshoot.tui.widgets.host_strip import HostStrip
 
 
+def demo_app():
+    catalog = load_catalog()
+    return make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+
+
+async def demo_shown(pilot) -> None:
+    """The demo's every incident diagnosed, and shown (no repaint pending, the tabs mounted)."""
+    app = pilot.app
+    await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
+                what="the demo to load and show")
+
+
 def test_no_daemon_offers_the_demo_and_d_takes_it(tmp_path):
     async def go():
         catalog = load_catalog()
@@ -26,11 +38,9 @@ def test_no_daemon_offers_the_demo_and_d_takes_it(tmp_path):
 
 def test_the_demo_board_is_marked_recorded_and_lists_every_lab_incident():
     async def go():
-        catalog = load_catalog()
-        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        app = demo_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
-                        what="the demo to load and show")
+            await demo_shown(pilot)
             strip = str(app.screen.query_one(HostStrip).render())
             assert strip.startswith("RECORDED (read-only): snapshot demo-snapshot.json")
             tops = {app.rows[cid].name: found[0].playbook_id for cid, found in app.findings.items() if found}
@@ -44,11 +54,9 @@ def test_the_hidden_tabs_mount_their_widgets_when_first_opened():
     from textual.widgets import DataTable, Log
 
     async def go():
-        catalog = load_catalog()
-        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        app = demo_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
-                        what="the demo to load and show")
+            await demo_shown(pilot)
             board = app.screen
             assert not board.query(Log) and not board.query("#history") and not board.query("#log-search")
             await pilot.press("2")
@@ -77,8 +85,7 @@ def test_the_key_bar_shows_the_focused_keys_and_a_click_presses_one():
         return app.screen.query_one(KeyBar).render().plain
 
     async def go():
-        catalog = load_catalog()
-        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        app = demo_app()
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: len(app.findings) >= len(SCENARIOS), what="the demo to load")
             assert not app.screen.query(Footer)
@@ -104,8 +111,7 @@ def test_keys_typed_as_the_board_appears_are_the_boards_not_a_hidden_filters():
     from troubleshoot.tui.screens.board import BoardScreen
 
     async def go():
-        catalog = load_catalog()
-        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        app = demo_app()
         push = app.push_screen
 
         def push_screen(screen, *args, **kwargs):  # the keys reach the app as the board is pushed, before it mounts
@@ -116,8 +122,7 @@ def test_keys_typed_as_the_board_appears_are_the_boards_not_a_hidden_filters():
             return done
         app.push_screen = push_screen  # type: ignore[method-assign]
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
-                        what="the demo to load and show")
+            await demo_shown(pilot)
             board = app.screen
             assert isinstance(board, BoardScreen)
             assert board.text_filter == "" and board.query_one("#filter").value == ""
@@ -145,13 +150,11 @@ def test_the_first_frame_shows_the_list_and_the_tabs_come_right_after():
         await mount(self)
 
     async def go():
-        catalog = load_catalog()
-        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        app = demo_app()
         BoardScreen._mount_tabs = _mount_tabs  # type: ignore[method-assign]
         try:
             async with app.run_test(size=(120, 40)) as pilot:
-                await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
-                            what="the demo to load and show")
+                await demo_shown(pilot)
                 board = app.screen
                 assert board.tabs_ready and board.query("#tabs-slot > #tabs")
                 assert seen and seen[0][0] >= len(SCENARIOS) and seen[0][1], seen  # after a frame with the rows
