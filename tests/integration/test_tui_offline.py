@@ -186,3 +186,44 @@ def test_the_tabs_come_without_any_container_too():
             await until(pilot, lambda: app.loaded and not app.screen.repaint_pending, what="the empty board")
             assert app.screen.tabs_ready and not app.rows
     asyncio.run(go())
+
+
+def test_text_typed_in_the_same_burst_as_s_is_the_log_search():
+    """`s` and the search right after it in one burst (a paste, SSH latency, a fast typist; tmux: send-keys s format
+    Enter): the text went to the table before the search box took the focus, its letters the board's keys (f followed
+    the logs, a showed the running containers only) and the enter searched nothing. As the board appears (the tabs,
+    where the search box is, not mounted yet) and once it is up."""
+    from textual import events
+
+    from troubleshoot.tui.screens.board import BoardScreen
+
+    def burst(app, text: str) -> None:
+        for key in ("s", *text):
+            app.post_message(events.Key(key, key))
+        app.post_message(events.Key("enter", "\r"))
+
+    async def go():
+        catalog = load_catalog()
+        app = make_app(catalog, backend=snapshot_backend(catalog, DEMO_SNAPSHOT), read_only=True)
+        push = app.push_screen
+
+        def push_screen(screen, *args, **kwargs):  # the keys reach the app as the board is pushed, before it mounts
+            done = push(screen, *args, **kwargs)
+            if isinstance(screen, BoardScreen):
+                burst(app, "format")
+            return done
+        app.push_screen = push_screen  # type: ignore[method-assign]
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: len(app.findings) >= len(SCENARIOS) and not app.screen.repaint_pending,
+                        what="the demo to load and show")
+            board = app.screen
+            assert isinstance(board, BoardScreen)
+            await until(pilot, lambda: board.log_search == "format", what="the search typed at launch")
+            assert not board.follow and not board.running_only and board.text_filter == ""
+            assert board.query_one("#tabs").active == "tab-logs"
+            burst(app, "after")
+            await until(pilot, lambda: board.log_search == "after", what="the search typed on the board")
+            assert not board.follow and not board.running_only
+            await pilot.press("/", "s", "a")  # an s typed into the filter box is text, not a search
+            await until(pilot, lambda: board.text_filter == "sa", what="the filter typed")
+    asyncio.run(go())

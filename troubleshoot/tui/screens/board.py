@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable
@@ -61,7 +62,8 @@ class BoardScreen(Screen):
         Binding("v", "recheck", "Re-check"),
         Binding("z", "fold", "Fold project"),
         Binding("f", "follow", "Follow logs", show=False),
-        Binding("s", "search_logs", "Search logs", show=False),
+        # priority too: the search typed right after s (a paste, SSH latency) goes into the search box, not the table
+        Binding("s", "search_logs", "Search logs", show=False, priority=True),
         Binding("x", "reveal", "Reveal secrets", show=False),
         Binding("i", "read_layers", "Read image layers", show=False),
         Binding("1", "tab('tab-findings')", "Findings", show=False),
@@ -123,6 +125,15 @@ class BoardScreen(Screen):
         self._after_tabs.append(fn)
         self._mount_tabs_soon()
 
+    async def _tabs_mounted(self) -> None:
+        """Return once the tabs are mounted (their mounting begun now if it was not)."""
+        if self._tabs_ready:
+            return
+        mounted = asyncio.Event()
+        self._after_tabs.append(mounted.set)
+        self._mount_tabs_soon()
+        await mounted.wait()
+
     def _mount_tabs_soon(self) -> None:
         if not self._tabs_begun:
             self._tabs_begun = True
@@ -166,7 +177,8 @@ class BoardScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.query_one("#banner").display = False
-        self.query_one(ContainerTable).focus()
+        if self.focused is None:  # at once, not deferred like focus(): not after an s typed at launch (its box)
+            self.set_focus(self.query_one(ContainerTable))
         self.set_timer(TABS_LATEST, self._mount_tabs_soon)
         self.repaint()
 
@@ -445,8 +457,13 @@ class BoardScreen(Screen):
         self.app.set_follow(self.selected if self.follow else None)
         self.notify("following logs" if self.follow else "stopped following")
 
-    @_needs_tabs
-    def action_search_logs(self) -> None:
+    async def action_search_logs(self) -> None:
+        """A priority binding (as /): the app runs it, tabs mounted if they were not, before it hands on the next key,
+        so the keys typed right after s land in the search box."""
+        if isinstance(self.focused, Input):  # typing an 's' into the filter or the log search
+            self.focused.insert_text_at_cursor("s")
+            return
+        await self._tabs_mounted()
         self.action_tab("tab-logs")
         box = self.pane("tab-logs").query_one("#log-search", Input)
         box.display = True
