@@ -157,7 +157,7 @@ def test_a_loads_first_findings_are_drawn_at_once_though_a_throttled_repaint_is_
         async with app.run_test(size=(140, 40)) as pilot:
             board = app.screen
             table = board.query_one(ContainerTable)
-            await until(pilot, lambda: app.host is not None and board.repaint_pending and not app.observations,
+            await until(pilot, lambda: app.host is not None and board.repaint_scheduled and not app.observations,
                         what="the host's readings in, their repaint scheduled, nothing inspected yet")
 
             def top_inspected() -> bool:  # a row not inspected yet shows a lone "…" in its age and finding cells

@@ -205,9 +205,14 @@ class BoardScreen(Screen):
             self._repaint_timer = self.set_timer(wait, self._timed_repaint)
 
     @property
+    def repaint_scheduled(self) -> bool:
+        """A change is waiting for its (throttled) repaint."""
+        return self._repaint_timer is not None
+
+    @property
     def repaint_pending(self) -> bool:
-        """A change is waiting for its (throttled) repaint, or the tabs for their mounting (what they show too)."""
-        return self._repaint_timer is not None or not self._tabs_ready
+        """A change is waiting for its repaint, or the tabs for their mounting (what they show too)."""
+        return self.repaint_scheduled or not self._tabs_ready
 
     def _timed_repaint(self) -> None:
         self._repaint_timer = None
