@@ -227,3 +227,16 @@ def test_text_typed_in_the_same_burst_as_s_is_the_log_search():
             await pilot.press("/", "s", "a")  # an s typed into the filter box is text, not a search
             await until(pilot, lambda: board.text_filter == "sa", what="the filter typed")
     asyncio.run(go())
+
+
+def test_the_app_closing_while_the_tabs_mount_is_no_crash():
+    """The tabs were still mounting when the app closed (a test's board gone at once, a quit at launch): their
+    widgets pruned, the board's first look at them raised NoMatches (seen once in the suite under load)."""
+    from troubleshoot.tui.screens.board import BoardScreen
+
+    async def go():
+        app = demo_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, BoardScreen), what="the board")
+            app.screen._mount_tabs_soon()  # and the app closes at once
+    asyncio.run(go())

@@ -151,6 +151,9 @@ class BoardScreen(Screen):
                      TabPane("Image", id="tab-image")):  # the same
             tabs.compose_add_child(pane)  # as `with TabbedContent(): yield pane` does in a compose
         await self.query_one("#tabs-slot", Container).mount(tabs)
+        if not self.query(FindingsView):  # the board went away meanwhile (the app closing: its widgets pruned):
+            self.app.rows_painted.set()  # the first load waits no more (its worker, cancelled, stops at once)
+            return
         self._tabs_ready = True
         self.show_selected()
         waiting, self._after_tabs = self._after_tabs, []
