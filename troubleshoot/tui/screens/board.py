@@ -127,11 +127,8 @@ class BoardScreen(Screen):
 
     async def _tabs_mounted(self) -> None:
         """Return once the tabs are mounted (their mounting begun now if it was not)."""
-        if self._tabs_ready:
-            return
         mounted = asyncio.Event()
-        self._after_tabs.append(mounted.set)
-        self._mount_tabs_soon()
+        self._with_tabs(mounted.set)
         await mounted.wait()
 
     def _tabs_written(self) -> None:
